@@ -1,0 +1,62 @@
+"""Who may do what to a report. Every rule is here, so web, bot and API enforce the same ones."""
+
+from __future__ import annotations
+
+from feedback.config import Config
+from feedback.errors import NotFound, PermissionDenied
+from feedback.models import Actor, Report, Role
+
+
+def is_supervisor(actor: Actor) -> bool:
+    return actor.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def is_triage_desk(actor: Actor, config: Config) -> bool:
+    """Supervisors, and staff of the supervising body (司法局), work the triage queue."""
+    return is_supervisor(actor) or (
+        actor.role is Role.STAFF and actor.department == config.supervisor_department
+    )
+
+
+def can_view(actor: Actor, report: Report, config: Config) -> bool:
+    if actor.role is Role.SYSTEM or is_supervisor(actor):
+        return True
+    if actor.role is not Role.STAFF:
+        return False
+    if is_triage_desk(actor, config) and report.department is None:
+        return True
+    return actor.department is not None and (
+        actor.department == report.department or actor.department in report.assisting
+    )
+
+
+def require_view(actor: Actor, report: Report, config: Config) -> None:
+    # A staff member of another bureau learns nothing, not even that the report exists.
+    if not can_view(actor, report, config):
+        raise NotFound("未找到该诉求，或不属于本单位办理。")
+
+
+def can_see_contact(actor: Actor, report: Report) -> bool:
+    """Contact details: supervisors, and the lead bureau once it has the report."""
+    if is_supervisor(actor):
+        return True
+    return actor.role is Role.STAFF and actor.department == report.department
+
+
+def require_lead_staff(actor: Actor, report: Report, config: Config) -> None:
+    """Acts of the responsible bureau: sign for, send back, ask for more time, answer."""
+    require_view(actor, report, config)
+    if actor.role is not Role.STAFF or actor.department != report.department:
+        raise PermissionDenied("只有承办单位的工作人员可以执行此操作。")
+
+
+def require_supervisor(actor: Actor) -> None:
+    if not is_supervisor(actor):
+        raise PermissionDenied("只有监督人员（区司法局）可以执行此操作。")
+
+
+def require_triage(actor: Actor, report: Report, config: Config) -> None:
+    if report.arbitration:
+        require_supervisor(actor)  # binding decision after a second send-back
+    elif not is_triage_desk(actor, config):
+        raise PermissionDenied("只有分办人员可以执行此操作。")

@@ -1,0 +1,886 @@
+"""The service API: every operation on a report, for web, bot, API and CLI alike.
+
+Each operation validates, checks who may act (feedback.permissions), checks the state machine
+(feedback.workflow), changes the report and appends to its full-process record — all in one
+store transaction, so a report and its record never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from feedback import permissions, record, routing, secrets, validation, workflow
+from feedback.config import Config
+from feedback.deadlines import WorkCalendar
+from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from feedback.models import (
+    Actor,
+    CloseReason,
+    Contact,
+    Event,
+    Kind,
+    Rating,
+    Report,
+    Role,
+    Status,
+)
+from feedback.routing import PredictionLike, RoutingDecision
+from feedback.store import Correction, ReportFilter, Store, WriteTx
+from feedback.workflow import Action
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Classify = Callable[[str, str], PredictionLike]
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SubmitResult:
+    tracking_number: str
+    follow_up_code: str
+    status: Status
+    department: str | None
+    report: Report
+
+
+@dataclass
+class HistoryItem:
+    at: datetime
+    action: str
+    label: str
+    note: str | None = None
+
+
+@dataclass
+class DeadlineView:
+    name: str
+    label: str
+    due: datetime
+    working_days_left: int
+    overdue: bool
+
+
+@dataclass
+class CitizenView:
+    """What the citizen sees with the tracking number and code: no staff names, no internals."""
+
+    report: Report
+    status_label: str
+    department_name: str | None
+    issue_type_names: list[str]
+    deadlines: list[DeadlineView]
+    history: list[HistoryItem]
+    can_rate: bool
+    can_request_review: bool
+    points: int = 0
+
+
+@dataclass
+class StaffView:
+    report: Report
+    events: list[Event]
+    show_contact: bool
+    deadlines: list[DeadlineView] = field(default_factory=list)
+
+
+QUEUES = ("new", "in_progress", "due_soon", "overdue", "reopened", "extension", "answered",
+          "triage", "arbitration", "escalated", "all")  # fmt: skip
+
+
+class FeedbackService:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        *,
+        classify: Classify | None = None,
+        clock: Clock = utcnow,
+        executor: Executor | None = None,
+    ):
+        self.store = store
+        self.config = config
+        self.classify = classify
+        self.clock = clock
+        self.executor = executor
+        self.calendar = WorkCalendar(config.calendar_extra, config.timezone)
+        # Called after a transaction commits, with the report's tracking number and action:
+        # the bot's notifier and the web's live parts hook in here.
+        self.listeners: list[Callable[[str, str], Awaitable[None]]] = []
+
+    # -- helpers -------------------------------------------------------------------------
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def _append(
+        self,
+        tx: WriteTx,
+        report: Report,
+        actor: Actor,
+        action: Action,
+        before: dict[str, Any] | None,
+        details: dict[str, Any] | None = None,
+        *,
+        public: bool = True,
+        at: datetime | None = None,
+    ) -> Event:
+        assert report.id is not None
+        now = at or self.clock()
+        event = record.next_event(
+            report.id,
+            report.tracking_number,
+            report.record_head,
+            report.record_count,
+            at=now,
+            actor_role=actor.role.value,
+            actor_id=actor.id,
+            action=action.value,
+            details=details or {},
+            before=before,
+            after=report.snapshot(),
+            public=public,
+        )
+        await tx.insert_event(event)
+        report.record_head = event.hash
+        report.record_count = event.seq
+        report.updated_at = now
+        await tx.update_report(report)
+        if report.contact.telegram_chat_id and public:
+            await self._outbox(tx, report, action, details or {})
+        return event
+
+    async def _outbox(
+        self, tx: WriteTx, report: Report, action: Action, details: dict[str, Any]
+    ) -> None:
+        """Queue a chat message in the same transaction as the change it announces."""
+        payload = {
+            "tracking_number": report.tracking_number,
+            "action": action.value,
+            "status": report.status.value,
+            "status_label": report.status.label,
+            "department": self.config.department_name(report.department)
+            if report.department
+            else None,
+        }
+        if action is Action.ANSWER:
+            payload["answer"] = report.answer
+        if "reason" in details and action is Action.DECIDE_EXTENSION:
+            payload["reason"] = details["reason"]
+        await tx.execute(
+            "INSERT INTO outbox (report_id, chat_id, kind, payload, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                report.id,
+                report.contact.telegram_chat_id,
+                action.value,
+                record.canonical(payload),
+                self.clock().isoformat(),
+            ),
+        )
+
+    async def _announce(self, tracking_number: str, action: Action) -> None:
+        for listener in self.listeners:
+            try:
+                await listener(tracking_number, action.value)
+            except Exception:  # a listener's failure must not undo a committed change
+                log.exception("listener failed for %s %s", tracking_number, action)
+
+    async def _locked(self, tx: WriteTx, tracking_number: str) -> Report:
+        report = await tx.lock_report(secrets.normalise_tracking_number(tracking_number))
+        if report is None:
+            raise NotFound()
+        return report
+
+    async def _predict(self, title: str, text: str) -> PredictionLike | None:
+        if self.classify is None:
+            return None
+        try:
+            return await self._in_thread(self.classify, title, text)
+        except Exception:  # the classifier failing must never lose a report
+            log.exception("classifier failed; the report goes to triage")
+            return None
+
+    def _set_routed(self, report: Report, department: str, now: datetime) -> None:
+        report.department = department
+        report.deadlines.sign_by = self.calendar.add_working_days(
+            now, self.config.clocks.sign_for
+        ).due
+        report.deadlines.send_back_by = self.calendar.add_working_days(
+            now, self.config.clocks.send_back_window
+        ).due
+        report.warned_for = None
+
+    def _set_triage(self, report: Report, now: datetime) -> None:
+        report.department = None
+        report.assisting = []
+        report.deadlines.sign_by = self.calendar.add_working_days(
+            now, self.config.clocks.sign_for
+        ).due
+        report.deadlines.send_back_by = None
+
+    def answer_days(self, report: Report) -> int:
+        clocks = self.config.clocks
+        return (
+            clocks.answer_consultation
+            if report.kind is Kind.CONSULTATION
+            else clocks.answer_complaint
+        )
+
+    async def _verified(self, tracking_number: str, code: str) -> Report:
+        """The report, if the code is right. A wrong code and an unknown number look alike."""
+        tn = secrets.normalise_tracking_number(tracking_number or "")
+        report = await self.store.get_report(tn) if secrets.TRACKING_RE.match(tn) else None
+        stored = report.code_hash if report else secrets.DUMMY_HASH
+        ok = await self._in_thread(secrets.verify_code, stored, code or "")
+        if report is None or not ok:
+            raise NotFound()
+        return report
+
+    # -- citizens ------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        data: dict[str, Any] | validation.SubmitInput,
+        *,
+        channel: Any = None,
+        attachments: list[Any] | None = None,
+    ) -> SubmitResult:
+        """Accept a report. When this returns, the report is committed to disk."""
+        if isinstance(data, validation.SubmitInput):
+            inp = data
+        else:
+            inp = validation.submit_input(data, channel or validation.Channel.WEB)
+        if channel is not None:
+            inp.channel = validation.Channel(channel)
+        code = secrets.new_follow_up_code()
+        code_hash = await self._in_thread(secrets.hash_code, code)
+        prediction = await self._predict(inp.title, inp.text)
+        decision = routing.decide(prediction, f"{inp.title}\n{inp.text}", self.config)
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            seq = await tx.next_counter(f"tracking:{now.year}")
+            report = Report(
+                id=None,
+                tracking_number=secrets.format_tracking_number(
+                    self.config.tracking_prefix, now.year, seq
+                ),
+                code_hash=code_hash,
+                channel=inp.channel,
+                kind=inp.kind,
+                title=inp.title,
+                text=inp.text,
+                status=Status.SUBMITTED,
+                created_at=now,
+                updated_at=now,
+                anonymous=inp.anonymous,
+                contact=Contact(inp.contact_name, inp.contact_phone, inp.telegram_chat_id),
+                place=inp.place,
+                occurred_at=inp.occurred_at,
+                authority=inp.authority,
+            )
+            await tx.insert_report(report)
+            for att in attachments or []:
+                att.id = await tx.insert_attachment(report.id, att)  # type: ignore[arg-type]
+                report.attachments.append(att)
+            await self._append(
+                tx,
+                report,
+                Actor.citizen(),
+                Action.SUBMIT,
+                None,
+                {
+                    "channel": inp.channel.value,
+                    "kind": inp.kind.value,
+                    "anonymous": inp.anonymous,
+                    "attachments": [a.sha256 for a in report.attachments],
+                },
+                at=now,
+            )
+            await self._apply_routing(tx, report, decision, now)
+        await self._announce(report.tracking_number, Action.SUBMIT)
+        return SubmitResult(report.tracking_number, code, report.status, report.department, report)
+
+    async def _apply_routing(
+        self, tx: WriteTx, report: Report, decision: RoutingDecision, now: datetime
+    ) -> None:
+        before = report.snapshot()
+        report.routing = decision.as_record()
+        report.issue_types = list(decision.issue_types)
+        if decision.confident and decision.department:
+            workflow.check(Action.ROUTE, report.status)
+            report.status = Status.ROUTED
+            self._set_routed(report, decision.department, now)
+            report.assisting = list(decision.assisting)
+            action = Action.ROUTE
+        else:
+            workflow.check(Action.TO_TRIAGE, report.status)
+            report.status = Status.TRIAGE
+            self._set_triage(report, now)
+            action = Action.TO_TRIAGE
+        await self._append(
+            tx, report, Actor.system("router"), action, before, decision.as_record(), at=now
+        )
+
+    async def status(self, tracking_number: str, code: str) -> CitizenView:
+        report = await self._verified(tracking_number, code)
+        return await self._citizen_view(report)
+
+    async def _citizen_view(self, report: Report) -> CitizenView:
+        assert report.id is not None
+        events = await self.store.list_events(report.id)
+        history = [self._history_item(e) for e in events if e.public]
+        now = self.clock()
+        return CitizenView(
+            report=report,
+            status_label=self.status_label(report),
+            department_name=self.config.department_name(report.department)
+            if report.department
+            else None,
+            issue_type_names=[self.config.issue_type_name(t) for t in report.issue_types],
+            deadlines=self.deadlines(report, now),
+            history=history,
+            can_rate=report.status is Status.ANSWERED,
+            can_request_review=self._review_open(report, now),
+            points=await self._points_for(report),
+        )
+
+    async def _points_for(self, report: Report) -> int:
+        """Points this report earned (filled in by feedback.incentives when present)."""
+        return 0
+
+    def status_label(self, report: Report) -> str:
+        if report.status is Status.CLOSED and report.close_reason:
+            return f"{report.status.label}（{report.close_reason.label}）"
+        return report.status.label
+
+    def _history_item(self, e: Event) -> HistoryItem:
+        action = Action(e.action)
+        note: str | None = None
+        d = e.details
+        if action in (Action.ROUTE, Action.ASSIGN) and e.after and e.after.get("department"):
+            note = f"承办单位：{self.config.department_name(e.after['department'])}"
+        elif action is Action.SEND_BACK:
+            note = "承办单位认为不属于本单位职责，已重新分派"
+        elif action is Action.ANSWER:
+            note = "承办单位已答复"
+        elif action is Action.DECIDE_EXTENSION:
+            note = (
+                f"延期 {d.get('days')} 个工作日。理由：{d.get('reason', '')}"
+                if d.get("approved")
+                else "延期申请未获批准"
+            )
+        elif action is Action.RATE:
+            note = Rating(d["rating"]).label if d.get("rating") else None
+        elif action is Action.ESCALATE:
+            note = "区司法局已督办"
+        return HistoryItem(at=e.at, action=e.action, label=action.label, note=note)
+
+    def deadlines(self, report: Report, now: datetime) -> list[DeadlineView]:
+        out: list[DeadlineView] = []
+
+        def add(name: str, label: str, due: datetime | None, working: bool = True) -> None:
+            if due is None:
+                return
+            if working:
+                left = self.calendar.working_days_left(now, due)
+            else:
+                left = (due - now).days
+            out.append(DeadlineView(name, label, due, left, now > due))
+
+        d = report.deadlines
+        if report.status in (Status.ROUTED, Status.TRIAGE):
+            add("sign_by", "签收期限", d.sign_by)
+        if report.status in (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED):
+            add("answer_by", "答复期限", d.answer_by)
+        if report.status is Status.ANSWERED:
+            add("rate_by", "评价期限", d.rate_by, working=False)
+        return out
+
+    def _review_open(self, report: Report, now: datetime) -> bool:
+        return (
+            report.status is Status.CLOSED
+            and not report.review_used
+            and report.closed_at is not None
+            and now - report.closed_at <= timedelta(days=self.config.clocks.review_request_days)
+        )
+
+    async def rate(
+        self, tracking_number: str, code: str, rating: str, comment: str | None = None
+    ) -> CitizenView:
+        """回访: 满意/基本满意 close the report; 不满意 reopens it once, to the same bureau."""
+        await self._verified(tracking_number, code)
+        try:
+            value = Rating(rating)
+        except ValueError:
+            raise ValidationError("请选择满意、基本满意或不满意。", field="rating") from None
+        note = validation.comment(comment)
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            report = await self._locked(tx, tracking_number)
+            before = report.snapshot()
+            reopen = value is Rating.UNSATISFIED and report.reopen_count == 0
+            t = workflow.target(Action.RATE, report.status, branch="reopen" if reopen else None)
+            report.status = t.after
+            report.rating = value
+            report.rating_comment = note
+            if reopen:
+                self._reopen(report, now)
+            else:
+                report.close_reason = (
+                    CloseReason.UNSATISFIED_FINAL
+                    if value is Rating.UNSATISFIED
+                    else CloseReason.RATED
+                )
+                report.closed_at = now
+            await self._append(
+                tx,
+                report,
+                Actor.citizen(),
+                Action.RATE,
+                before,
+                {"rating": value.value, "comment": note, "reopened": reopen},
+            )
+        await self._announce(report.tracking_number, Action.RATE)
+        return await self._citizen_view(report)
+
+    def _reopen(self, report: Report, now: datetime) -> None:
+        report.reopen_count += 1
+        report.supervised = True  # the supervisor watches a reopened report
+        report.deadlines.answer_by = self.calendar.add_working_days(
+            now, self.answer_days(report)
+        ).due
+        report.deadlines.rate_by = None
+        report.warned_for = report.escalated_for = None
+
+    async def request_review(self, tracking_number: str, code: str, why: str) -> CitizenView:
+        """复查: once, within the window after closing; the supervisor decides."""
+        await self._verified(tracking_number, code)
+        text = validation.reason(why, "reason", "复查理由")
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            report = await self._locked(tx, tracking_number)
+            workflow.check(Action.REQUEST_REVIEW, report.status)
+            if not self._review_open(report, now):
+                raise InvalidTransition("复查只能在办结后 30 日内申请一次。")
+            before = report.snapshot()
+            report.status = Status.REVIEW
+            report.review_used = True
+            await self._append(tx, report, Actor.citizen(), Action.REQUEST_REVIEW, before,
+                               {"reason": text})  # fmt: skip
+        await self._announce(report.tracking_number, Action.REQUEST_REVIEW)
+        return await self._citizen_view(report)
+
+    # -- staff -----------------------------------------------------------------------------
+
+    async def staff_view(self, actor: Actor, tracking_number: str) -> StaffView:
+        report = await self.store.get_report(secrets.normalise_tracking_number(tracking_number))
+        if report is None:
+            raise NotFound()
+        permissions.require_view(actor, report, self.config)
+        assert report.id is not None
+        events = await self.store.list_events(report.id)
+        return StaffView(
+            report=report,
+            events=events,
+            show_contact=permissions.can_see_contact(actor, report),
+            deadlines=self.deadlines(report, self.clock()),
+        )
+
+    async def _staff_act(
+        self,
+        actor: Actor,
+        tracking_number: str,
+        action: Action,
+        change: Callable[[Report, datetime], Awaitable[dict[str, Any]] | dict[str, Any]],
+        *,
+        check: Callable[[Report], None],
+        public: bool = True,
+    ) -> Report:
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            report = await self._locked(tx, tracking_number)
+            check(report)
+            before = report.snapshot()
+            result = change(report, now)
+            details = await result if asyncio.iscoroutine(result) else result
+            assert isinstance(details, dict)
+            corrections = details.pop("_corrections", [])
+            for c in corrections:
+                await tx.insert_correction(c)
+            await self._append(tx, report, actor, action, before, details, public=public)
+        await self._announce(report.tracking_number, action)
+        return report
+
+    async def accept(self, actor: Actor, tracking_number: str) -> Report:
+        """签收: the bureau takes the report on; the answer clock starts."""
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.ACCEPT, r.status)
+            r.status = Status.ACCEPTED
+            r.accepted_at = now
+            r.deadlines.answer_by = self.calendar.add_working_days(now, self.answer_days(r)).due
+            r.warned_for = r.escalated_for = None
+            out: dict[str, Any] = {"department": r.department}
+            predicted = (r.routing.get("top") or [[None]])[0][0]
+            if predicted != r.department:
+                # The bureau that finally takes it is the right label for the model.
+                out["_corrections"] = [self._correction(r, actor, "department", [r.department],
+                                                        [predicted], now)]  # fmt: skip
+            return out
+
+        return await self._staff_act(
+            actor,
+            tracking_number,
+            Action.ACCEPT,
+            change,
+            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
+        )
+
+    def _correction(
+        self,
+        r: Report,
+        actor: Actor,
+        target: str,
+        labels: list[Any],
+        previous: list[Any],
+        now: datetime,
+    ) -> Correction:
+        assert r.id is not None
+        return Correction(
+            report_id=r.id,
+            target=target,
+            title=r.title,
+            text=r.text,
+            labels=[str(x) for x in labels],
+            previous=[str(x) for x in previous if x],
+            actor_id=actor.id,
+            created_at=now,
+        )
+
+    async def send_back(
+        self, actor: Actor, tracking_number: str, reason: str, suggested_department: str
+    ) -> Report:
+        """退回: within the window, with a reason and the bureau thought responsible. The
+        second send-back goes to the supervisor, whose decision binds."""
+        why = validation.reason(reason, "reason", "退回理由")
+        suggested = (suggested_department or "").strip()
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.SEND_BACK, r.status)
+            if r.route_locked:
+                raise InvalidTransition("区司法局已裁定由本单位办理，不能再退回。")
+            if r.deadlines.send_back_by and now > r.deadlines.send_back_by:
+                raise InvalidTransition(
+                    f"已超过退回时限（分派后 {self.config.clocks.send_back_window} 个工作日）。"
+                )
+            if not self.config.has_department(suggested):
+                raise ValidationError("请选择您认为应当承办的单位。", field="department")
+            if suggested == r.department:
+                raise ValidationError("建议承办单位不能是本单位。", field="department")
+            previous = r.department
+            r.send_back_count += 1
+            if r.send_back_count >= 2:
+                t = workflow.target(Action.SEND_BACK, r.status, branch="arbitration")
+                r.status = t.after
+                r.arbitration = True
+                self._set_triage(r, now)
+                r.routing = {**r.routing, "suggested": suggested}
+            else:
+                t = workflow.target(Action.SEND_BACK, r.status)
+                r.status = t.after
+                r.assisting = [a for a in r.assisting if a != suggested]
+                self._set_routed(r, suggested, now)
+            r.accepted_at = None
+            r.deadlines.answer_by = None
+            return {
+                "reason": why,
+                "from": previous,
+                "suggested": suggested,
+                "arbitration": r.arbitration,
+                "send_back_count": r.send_back_count,
+            }
+
+        return await self._staff_act(
+            actor,
+            tracking_number,
+            Action.SEND_BACK,
+            change,
+            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
+        )
+
+    async def assign(
+        self,
+        actor: Actor,
+        tracking_number: str,
+        department: str,
+        issue_types: list[str] | None = None,
+        assisting: list[str] | None = None,
+        note: str | None = None,
+    ) -> Report:
+        """Triage (分办) or the supervisor's binding decision after two send-backs."""
+        if not self.config.has_department(department):
+            raise ValidationError("请选择承办单位。", field="department")
+        if department == self.config.supervisor_department:
+            # The supervising body handles its own matters (法律援助, 执法监督) too.
+            pass
+        types = self._issue_types(issue_types)
+        helpers = [a for a in (assisting or []) if self.config.has_department(a)]
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.ASSIGN, r.status)
+            binding = r.arbitration
+            # The department label is taken when a bureau signs for the report (accept):
+            # only then is it known to be right.
+            corrections = []
+            if issue_types is not None and sorted(types) != sorted(r.issue_types):
+                corrections.append(
+                    self._correction(r, actor, "issue_type", types, r.issue_types, now)
+                )
+                r.issue_types = types
+            r.status = Status.ROUTED
+            self._set_routed(r, department, now)
+            r.assisting = [a for a in helpers if a != department]
+            if binding:
+                r.route_locked = True
+                r.arbitration = False
+                r.deadlines.send_back_by = None
+            return {
+                "department": department,
+                "assisting": r.assisting,
+                "issue_types": r.issue_types,
+                "binding": binding,
+                "note": validation.clean_text(note) or None,
+                "_corrections": corrections,
+            }
+
+        return await self._staff_act(
+            actor,
+            tracking_number,
+            Action.ASSIGN,
+            change,
+            check=lambda r: permissions.require_triage(actor, r, self.config),
+        )
+
+    def _issue_types(self, codes: list[str] | None) -> list[str]:
+        types = [t for t in (codes or []) if t]
+        unknown = [t for t in types if t not in self.config.issue_type_codes]
+        if unknown:
+            raise ValidationError(f"未知的问题类型：{'、'.join(unknown)}", field="issue_types")
+        return sorted(set(types), key=self.config.issue_type_codes.index)
+
+    async def correct_issue_types(
+        self, actor: Actor, tracking_number: str, issue_types: list[str]
+    ) -> Report:
+        """Staff correct the issue types; the correction teaches the model."""
+        types = self._issue_types(issue_types)
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            if sorted(types) == sorted(r.issue_types):
+                raise ValidationError("问题类型没有变化。", field="issue_types")
+            c = self._correction(r, actor, "issue_type", types, r.issue_types, now)
+            previous = r.issue_types
+            r.issue_types = types
+            return {"issue_types": types, "previous": previous, "_corrections": [c]}
+
+        def check(r: Report) -> None:
+            permissions.require_view(actor, r, self.config)
+            if not (
+                permissions.is_triage_desk(actor, self.config)
+                or (actor.role is Role.STAFF and actor.department == r.department)
+            ):
+                raise PermissionDenied()
+
+        return await self._staff_act(
+            actor, tracking_number, Action.NOTE, change, check=check, public=False
+        )
+
+    async def request_extension(
+        self, actor: Actor, tracking_number: str, days: int, reason: str
+    ) -> Report:
+        why = validation.reason(reason, "reason", "延期理由")
+        limit = self.config.clocks.extension_max
+        if not isinstance(days, int) or not 1 <= days <= limit:
+            raise ValidationError(f"延期天数应为 1 至 {limit} 个工作日。", field="days")
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.REQUEST_EXTENSION, r.status)
+            if r.extension_used:
+                raise InvalidTransition("每件诉求只能延期一次。")
+            r.pending_extension = {"days": days, "reason": why, "resume": r.status.value}
+            r.status = Status.EXTENSION_REQUESTED
+            return {"days": days, "reason": why}
+
+        return await self._staff_act(
+            actor,
+            tracking_number,
+            Action.REQUEST_EXTENSION,
+            change,
+            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
+        )
+
+    async def decide_extension(
+        self, actor: Actor, tracking_number: str, approve: bool, note: str | None = None
+    ) -> Report:
+        permissions.require_supervisor(actor)
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            pending = r.pending_extension or {}
+            resume = pending.get("resume", "accepted")
+            t = workflow.target(Action.DECIDE_EXTENSION, r.status, branch=resume)
+            r.status = t.after
+            days = int(pending.get("days", 0))
+            if approve and r.deadlines.answer_by:
+                r.deadlines.answer_by = self.calendar.add_working_days(
+                    r.deadlines.answer_by, days
+                ).due
+                r.extension_used = True
+                r.warned_for = r.escalated_for = None
+            r.pending_extension = None
+            return {
+                "approved": approve,
+                "days": days,
+                "reason": pending.get("reason", ""),
+                "note": validation.clean_text(note) or None,
+            }
+
+        return await self._staff_act(
+            actor, tracking_number, Action.DECIDE_EXTENSION, change, check=lambda r: None
+        )
+
+    async def answer(self, actor: Actor, tracking_number: str, text: str) -> Report:
+        """答复: the bureau's answer; the citizen's rating window opens."""
+        body = validation.answer_text(text)
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.ANSWER, r.status)
+            r.status = Status.ANSWERED
+            r.answer = body
+            r.answered_at = now
+            r.pending_extension = None
+            r.deadlines.rate_by = self.calendar.add_days(
+                now, self.config.clocks.rating_window_days
+            ).due
+            on_time = r.deadlines.answer_by is None or now <= r.deadlines.answer_by
+            return {"answer": body, "on_time": on_time}
+
+        return await self._staff_act(
+            actor,
+            tracking_number,
+            Action.ANSWER,
+            change,
+            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
+        )
+
+    async def escalate(self, actor: Actor, tracking_number: str, note: str | None = None) -> Report:
+        """督办 by a supervisor (the background job escalates overdue reports itself)."""
+        permissions.require_supervisor(actor)
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.ESCALATE, r.status)
+            r.escalation_level += 1
+            r.supervised = True
+            return {"note": validation.clean_text(note) or None, "level": r.escalation_level}
+
+        return await self._staff_act(
+            actor, tracking_number, Action.ESCALATE, change, check=lambda r: None
+        )
+
+    async def decide_review(
+        self, actor: Actor, tracking_number: str, reopen: bool, note: str
+    ) -> Report:
+        permissions.require_supervisor(actor)
+        text = validation.reason(note, "note", "复查意见")
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            t = workflow.target(
+                Action.DECIDE_REVIEW, r.status, branch="reopen" if reopen else None
+            )
+            r.status = t.after
+            if reopen:
+                self._reopen(r, now)
+                r.close_reason = None
+                r.closed_at = None
+            else:
+                r.close_reason = CloseReason.REVIEW_UPHELD
+                r.closed_at = now
+            return {"reopen": reopen, "note": text}
+
+        return await self._staff_act(
+            actor, tracking_number, Action.DECIDE_REVIEW, change, check=lambda r: None
+        )
+
+    # -- queues ------------------------------------------------------------------------------
+
+    def queue_filter(self, actor: Actor, name: str) -> ReportFilter:
+        if name not in QUEUES:
+            raise ValidationError("未知的工作队列。", field="queue")
+        now = self.clock()
+        supervisor = permissions.is_supervisor(actor)
+        if actor.role is not Role.STAFF and not supervisor:
+            raise PermissionDenied()
+        flt = ReportFilter(department=None if supervisor else actor.department)
+        S = Status
+        match name:
+            case "new":
+                flt.statuses = [S.ROUTED]
+            case "in_progress":
+                flt.statuses = [S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED]
+            case "due_soon":
+                flt.statuses = [S.ROUTED, S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED]
+                flt.due_before = now + timedelta(days=3)
+            case "overdue":
+                flt.due_before = now
+            case "reopened":
+                flt.statuses = [S.REOPENED]
+            case "extension":
+                flt.statuses = [S.EXTENSION_REQUESTED]
+            case "answered":
+                flt.statuses = [S.ANSWERED, S.CLOSED]
+            case "triage" | "arbitration":
+                if not permissions.is_triage_desk(actor, self.config):
+                    raise PermissionDenied()
+                flt.department = None
+                flt.statuses = [S.TRIAGE]
+                flt.arbitration = name == "arbitration"
+            case "escalated":
+                flt.escalated = True
+                flt.statuses = [s for s in S if s is not S.CLOSED]
+            case "all":
+                pass
+        return flt
+
+    async def queue(self, actor: Actor, name: str, *, limit: int = 100, offset: int = 0,
+                    query: str | None = None) -> list[Report]:  # fmt: skip
+        flt = self.queue_filter(actor, name)
+        flt.limit, flt.offset, flt.query = limit, offset, query or None
+        flt.newest_first = name not in ("due_soon", "overdue")
+        return await self.store.list_reports(flt)
+
+    async def reports_for_chat(self, chat_id: int, limit: int = 20) -> list[Report]:
+        """A Telegram chat's own reports (the bot's /status)."""
+        return await self.store.list_reports(ReportFilter(telegram_chat_id=chat_id, limit=limit))
+
+    # -- the record --------------------------------------------------------------------------
+
+    async def verify_records(self) -> tuple[int, list[record.ChainBreak]]:
+        """Check every report's chain; (reports checked, breaks found)."""
+        checked, breaks = 0, []
+        async for chain in self.store.iter_chains():
+            checked += 1
+            found = record.verify_chain(
+                chain.tracking_number, chain.events, head=chain.head, count=chain.count
+            )
+            if found:
+                breaks.append(found)
+        return checked, breaks

@@ -1,0 +1,100 @@
+"""The store interface every backend implements (SQLite embedded, PostgreSQL for scale-out).
+
+Writes happen only inside `store.transaction()`: one serialised writer on SQLite, a
+transaction with the report row locked on PostgreSQL. Reads go through the store itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from feedback.models import Attachment, Event, Report, Status
+
+
+@dataclass
+class ReportFilter:
+    statuses: Sequence[Status] | None = None
+    department: str | None = None
+    issue_type: str | None = None
+    channel: str | None = None
+    query: str | None = None
+    tracking_number: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    due_before: datetime | None = None  # sign_by or answer_by before this moment
+    arbitration: bool | None = None
+    escalated: bool | None = None
+    telegram_chat_id: int | None = None
+    limit: int = 100
+    offset: int = 0
+    newest_first: bool = True
+
+
+@dataclass
+class User:
+    id: int | None
+    username: str
+    password_hash: str
+    role: str
+    department: str | None
+    display_name: str = ""
+    active: bool = True
+    created_at: datetime | None = None
+
+
+@dataclass
+class Correction:
+    report_id: int
+    target: str  # "department" or "issue_type"
+    title: str
+    text: str
+    labels: list[str]
+    previous: list[str]
+    actor_id: str
+    created_at: datetime
+    id: int | None = None
+
+
+@dataclass
+class Chain:
+    tracking_number: str
+    head: str
+    count: int
+    events: list[Event] = field(default_factory=list)
+
+
+class WriteTx(Protocol):
+    async def next_counter(self, name: str) -> int: ...
+    async def insert_report(self, report: Report) -> int: ...
+    async def update_report(self, report: Report) -> None: ...
+    async def lock_report(self, tracking_number: str) -> Report | None: ...
+    async def insert_event(self, event: Event) -> None: ...
+    async def insert_attachment(self, report_id: int, attachment: Attachment) -> int: ...
+    async def insert_correction(self, correction: Correction) -> int: ...
+    async def insert_user(self, user: User) -> int: ...
+    async def update_user(self, user: User) -> None: ...
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+
+
+class Store(Protocol):
+    url: str
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    def transaction(self) -> AbstractAsyncContextManager[WriteTx]: ...
+
+    async def get_report(self, tracking_number: str) -> Report | None: ...
+    async def list_reports(self, flt: ReportFilter) -> list[Report]: ...
+    async def count_reports(self, flt: ReportFilter) -> int: ...
+    async def list_events(self, report_id: int) -> list[Event]: ...
+    def iter_chains(self) -> AsyncIterator[Chain]: ...
+    async def list_corrections(self, target: str | None = None) -> list[Correction]: ...
+    async def get_user(self, username: str) -> User | None: ...
+    async def list_users(self) -> list[User]: ...
+    async def schema_version(self) -> int: ...
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...

@@ -1,0 +1,439 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+One connection writes, behind a lock, so every write transaction is serialised (as in
+datasette); reads use their own connections, which WAL lets run beside the writer. Commits use
+synchronous=FULL: once `transaction()` returns, the report survives a crash of the process or
+of the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from feedback.errors import StoreError
+from feedback.models import Attachment, Event, Report
+from feedback.store.base import Chain, Correction, ReportFilter, User
+from feedback.store.rows import (
+    REPORT_COLUMNS,
+    attachment_from_row,
+    dump,
+    event_from_row,
+    iso,
+    js,
+    report_from_row,
+    report_values,
+    ts,
+)
+
+
+def migrations(kind: str) -> list[tuple[int, str, str]]:
+    """(number, name, sql) of the numbered migration files, in order."""
+    folder = resources.files("feedback.store").joinpath("migrations", kind)
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            number = int(entry.name.split("_", 1)[0])
+            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+async def _connect(path: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class SQLiteTx:
+    def __init__(self, conn: aiosqlite.Connection):
+        self.conn = conn
+
+    async def next_counter(self, name: str) -> int:
+        cur = await self.conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+            (name,),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def insert_report(self, report: Report) -> int:
+        cols = ", ".join(REPORT_COLUMNS)
+        marks = ", ".join("?" for _ in REPORT_COLUMNS)
+        cur = await self.conn.execute(
+            f"INSERT INTO reports ({cols}) VALUES ({marks})", report_values(report)
+        )
+        report_id = cur.lastrowid
+        assert report_id is not None
+        report.id = report_id
+        await self._issue_types(report)
+        return report_id
+
+    async def _issue_types(self, report: Report) -> None:
+        await self.conn.execute("DELETE FROM report_issue_types WHERE report_id = ?", (report.id,))
+        await self.conn.executemany(
+            "INSERT INTO report_issue_types (report_id, issue_type) VALUES (?, ?)",
+            [(report.id, t) for t in report.issue_types],
+        )
+
+    async def update_report(self, report: Report) -> None:
+        assignments = ", ".join(f"{c} = ?" for c in REPORT_COLUMNS)
+        await self.conn.execute(
+            f"UPDATE reports SET {assignments} WHERE id = ?", (*report_values(report), report.id)
+        )
+        await self._issue_types(report)
+
+    async def lock_report(self, tracking_number: str) -> Report | None:
+        # The single writer already excludes every other write: a plain read is a lock.
+        cur = await self.conn.execute(
+            "SELECT * FROM reports WHERE tracking_number = ?", (tracking_number,)
+        )
+        row = await cur.fetchone()
+        return None if row is None else report_from_row(dict(row))
+
+    async def insert_event(self, event: Event) -> None:
+        await self.conn.execute(
+            "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
+            "before, after, public, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                event.report_id,
+                event.seq,
+                iso(event.at),
+                event.actor_role,
+                event.actor_id,
+                event.action,
+                dump(event.details),
+                dump(event.before),
+                dump(event.after),
+                event.public,
+                event.prev_hash,
+                event.hash,
+            ),
+        )
+
+    async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
+        cur = await self.conn.execute(
+            "INSERT INTO attachments (report_id, filename, content_type, size, sha256, "
+            "storage_key, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                report_id,
+                attachment.filename,
+                attachment.content_type,
+                attachment.size,
+                attachment.sha256,
+                attachment.storage_key,
+                attachment.uploaded_by,
+                iso(attachment.created_at or datetime.now(UTC)),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def insert_correction(self, correction: Correction) -> int:
+        cur = await self.conn.execute(
+            "INSERT INTO corrections (report_id, target, title, text, labels, previous, "
+            "actor_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                correction.report_id,
+                correction.target,
+                correction.title,
+                correction.text,
+                dump(correction.labels),
+                dump(correction.previous),
+                correction.actor_id,
+                iso(correction.created_at),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def insert_user(self, user: User) -> int:
+        try:
+            cur = await self.conn.execute(
+                "INSERT INTO users (username, password_hash, role, department, display_name, "
+                "active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user.username,
+                    user.password_hash,
+                    user.role,
+                    user.department,
+                    user.display_name,
+                    user.active,
+                    iso(user.created_at or datetime.now(UTC)),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def update_user(self, user: User) -> None:
+        await self.conn.execute(
+            "UPDATE users SET password_hash = ?, role = ?, department = ?, display_name = ?, "
+            "active = ? WHERE id = ?",
+            (
+                user.password_hash,
+                user.role,
+                user.department,
+                user.display_name,
+                user.active,
+                user.id,
+            ),
+        )
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """For modules with their own tables (ledger, outbox): returns the row id or count."""
+        cur = await self.conn.execute(sql, params)
+        return cur.lastrowid if cur.lastrowid else cur.rowcount
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = await self.conn.execute(sql, params)
+        return [dict(r) for r in await cur.fetchall()]
+
+
+def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if flt.statuses:
+        clauses.append(f"status IN ({', '.join('?' for _ in flt.statuses)})")
+        params.extend(s.value for s in flt.statuses)
+    if flt.department is not None:
+        clauses.append("department = ?")
+        params.append(flt.department)
+    if flt.issue_type:
+        clauses.append(
+            "id IN (SELECT report_id FROM report_issue_types WHERE issue_type = ?)"
+        )
+        params.append(flt.issue_type)
+    if flt.channel:
+        clauses.append("channel = ?")
+        params.append(flt.channel)
+    if flt.tracking_number:
+        clauses.append("tracking_number = ?")
+        params.append(flt.tracking_number)
+    if flt.query:
+        clauses.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
+        like = "%" + flt.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params.extend([like, like])
+    if flt.created_from:
+        clauses.append("created_at >= ?")
+        params.append(iso(flt.created_from))
+    if flt.created_to:
+        clauses.append("created_at < ?")
+        params.append(iso(flt.created_to))
+    if flt.due_before:
+        clauses.append(
+            "((status = 'routed' AND sign_by < ?) OR "
+            "(status IN ('accepted', 'extension_requested', 'reopened') AND answer_by < ?))"
+        )
+        params.extend([iso(flt.due_before)] * 2)
+    if flt.arbitration is not None:
+        clauses.append("arbitration = ?")
+        params.append(int(flt.arbitration))
+    if flt.escalated is not None:
+        clauses.append("escalation_level > 0" if flt.escalated else "escalation_level = 0")
+    if flt.telegram_chat_id is not None:
+        clauses.append("telegram_chat_id = ?")
+        params.append(flt.telegram_chat_id)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+class SQLiteStore:
+    """Store on one SQLite file. ``path`` may be ':memory:'-free file paths only (WAL)."""
+
+    READERS = 2
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self.url = f"sqlite:///{self.path}"
+        self._writer: aiosqlite.Connection | None = None
+        self._readers: list[aiosqlite.Connection] = []
+        self._reader_cycle: Any = None
+        self._write_lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await _connect(self.path)
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self._writer.execute("PRAGMA synchronous = FULL")
+        await self._migrate()
+        self._readers = [await _connect(self.path) for _ in range(self.READERS)]
+        for r in self._readers:
+            await r.execute("PRAGMA query_only = ON")
+        self._reader_cycle = itertools.cycle(self._readers)
+
+    async def close(self) -> None:
+        for conn in [*self._readers, *([self._writer] if self._writer else [])]:
+            await conn.close()
+        self._readers = []
+        self._writer = None
+
+    async def __aenter__(self) -> SQLiteStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _migrate(self) -> None:
+        conn = self._require_writer()
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        cur = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        for number, name, sql in migrations("sqlite"):
+            if number <= current:
+                continue
+            # executescript commits first; wrap the migration in its own transaction.
+            await conn.executescript(
+                "BEGIN IMMEDIATE;\n"
+                + sql
+                + f"\nINSERT INTO schema_migrations VALUES ({number}, '{name}', "
+                f"'{datetime.now(UTC).isoformat()}');\nCOMMIT;"
+            )
+
+    def _require_writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise StoreError("store is not open")
+        return self._writer
+
+    def _reader(self) -> aiosqlite.Connection:
+        if not self._readers:
+            raise StoreError("store is not open")
+        conn: aiosqlite.Connection = next(self._reader_cycle)
+        return conn
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SQLiteTx]:
+        conn = self._require_writer()
+        async with self._write_lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield SQLiteTx(conn)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = await self._reader().execute(sql, params)
+        return [dict(r) for r in await cur.fetchall()]
+
+    async def schema_version(self) -> int:
+        rows = await self.fetch("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        return int(rows[0]["v"])
+
+    async def get_report(self, tracking_number: str) -> Report | None:
+        rows = await self.fetch(
+            "SELECT * FROM reports WHERE tracking_number = ?", (tracking_number,)
+        )
+        if not rows:
+            return None
+        report = report_from_row(rows[0])
+        atts = await self.fetch(
+            "SELECT * FROM attachments WHERE report_id = ? ORDER BY id", (report.id,)
+        )
+        report.attachments = [attachment_from_row(a) for a in atts]
+        return report
+
+    async def list_reports(self, flt: ReportFilter) -> list[Report]:
+        where, params = _where(flt)
+        order = "DESC" if flt.newest_first else "ASC"
+        rows = await self.fetch(
+            f"SELECT * FROM reports{where} ORDER BY created_at {order}, id {order} "
+            "LIMIT ? OFFSET ?",
+            (*params, flt.limit, flt.offset),
+        )
+        return [report_from_row(r) for r in rows]
+
+    async def count_reports(self, flt: ReportFilter) -> int:
+        where, params = _where(flt)
+        rows = await self.fetch(f"SELECT COUNT(*) AS n FROM reports{where}", params)
+        return int(rows[0]["n"])
+
+    async def list_events(self, report_id: int) -> list[Event]:
+        rows = await self.fetch(
+            "SELECT * FROM events WHERE report_id = ? ORDER BY seq", (report_id,)
+        )
+        return [event_from_row(r) for r in rows]
+
+    async def iter_chains(self) -> AsyncIterator[Chain]:
+        last_id = 0
+        while True:
+            reports = await self.fetch(
+                "SELECT id, tracking_number, record_head, record_count FROM reports "
+                "WHERE id > ? ORDER BY id LIMIT 500",
+                (last_id,),
+            )
+            if not reports:
+                return
+            ids = [r["id"] for r in reports]
+            marks = ", ".join("?" for _ in ids)
+            events = await self.fetch(
+                f"SELECT * FROM events WHERE report_id IN ({marks}) ORDER BY report_id, seq", ids
+            )
+            by_report: dict[int, list[Event]] = {i: [] for i in ids}
+            for e in events:
+                by_report[e["report_id"]].append(event_from_row(e))
+            for r in reports:
+                yield Chain(r["tracking_number"], r["record_head"], r["record_count"],
+                            by_report[r["id"]])  # fmt: skip
+            last_id = ids[-1]
+
+    async def list_corrections(self, target: str | None = None) -> list[Correction]:
+        sql = "SELECT * FROM corrections"
+        params: tuple[Any, ...] = ()
+        if target:
+            sql += " WHERE target = ?"
+            params = (target,)
+        rows = await self.fetch(sql + " ORDER BY id", params)
+        return [
+            Correction(
+                id=r["id"],
+                report_id=r["report_id"],
+                target=r["target"],
+                title=r["title"],
+                text=r["text"],
+                labels=list(js(r["labels"])),
+                previous=list(js(r["previous"])),
+                actor_id=r["actor_id"],
+                created_at=ts(r["created_at"]),  # type: ignore[arg-type]
+            )
+            for r in rows
+        ]
+
+    async def get_user(self, username: str) -> User | None:
+        rows = await self.fetch("SELECT * FROM users WHERE username = ?", (username,))
+        return _user(rows[0]) if rows else None
+
+    async def list_users(self) -> list[User]:
+        return [_user(r) for r in await self.fetch("SELECT * FROM users ORDER BY username")]
+
+
+def _user(r: dict[str, Any]) -> User:
+    return User(
+        id=r["id"],
+        username=r["username"],
+        password_hash=r["password_hash"],
+        role=r["role"],
+        department=r["department"],
+        display_name=r["display_name"],
+        active=bool(r["active"]),
+        created_at=ts(r["created_at"]),
+    )
