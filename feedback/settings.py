@@ -1,0 +1,64 @@
+"""Runtime settings of a running service, declared once with their help text.
+
+Each can be given on the command line (``--db``) or in the environment (``FEEDBACK_DB``);
+the command line wins. The district's taxonomy and clocks live in the TOML config instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class Settings:
+    db: str = _setting("var/feedback.db", "database: a SQLite file path, sqlite:///path or postgresql://…")
+    config: str | None = _setting(None, "TOML file with the district's departments, issue types and clocks")
+    data_dir: str = _setting("var", "folder for attachments and retrained models")
+    host: str = _setting("127.0.0.1", "address to listen on")
+    port: int = _setting(8080, "port to listen on")
+    secret_key: str | None = _setting(None, "key for signing session cookies (32+ characters); a random one per start when unset")
+    secure_cookies: bool = _setting(False, "mark cookies Secure (set when served over HTTPS)")
+    max_body_mb: int = _setting(25, "largest request body accepted, in MB")
+    tick_seconds: int = _setting(300, "how often the background job checks deadlines (0 = off)")
+    telegram_token: str | None = _setting(None, "Telegram bot token (for `feedback bot` and webhook mode)")
+    telegram_webhook_secret: str | None = _setting(None, "secret token Telegram sends with webhook calls")
+    public_url: str = _setting("", "public base URL, for links in messages")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            env = os.environ.get(f"FEEDBACK_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = _coerce(f.type, env)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def attachments_dir(self) -> Path:
+        return Path(self.data_dir) / "attachments"
+
+    @property
+    def models_dir(self) -> Path:
+        return Path(self.data_dir) / "models"
+
+
+def _coerce(kind: Any, value: str) -> Any:
+    text = str(kind)
+    if "bool" in text:
+        return value.lower() in ("1", "true", "yes", "on")
+    if "int" in text:
+        return int(value)
+    return value
+
+
+def help_table() -> list[tuple[str, str, str]]:
+    """(name, default, help) of every setting, for --help and the README."""
+    return [(f.name, str(f.default), f.metadata["help"]) for f in fields(Settings)]

@@ -1,0 +1,47 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from feedback.config import Config, load_config
+from feedback.service import Classify, FeedbackService, utcnow
+from feedback.settings import Settings
+from feedback.store import open_store
+from web import api
+from web.errors import error_middleware
+from web.keys import config_key, service_key, settings_key, store_key
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    config: Config | None = None,
+    classify: Classify | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> web.Application:
+    """Build the app. The store opens and closes with it (cleanup_ctx); nothing global."""
+    app = web.Application(
+        middlewares=[error_middleware],
+        client_max_size=settings.max_body_mb * 1024 * 1024,
+    )
+    app[settings_key] = settings
+    app[config_key] = config or load_config(settings.config)
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        store = open_store(settings.db)
+        await store.open()
+        app[store_key] = store
+        app[service_key] = FeedbackService(store, app[config_key], classify=classify, clock=clock)
+        yield
+        await store.close()
+
+    app.cleanup_ctx.append(store_ctx)
+    app.add_routes(api.routes)
+    return app

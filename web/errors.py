@@ -1,0 +1,99 @@
+"""Errors to responses: JSON under /api, friendly Chinese pages elsewhere, never a trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from feedback.errors import (
+    FeedbackError,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+STATUS: list[tuple[type[FeedbackError], int]] = [
+    (ValidationError, 400),
+    (NotFound, 404),
+    (PermissionDenied, 403),
+    (InvalidTransition, 409),
+    (RateLimited, 429),
+]
+
+HTTP_MESSAGES = {
+    400: "请求有误。",
+    403: "您无权访问此页面。",
+    404: "页面不存在。",
+    405: "不支持该请求方式。",
+    409: "当前状态不允许此操作。",
+    413: "提交的内容过大。",
+    429: "操作过于频繁，请稍后再试。",
+    500: "服务器内部错误，请稍后再试。我们已记录此问题。",
+}
+
+
+def status_for(exc: FeedbackError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def wants_json(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+# Pages that want their own rendering of errors register a renderer here (web/pages.py).
+PageRenderer = Callable[[web.Request, int, str], Awaitable[web.StreamResponse]]
+page_renderer_key = web.AppKey("page_renderer", PageRenderer)
+
+
+async def _page(request: web.Request, status: int, message: str) -> web.StreamResponse:
+    renderer = request.app.get(page_renderer_key)
+    if renderer is not None:
+        return await renderer(request, status, message)
+    return web.Response(status=status, text=message, content_type="text/plain", charset="utf-8")
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except FeedbackError as exc:
+        status = status_for(exc)
+        if wants_json(request):
+            return web.json_response(error_body(exc.code, exc.message, exc.field), status=status)
+        return await _page(request, status, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.empty_body:
+            raise
+        message = HTTP_MESSAGES.get(exc.status, exc.reason)
+        code = {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status, "http_error"
+        )
+        if wants_json(request):
+            return web.json_response(
+                error_body(code, message), status=exc.status, headers=_keep(exc)
+            )
+        return await _page(request, exc.status, message)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json(request):
+            return web.json_response(error_body("internal", HTTP_MESSAGES[500]), status=500)
+        return await _page(request, 500, HTTP_MESSAGES[500])
+
+
+def _keep(exc: web.HTTPException) -> dict[str, str]:
+    return {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
