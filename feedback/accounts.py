@@ -1,0 +1,202 @@
+"""Staff accounts: creating them, checking passwords, and slowing down people who guess.
+
+Passwords are stored only as argon2id hashes (feedback.secrets). Failed logins are counted in
+the `login_attempts` table (migration 0003), not in memory, so the limit holds across
+processes and restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from feedback import secrets
+from feedback.config import Config
+from feedback.errors import PermissionDenied, RateLimited, ValidationError
+from feedback.models import Actor, Role
+from feedback.store import Store
+from feedback.store.base import User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+DISPLAY_NAME_MAX = 50
+STAFF_ROLES = (Role.STAFF, Role.SUPERVISOR, Role.ADMIN)
+ROLE_LABELS = {
+    Role.STAFF: "承办单位工作人员",
+    Role.SUPERVISOR: "监督人员",
+    Role.ADMIN: "系统管理员",
+}
+
+# Failed logins within the window before further attempts are refused. The per-address limit
+# is higher because a whole office may share one address behind its gateway.
+THROTTLE_WINDOW = timedelta(minutes=15)
+USERNAME_FAILURES = 5
+ADDRESS_FAILURES = 20
+
+BAD_LOGIN = "用户名或密码不正确。"
+THROTTLED = "登录失败次数过多，请 15 分钟后再试。"
+
+# Verified against when the username does not exist, so a miss costs as long as a wrong
+# password and usernames cannot be discovered by timing.
+_DUMMY_HASH = secrets.hash_secret("no-such-user-password")
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    role: Role
+    department: str | None
+    display_name: str
+
+
+def check_new_user(
+    config: Config, username: str, role: str, department: str | None, display_name: str | None
+) -> NewUser:
+    """Validate an account before it is created; messages in Chinese, with the field."""
+    name = (username or "").strip().lower()
+    if not USERNAME_RE.match(name):
+        raise ValidationError(
+            "用户名应为 3–32 位小写字母、数字、点、下划线或连字符，以字母或数字开头。",
+            field="username",
+        )
+    try:
+        r = Role(role)
+    except ValueError:
+        r = Role.CITIZEN
+    if r not in STAFF_ROLES:
+        raise ValidationError("角色只能是 staff、supervisor 或 admin。", field="role")
+    dept = (department or "").strip() or None
+    if r is Role.STAFF:
+        if not dept or not config.has_department(dept):
+            codes = "、".join(config.department_codes)
+            raise ValidationError(
+                f"承办单位工作人员必须指定单位代码（{codes}）。", field="department"
+            )
+    elif dept is not None and not config.has_department(dept):
+        raise ValidationError(f"未知的单位代码：{dept}", field="department")
+    else:
+        # Supervisors and admins belong to the supervising body unless told otherwise.
+        dept = dept or config.supervisor_department
+    shown = " ".join((display_name or "").split())
+    if len(shown) > DISPLAY_NAME_MAX:
+        raise ValidationError(f"显示名不能超过 {DISPLAY_NAME_MAX} 个字。", field="name")
+    return NewUser(name, r, dept, shown or name)
+
+
+def check_password(password: str) -> str:
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationError(f"密码至少需要 {PASSWORD_MIN} 个字符。", field="password")
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError(f"密码不能超过 {PASSWORD_MAX} 个字符。", field="password")
+    return password
+
+
+async def create_user(
+    store: Store,
+    config: Config,
+    username: str,
+    password: str,
+    role: str,
+    department: str | None = None,
+    display_name: str | None = None,
+) -> User:
+    new = check_new_user(config, username, role, department, display_name)
+    check_password(password)
+    if await store.get_user(new.username) is not None:
+        raise ValidationError(f"用户名 {new.username} 已存在。", field="username")
+    hashed = await asyncio.to_thread(secrets.hash_secret, password)
+    user = User(
+        id=None,
+        username=new.username,
+        password_hash=hashed,
+        role=new.role.value,
+        department=new.department,
+        display_name=new.display_name,
+        active=True,
+        created_at=datetime.now(UTC),
+    )
+    async with store.transaction() as tx:
+        user.id = await tx.insert_user(user)
+    return user
+
+
+async def set_active(store: Store, username: str, active: bool) -> User:
+    user = await store.get_user((username or "").strip().lower())
+    if user is None:
+        raise ValidationError(f"没有用户 {username}。", field="username")
+    user.active = active
+    async with store.transaction() as tx:
+        await tx.update_user(user)
+    return user
+
+
+async def set_password(store: Store, username: str, password: str) -> User:
+    user = await store.get_user((username or "").strip().lower())
+    if user is None:
+        raise ValidationError(f"没有用户 {username}。", field="username")
+    check_password(password)
+    user.password_hash = await asyncio.to_thread(secrets.hash_secret, password)
+    async with store.transaction() as tx:
+        await tx.update_user(user)
+    return user
+
+
+def actor_for(user: User) -> Actor:
+    """The service's view of a logged-in staff member."""
+    return Actor(
+        role=Role(user.role),
+        id=user.username,
+        department=user.department,
+        name=user.display_name or user.username,
+    )
+
+
+async def _failures(store: Store, column: str, value: str, since: datetime) -> int:
+    # `column` is one of two fixed names, never user input.
+    rows = await store.fetch(
+        f"SELECT COUNT(*) AS n FROM login_attempts WHERE {column} = ? AND at >= ? AND success = ?",
+        (value, since.isoformat(), False),
+    )
+    return int(rows[0]["n"])
+
+
+async def throttled(store: Store, username: str, address: str, now: datetime) -> bool:
+    since = now - THROTTLE_WINDOW
+    return (
+        await _failures(store, "username", username, since) >= USERNAME_FAILURES
+        or await _failures(store, "address", address, since) >= ADDRESS_FAILURES
+    )
+
+
+async def _record(store: Store, username: str, address: str, now: datetime, ok: bool) -> None:
+    async with store.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO login_attempts (username, address, at, success) VALUES (?, ?, ?, ?)",
+            (username, address, now.isoformat(), ok),
+        )
+
+
+async def authenticate(
+    store: Store, username: str, password: str, address: str, *, now: datetime | None = None
+) -> User:
+    """The active user with this password, or an error that does not say which part was wrong.
+
+    Raises RateLimited before checking anything once too many attempts have failed, so a
+    guesser learns nothing more, not even from a right password.
+    """
+    now = now or datetime.now(UTC)
+    name = (username or "").strip().lower()[:64]
+    address = address or "unknown"
+    if await throttled(store, name, address, now):
+        raise RateLimited(THROTTLED)
+    user = await store.get_user(name) if name else None
+    stored = user.password_hash if user else _DUMMY_HASH
+    ok = await asyncio.to_thread(secrets.verify_secret, stored, password or "")
+    ok = ok and user is not None and user.active
+    await _record(store, name, address, now, ok)
+    if not ok or user is None:
+        raise PermissionDenied(BAD_LOGIN, field="password")
+    return user
