@@ -1,0 +1,207 @@
+"""Linear text models with calibrated probabilities, and the report classifier built on them.
+
+Prediction uses only numpy: the weights are plain arrays, so a model is read-only after loading
+and safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from classifiers.features import Analyzed, FeatureSpace, analyze
+
+__all__ = ["DEPARTMENT", "ISSUE_TYPE", "TARGETS", "LinearModel", "Prediction", "ReportClassifier"]
+
+DEPARTMENT = "department"
+ISSUE_TYPE = "issue_type"
+TARGETS = (DEPARTMENT, ISSUE_TYPE)
+_MASKED = re.compile("[\ue000-\ue003]")
+
+
+@dataclass
+class Prediction:
+    """What the classifier says about one report."""
+
+    department: str | None
+    department_probability: float
+    top: list[tuple[str, float]]
+    issue_types: list[str]
+    issue_type_probabilities: dict[str, float]
+    reasons: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "department": self.department,
+            "department_probability": round(self.department_probability, 4),
+            "top": [[code, round(p, 4)] for code, p in self.top],
+            "issue_types": list(self.issue_types),
+            "issue_type_probabilities": {
+                k: round(v, 4) for k, v in self.issue_type_probabilities.items()
+            },
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass
+class LinearModel:
+    """One target: a linear scorer over a feature space plus a probability calibration.
+
+    Single-label (``multilabel=False``): p = softmax(scale * z + bias).
+    Multi-label: p_k = sigmoid(scale_k * z_k + bias_k), one binary model per label.
+    """
+
+    target: str
+    labels: list[str]
+    multilabel: bool
+    space: FeatureSpace
+    coef: np.ndarray  # (n_features, n_labels)
+    intercept: np.ndarray  # (n_labels,)
+    calib_scale: np.ndarray  # (n_labels,)
+    calib_bias: np.ndarray  # (n_labels,)
+    metrics: dict[str, object] = field(default_factory=dict)
+    training_sha256: str = ""
+
+    def analyze(self, title: str, text: str) -> Analyzed:
+        return analyze(title, text, self.space.config)
+
+    def decision(self, doc: Analyzed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw scores per label, plus the input's feature columns and values."""
+        cols, vals = self.space.vector(doc)
+        z = vals @ self.coef[cols] + self.intercept if len(cols) else self.intercept.copy()
+        return np.asarray(z, dtype=np.float64), cols, vals
+
+    def calibrate(self, z: np.ndarray) -> np.ndarray:
+        """Probabilities from raw scores (works on one row or a matrix of rows)."""
+        s = z * self.calib_scale + self.calib_bias
+        if self.multilabel:
+            return 1.0 / (1.0 + np.exp(-np.clip(s, -50, 50)))
+        s = s - s.max(axis=-1, keepdims=True)
+        e = np.exp(s)
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def probabilities(self, title: str, text: str) -> dict[str, float]:
+        z, _, _ = self.decision(self.analyze(title, text))
+        return dict(zip(self.labels, self.calibrate(z).tolist(), strict=True))
+
+    def reasons(self, doc: Analyzed, cols: np.ndarray, vals: np.ndarray, label_index: int,
+                limit: int = 5) -> list[str]:
+        """Input words that pushed most towards ``labels[label_index]``."""
+        if not len(cols):
+            return []
+        weights = self.coef[cols, label_index]
+        if not self.multilabel and len(self.labels) > 1:
+            # what sets this label apart from the others, not what all labels share
+            weights = weights - self.coef[cols].mean(axis=1)
+        contrib = vals * weights
+        order = np.argsort(-contrib)[: limit * 8]
+        tokens = [t for t in doc.tokens if len(t) > 1]
+        scores: dict[str, float] = {}
+        for j in order:
+            c = float(contrib[j])
+            if c <= 0:
+                break
+            kind, term = self.space.term(int(cols[j]))
+            if _MASKED.search(term):
+                continue
+            if kind == "char":
+                # show the whole input word that contains the character n-gram, if any
+                term = next((t for t in tokens if term in t), term)
+            scores[term] = scores.get(term, 0.0) + c
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        out: list[str] = []
+        for term, _ in ranked:
+            if any(term in kept for kept in out):
+                continue
+            out = [kept for kept in out if kept not in term]
+            out.append(term)
+            if len(out) >= limit:
+                break
+        return out
+
+
+class ReportClassifier:
+    """Department routing and issue-type tagging of citizen reports.
+
+    Holds a department model and/or an issue-type model; both are read-only, so one instance
+    can serve many threads.
+    """
+
+    def __init__(
+        self,
+        department: LinearModel | None = None,
+        issue_type: LinearModel | None = None,
+        issue_type_threshold: float = 0.5,
+        max_reasons: int = 5,
+    ) -> None:
+        if department is None and issue_type is None:
+            raise ValueError("a ReportClassifier needs at least one model")
+        if department is not None and department.target != DEPARTMENT:
+            raise ValueError(f"department model has target {department.target!r}")
+        if issue_type is not None and issue_type.target != ISSUE_TYPE:
+            raise ValueError(f"issue-type model has target {issue_type.target!r}")
+        self.department = department
+        self.issue_type = issue_type
+        self.issue_type_threshold = issue_type_threshold
+        self.max_reasons = max_reasons
+
+    @property
+    def departments(self) -> list[str]:
+        return list(self.department.labels) if self.department else []
+
+    @property
+    def issue_types(self) -> list[str]:
+        return list(self.issue_type.labels) if self.issue_type else []
+
+    def predict(self, title: str, text: str, k: int = 3) -> Prediction:
+        """Classify one report; ``top`` holds the ``k`` likeliest departments."""
+        reasons: list[str] = []
+        department: str | None = None
+        dep_p = 0.0
+        top: list[tuple[str, float]] = []
+        doc: Analyzed | None = None
+        if self.department is not None:
+            m = self.department
+            doc = m.analyze(title, text)
+            z, cols, vals = m.decision(doc)
+            p = m.calibrate(z)
+            order = np.argsort(-p)
+            best = int(order[0])
+            department, dep_p = m.labels[best], float(p[best])
+            top = [(m.labels[int(i)], float(p[int(i)])) for i in order[: max(k, 1)]]
+            reasons.extend(m.reasons(doc, cols, vals, best, self.max_reasons))
+        issue_types: list[str] = []
+        issue_p: dict[str, float] = {}
+        if self.issue_type is not None:
+            m = self.issue_type
+            if doc is None or m.space.config != self.department_config():
+                doc = m.analyze(title, text)
+            z, cols, vals = m.decision(doc)
+            p = m.calibrate(z)
+            issue_p = {lab: float(v) for lab, v in zip(m.labels, p.tolist(), strict=True)}
+            for i in np.argsort(-p):
+                if p[i] < self.issue_type_threshold:
+                    break
+                issue_types.append(m.labels[int(i)])
+                for r in m.reasons(doc, cols, vals, int(i), 3):
+                    if r not in reasons:
+                        reasons.append(r)
+        return Prediction(department, dep_p, top, issue_types, issue_p, reasons)
+
+    def department_config(self) -> object:
+        return self.department.space.config if self.department is not None else None
+
+    def predict_many(self, reports: Iterable[tuple[str, str]], k: int = 3) -> list[Prediction]:
+        """Classify many (title, text) pairs."""
+        return [self.predict(title, text, k) for title, text in reports]
+
+    def probabilities(self, title: str, text: str) -> dict[str, float]:
+        """Department probabilities of one report (empty without a department model)."""
+        return self.department.probabilities(title, text) if self.department else {}
+
+
+def top_k(probabilities: Sequence[tuple[str, float]], k: int) -> list[tuple[str, float]]:
+    return sorted(probabilities, key=lambda kv: -kv[1])[:k]

@@ -1,0 +1,151 @@
+"""Chinese word segmentation for complaint text.
+
+A private :class:`jieba.Tokenizer` (never jieba's global one) is built lazily, once per process
+and under a lock, with the bundled government-terms dictionary (``data/govterms.txt``) and
+stopword list (``data/stopwords.txt``). Masked places (``A市``, ``A3区``), phone-like digit runs,
+dates and numbers are replaced by placeholder tokens before segmentation, so that they neither
+split nor pollute the vocabulary.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import jieba
+
+__all__ = [
+    "DATE",
+    "NUMBER",
+    "PHONE",
+    "PLACE",
+    "PLACEHOLDERS",
+    "normalize",
+    "stopwords",
+    "tokenize",
+]
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+GOVTERMS_PATH = DATA_DIR / "govterms.txt"
+STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
+
+# Placeholder tokens (single private-use characters, so character n-grams stay short too).
+PLACE = "\ue000"
+PHONE = "\ue001"
+DATE = "\ue002"
+NUMBER = "\ue003"
+PLACEHOLDERS: frozenset[str] = frozenset({PLACE, PHONE, DATE, NUMBER})
+
+_DIGITS = r"[0-9０-９]"
+_PATTERNS: list[tuple[str, str]] = [
+    # dates: 2019年3月5日, 2019-03-05, 3月5日, 5号, 2019年, 10:30
+    (
+        DATE,
+        rf"{_DIGITS}{{2,4}}\s*[年/.\-]\s*{_DIGITS}{{1,2}}\s*[月/.\-]\s*{_DIGITS}{{1,2}}\s*[日号]?"
+        rf"|{_DIGITS}{{1,2}}\s*月(?:份)?\s*(?:{_DIGITS}{{1,2}}\s*[日号])?"
+        rf"|{_DIGITS}{{4}}\s*年(?:度)?"
+        rf"|{_DIGITS}{{1,2}}\s*[日号](?![0-9])"
+        rf"|{_DIGITS}{{1,2}}\s*[:：]\s*{_DIGITS}{{2}}",
+    ),
+    # mobile numbers, landlines and other long digit runs (ids, card numbers)
+    (PHONE, rf"(?:{_DIGITS}{{3,4}}-)?{_DIGITS}{{7,}}[Xx]?"),
+    # masked places: A市, A3区, B县, K7市, 西地省 is left alone
+    (PLACE, r"(?<![A-Za-z])[A-Z][0-9]{0,2}\s*(?:市|区|县|州|镇|乡|村|省|街道)"),
+    # remaining numbers, with decimals or thousands separators
+    (NUMBER, rf"{_DIGITS}+(?:[.,，]{_DIGITS}+)*"),
+]
+_SPECIAL = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_PATTERNS)))
+_GROUP_TOKEN = {f"g{i}": tok for i, (tok, _) in enumerate(_PATTERNS)}
+_WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+_stopwords: frozenset[str] = frozenset()
+
+
+def _read_lines(path: Path) -> list[str]:
+    if not path.exists():
+        log.warning("classifiers: %s is missing; segmenting without it", path.name)
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return [line.strip() for line in fh if line.strip() and not line.startswith("#")]
+
+
+def _build() -> tuple[jieba.Tokenizer, frozenset[str]]:
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    for line in _read_lines(GOVTERMS_PATH):
+        parts = line.split()
+        word = parts[0]
+        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        tag = parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and freq is None else None)
+        # Make sure the term is never split: at least the frequency jieba needs to keep it whole.
+        needed = tok.suggest_freq(word, tune=False)
+        tok.add_word(word, max(freq or 0, needed, 3), tag)
+    stops = frozenset(_read_lines(STOPWORDS_PATH))
+    return tok, stops
+
+
+def _get() -> jieba.Tokenizer:
+    global _tokenizer, _stopwords
+    tok = _tokenizer
+    if tok is not None:
+        return tok
+    with _lock:
+        if _tokenizer is None:
+            built, stops = _build()
+            _stopwords = stops
+            _tokenizer = built
+        return _tokenizer
+
+
+def stopwords() -> frozenset[str]:
+    """The bundled stopword set (loads the tokenizer on first use)."""
+    _get()
+    return _stopwords
+
+
+def _pieces(text: str) -> Iterator[tuple[bool, str]]:
+    """Split ``text`` into (is_placeholder, piece) runs."""
+    pos = 0
+    for m in _SPECIAL.finditer(text):
+        if m.start() > pos:
+            yield False, text[pos : m.start()]
+        yield True, _GROUP_TOKEN[m.lastgroup or "g3"]
+        pos = m.end()
+    if pos < len(text):
+        yield False, text[pos:]
+
+
+def normalize(text: str) -> str:
+    """Text with places, phone numbers, dates and numbers replaced by placeholder characters."""
+    text = _SPACES.sub(" ", text.strip())
+    return "".join(piece for _, piece in _pieces(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """Segment ``text`` into words: placeholders for masked data, no stopwords, no punctuation.
+
+    Uses the dictionary only (no HMM guessing of unknown words): it is faster, and unknown
+    words are covered by the character n-gram features.
+    """
+    tok = _get()
+    stops = _stopwords
+    out: list[str] = []
+    for special, piece in _pieces(_SPACES.sub(" ", text.strip())):
+        if special:
+            out.append(piece)
+            continue
+        for word in tok.cut(piece, HMM=False):
+            w = word.strip()
+            if not w or w in stops or not _WORDLIKE.search(w):
+                continue
+            out.append(w.lower())
+    return out
