@@ -33,6 +33,7 @@ class RoutingDecision:
     reasons: list[str] = field(default_factory=list)
     keyword_hits: dict[str, list[str]] = field(default_factory=dict)
     why: str = ""
+    duplicate_of: dict[str, Any] | None = None
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class RoutingDecision:
             "reasons": self.reasons,
             "keyword_hits": self.keyword_hits,
             "why": self.why,
+            "duplicate_of": self.duplicate_of,
         }
 
 

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from feedback import permissions, record, routing, secrets, validation, workflow
+from feedback import (
+    duplicates,
+    permissions,
+    record,
+    routing,
+    secrets,
+    stats_facts,
+    validation,
+    workflow,
+)
 from feedback.config import Config
 from feedback.deadlines import WorkCalendar
 from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
@@ -177,6 +186,8 @@ class FeedbackService:
             payload["answer"] = report.answer
         if "reason" in details and action is Action.DECIDE_EXTENSION:
             payload["reason"] = details["reason"]
+            payload["approved"] = bool(details.get("approved"))  # the chat is told either way
+            payload["days"] = details.get("days")
         await tx.execute(
             "INSERT INTO outbox (report_id, chat_id, kind, payload, created_at) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -268,6 +279,7 @@ class FeedbackService:
         prediction = await self._predict(inp.title, inp.text)
         decision = routing.decide(prediction, f"{inp.title}\n{inp.text}", self.config)
         now = self.clock()
+        duplicate = await self._duplicate(f"{inp.title}\n{inp.text}", decision.department, now)
         async with self.store.transaction() as tx:
             seq = await tx.next_counter(f"tracking:{now.year}")
             report = Report(
@@ -307,9 +319,24 @@ class FeedbackService:
                 },
                 at=now,
             )
+            if duplicate:
+                report.duplicate_of = duplicate[0]
+                decision.duplicate_of = {"tracking_number": duplicate[0],
+                                         "similarity": round(duplicate[1], 3)}  # fmt: skip
             await self._apply_routing(tx, report, decision, now)
         await self._announce(report.tracking_number, Action.SUBMIT)
         return SubmitResult(report.tracking_number, code, report.status, report.department, report)
+
+    async def _duplicate(
+        self, text: str, department: str | None, now: datetime
+    ) -> tuple[str, float] | None:
+        settings = self.config.routing
+        found = await duplicates.candidates(self.store, department, now, settings.duplicate_days)
+        if not found:
+            return None
+        return await self._in_thread(
+            duplicates.best_match, text, found, settings.duplicate_similarity
+        )
 
     async def _apply_routing(
         self, tx: WriteTx, report: Report, decision: RoutingDecision, now: datetime
@@ -356,8 +383,13 @@ class FeedbackService:
         )
 
     async def _points_for(self, report: Report) -> int:
-        """Points this report earned (filled in by feedback.incentives when present)."""
-        return 0
+        """Points this report earned (社会监督激励; see feedback.incentives)."""
+        rows = await self.store.fetch(
+            "SELECT COALESCE(SUM(points), 0) AS n FROM points_ledger "
+            "WHERE report_id = ? AND kind = 'grant'",
+            (report.id,),
+        )
+        return int(rows[0]["n"]) if rows else 0
 
     def status_label(self, report: Report) -> str:
         if report.status is Status.CLOSED and report.close_reason:
@@ -420,6 +452,23 @@ class FeedbackService:
     ) -> CitizenView:
         """回访: 满意/基本满意 close the report; 不满意 reopens it once, to the same bureau."""
         await self._verified(tracking_number, code)
+        return await self._rate(tracking_number, rating, comment)
+
+    async def rate_as_owner(
+        self, chat_id: int, tracking_number: str, rating: str, comment: str | None = None
+    ) -> CitizenView:
+        """回访 from the Telegram chat that filed the report: the chat proves ownership instead
+        of the code. Another chat's report looks exactly like an unknown one."""
+        return await self._rate(tracking_number, rating, comment, owner_chat=chat_id)
+
+    async def _rate(
+        self,
+        tracking_number: str,
+        rating: str,
+        comment: str | None,
+        *,
+        owner_chat: int | None = None,
+    ) -> CitizenView:
         try:
             value = Rating(rating)
         except ValueError:
@@ -428,6 +477,8 @@ class FeedbackService:
         now = self.clock()
         async with self.store.transaction() as tx:
             report = await self._locked(tx, tracking_number)
+            if owner_chat is not None and report.contact.telegram_chat_id != owner_chat:
+                raise NotFound()
             before = report.snapshot()
             reopen = value is Rating.UNSATISFIED and report.reopen_count == 0
             t = workflow.target(Action.RATE, report.status, branch="reopen" if reopen else None)
@@ -519,6 +570,7 @@ class FeedbackService:
             for c in corrections:
                 await tx.insert_correction(c)
             await self._append(tx, report, actor, action, before, details, public=public)
+            await stats_facts.record(tx, self.calendar, report, action.value, now)
         await self._announce(report.tracking_number, action)
         return report
 
@@ -530,8 +582,9 @@ class FeedbackService:
             r.status = Status.ACCEPTED
             r.accepted_at = now
             r.deadlines.answer_by = self.calendar.add_working_days(now, self.answer_days(r)).due
+            on_time = r.deadlines.sign_by is None or now <= r.deadlines.sign_by
             r.warned_for = r.escalated_for = None
-            out: dict[str, Any] = {"department": r.department}
+            out: dict[str, Any] = {"department": r.department, "on_time": on_time}
             predicted = (r.routing.get("top") or [[None]])[0][0]
             if predicted != r.department:
                 # The bureau that finally takes it is the right label for the model.
@@ -884,3 +937,39 @@ class FeedbackService:
             if found:
                 breaks.append(found)
         return checked, breaks
+
+    # -- staff documents ---------------------------------------------------------------------
+
+    async def attach(self, actor: Actor, tracking_number: str, attachment: Any) -> Report:
+        """Staff add a document (inspection record, decision) to the report's file. The file is
+        already stored; this records it, in the record but not on the citizen's history."""
+
+        def check(r: Report) -> None:
+            permissions.require_view(actor, r, self.config)
+            if not (
+                permissions.is_supervisor(actor)
+                or (actor.role is Role.STAFF and actor.department == r.department)
+            ):
+                raise PermissionDenied("只有承办单位的工作人员可以上传材料。")
+
+        now = self.clock()
+        async with self.store.transaction() as tx:
+            report = await self._locked(tx, tracking_number)
+            check(report)
+            before = report.snapshot()
+            attachment.uploaded_by = actor.id
+            attachment.created_at = now
+            assert report.id is not None
+            attachment.id = await tx.insert_attachment(report.id, attachment)
+            report.attachments.append(attachment)
+            details = {
+                "attachment": {
+                    "id": attachment.id,
+                    "filename": attachment.filename,
+                    "sha256": attachment.sha256,
+                    "size": attachment.size,
+                }
+            }
+            await self._append(tx, report, actor, Action.NOTE, before, details, public=False)
+        await self._announce(report.tracking_number, Action.NOTE)
+        return report

@@ -1,0 +1,228 @@
+"""社会监督激励: points for citizens whose reports are substantiated, and bureaus' scores (考核).
+
+A supervisor decides once whether a report is substantiated (查实). A substantiated report earns
+its reporter points by the configured table (the largest value among its issue types), granted
+once. An anonymous reporter claims them with the tracking number and follow-up code alone. The
+ledger is append-only with its own hash chain, verified by `feedback verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from feedback import permissions, record
+from feedback.errors import InvalidTransition, NotFound
+from feedback.models import Actor, Report, Status
+from feedback.service import FeedbackService
+from feedback.store import WriteTx
+from feedback.store.rows import js
+from feedback.workflow import Action
+
+DECIDABLE = {Status.ANSWERED, Status.CLOSED, Status.REVIEW, Status.REOPENED}
+
+
+@dataclass(frozen=True)
+class Points:
+    granted: int
+    claimed: bool
+    substantiated: bool | None
+
+
+def points_for(report: Report, table: dict[str, int]) -> int:
+    values = [table.get(t, 0) for t in report.issue_types] or [table.get("none", 0)]
+    return max(values + [table.get("none", 0)])
+
+
+def _hash(entry: dict[str, Any], prev: str) -> str:
+    return hashlib.sha256(record.canonical({**entry, "prev": prev}).encode()).hexdigest()
+
+
+async def _append_ledger(
+    tx: WriteTx, report: Report, kind: str, points: int, actor: Actor, at: datetime,
+    details: dict[str, Any],
+) -> None:  # fmt: skip
+    seq = await tx.next_counter("points_ledger")
+    rows = await tx.fetch("SELECT hash FROM points_ledger WHERE seq = ?", (seq - 1,))
+    prev = rows[0]["hash"] if rows else record.GENESIS
+    entry = {
+        "seq": seq,
+        "report": report.tracking_number,
+        "kind": kind,
+        "points": points,
+        "at": at.isoformat(),
+        "actor": actor.id,
+        "details": details,
+    }
+    await tx.execute(
+        "INSERT INTO points_ledger (seq, report_id, kind, points, at, actor_id, details, "
+        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, report.id, kind, points, at.isoformat(), actor.id, record.canonical(details), prev,
+         _hash(entry, prev)),
+    )  # fmt: skip
+
+
+async def substantiate(
+    service: FeedbackService, actor: Actor, tracking_number: str, substantiated: bool, note: str
+) -> Report:
+    """The supervisor's finding (查实/不属实); points are granted with a positive finding."""
+    permissions.require_supervisor(actor)
+    from feedback import validation
+
+    text = validation.reason(note, "note", "认定意见")
+    now = service.clock()
+    async with service.store.transaction() as tx:
+        report = await tx.lock_report(tracking_number.strip().upper())
+        if report is None:
+            raise NotFound()
+        if report.substantiated is not None:
+            raise InvalidTransition("该诉求已作出查实认定，不能重复认定。")
+        if report.status not in DECIDABLE:
+            raise InvalidTransition("诉求答复后才能作出查实认定。")
+        before = report.snapshot()
+        report.substantiated = substantiated
+        points = points_for(report, service.config.incentive_points) if substantiated else 0
+        details = {"substantiated": substantiated, "note": text, "points": points}
+        await service._append(tx, report, actor, Action.SUBSTANTIATE, before, details, at=now)
+        if points:
+            await _append_ledger(tx, report, "grant", points, actor, now, {"note": text})
+    await service._announce(report.tracking_number, Action.SUBSTANTIATE)
+    return report
+
+
+async def points_of(service: FeedbackService, report: Report) -> Points:
+    rows = await service.store.fetch(
+        "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report.id,)
+    )
+    granted = sum(r["points"] for r in rows if r["kind"] == "grant")
+    claimed = any(r["kind"] == "claim" for r in rows)
+    return Points(granted, claimed, report.substantiated)
+
+
+async def claim(service: FeedbackService, tracking_number: str, code: str) -> Points:
+    """The reporter claims granted points with the tracking number and code alone."""
+    await service._verified(tracking_number, code)
+    now = service.clock()
+    async with service.store.transaction() as tx:
+        report = await tx.lock_report(tracking_number.strip().upper())
+        assert report is not None
+        rows = await tx.fetch(
+            "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report.id,)
+        )
+        granted = sum(r["points"] for r in rows if r["kind"] == "grant")
+        if not granted:
+            raise InvalidTransition("该诉求暂无可领取的积分。")
+        if any(r["kind"] == "claim" for r in rows):
+            raise InvalidTransition("积分已经领取过了。")
+        receipt = hashlib.sha256(f"{report.tracking_number}:{now.isoformat()}".encode()).hexdigest()
+        await _append_ledger(
+            tx, report, "claim", granted, Actor.citizen(), now, {"receipt": receipt[:12]}
+        )
+        before = report.snapshot()
+        await service._append(
+            tx, report, Actor.citizen(), Action.NOTE, before, {"points_claimed": granted},
+            public=False,
+        )  # fmt: skip
+    return Points(granted, True, True)
+
+
+async def verify_ledger(service: FeedbackService) -> str | None:
+    """The first broken link of the points ledger, or None."""
+    rows = await service.store.fetch(
+        "SELECT l.*, r.tracking_number FROM points_ledger l JOIN reports r ON r.id = l.report_id "
+        "ORDER BY l.seq"
+    )
+    prev = record.GENESIS
+    for expected, row in enumerate(rows, start=1):
+        if row["seq"] != expected:
+            return f"points ledger entry #{expected} missing"
+        entry = {
+            "seq": row["seq"],
+            "report": row["tracking_number"],
+            "kind": row["kind"],
+            "points": row["points"],
+            "at": row["at"],
+            "actor": row["actor_id"],
+            "details": js(row["details"]),
+        }
+        if row["prev_hash"] != prev or _hash(entry, prev) != row["hash"]:
+            return f"points ledger entry #{row['seq']} does not match its hash"
+        prev = row["hash"]
+    counter = await service.store.fetch(
+        "SELECT value FROM counters WHERE name = 'points_ledger'"
+    )
+    if counter and int(counter[0]["value"]) != len(rows):
+        return f"points ledger has {len(rows)} entries, counter says {counter[0]['value']}"
+    return None
+
+
+@dataclass(frozen=True)
+class BureauScore:
+    department: str
+    answered: int
+    on_time_rate: float | None
+    send_back_rate: float | None
+    satisfaction_rate: float | None
+    score: float | None
+
+
+# Weights of the 考核 score: punctuality, getting routing right, and citizens' satisfaction.
+WEIGHTS = {"on_time": 40.0, "no_send_back": 30.0, "satisfaction": 30.0}
+
+
+async def bureau_scores(service: FeedbackService) -> list[BureauScore]:
+    """考核 scores computed from the record and the reports, never stored by hand."""
+    answers = await service.store.fetch(
+        "SELECT r.department AS department, e.details AS details FROM events e "
+        "JOIN reports r ON r.id = e.report_id WHERE e.action = 'answer'"
+    )
+    on_time: dict[str, list[bool]] = {}
+    for row in answers:
+        details = js(row["details"]) or {}
+        on_time.setdefault(row["department"], []).append(bool(details.get("on_time")))
+    sends = await service.store.fetch(
+        "SELECT e.details AS details FROM events e WHERE e.action IN ('send_back', 'accept')"
+    )
+    handled: dict[str, int] = {}
+    sent_back: dict[str, int] = {}
+    for row in sends:
+        details = js(row["details"]) or {}
+        if "from" in details:
+            sent_back[details["from"]] = sent_back.get(details["from"], 0) + 1
+            handled[details["from"]] = handled.get(details["from"], 0) + 1
+        elif details.get("department"):
+            handled[details["department"]] = handled.get(details["department"], 0) + 1
+    ratings = await service.store.fetch(
+        "SELECT department, rating, COUNT(*) AS n FROM reports WHERE rating IS NOT NULL "
+        "GROUP BY department, rating"
+    )
+    rated: dict[str, list[int]] = {}
+    for row in ratings:
+        good, total = rated.setdefault(row["department"], [0, 0])
+        n = int(row["n"])
+        rated[row["department"]] = [
+            good + (n if row["rating"] != "unsatisfied" else 0),
+            total + n,
+        ]
+    scores = []
+    for dept in service.config.department_codes:
+        ot = on_time.get(dept, [])
+        ot_rate = sum(ot) / len(ot) if ot else None
+        sb_rate = sent_back.get(dept, 0) / handled[dept] if handled.get(dept) else None
+        good, total = rated.get(dept, [0, 0])
+        sat = good / total if total else None
+        parts = [
+            (WEIGHTS["on_time"], ot_rate),
+            (WEIGHTS["no_send_back"], None if sb_rate is None else 1 - sb_rate),
+            (WEIGHTS["satisfaction"], sat),
+        ]
+        known = [(w, v) for w, v in parts if v is not None]
+        score = (
+            round(100 * sum(w * v for w, v in known) / sum(w for w, _ in known), 1)
+            if known
+            else None
+        )
+        scores.append(BureauScore(dept, len(ot), ot_rate, sb_rate, sat, score))
+    return sorted(scores, key=lambda s: (s.score is None, -(s.score or 0)))

@@ -1,0 +1,209 @@
+"""The work-order clock's background job (催办/督办, 回访 window): `feedback tick` and the app's timer.
+
+Each pass looks at open reports with a deadline and
+- warns the bureau when a deadline is near (催办, recorded, not shown to the citizen),
+- escalates a report whose deadline has passed to the supervisor (督办, shown to the citizen),
+- closes an answered report whose rating window has passed ('closed without rating').
+Every step is keyed by the deadline it concerns and re-checked inside the report's
+transaction, so running the job twice, or in two processes at once, acts once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from feedback import workflow
+from feedback.models import Actor, CloseReason, Report, Status
+from feedback.service import FeedbackService
+from feedback.store import ReportFilter
+from feedback.workflow import Action
+
+log = logging.getLogger(__name__)
+
+CLOCK = Actor.system("clock")
+LOCK_NAME = "feedback-tick"
+PAGE = 1000
+
+
+@dataclass
+class TickResult:
+    warned: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    closed_unrated: list[str] = field(default_factory=list)
+    skipped_locked: bool = False
+
+    def summary(self) -> str:
+        if self.skipped_locked:
+            return "another process is running the job; nothing done"
+        return (
+            f"warned {len(self.warned)}, escalated {len(self.escalated)}, "
+            f"closed without rating {len(self.closed_unrated)}"
+        )
+
+
+def stage_deadline(report: Report) -> tuple[str, datetime] | None:
+    """The deadline the bureau (or triage desk) is working against now, with its stage."""
+    d = report.deadlines
+    if report.status in (Status.ROUTED, Status.TRIAGE) and d.sign_by:
+        return "sign", d.sign_by
+    if report.status in (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED):
+        if d.answer_by:
+            return "answer", d.answer_by
+    return None
+
+
+def _key(stage: str, due: datetime) -> str:
+    return f"{stage}:{due.isoformat()}"
+
+
+@asynccontextmanager
+async def _no_lock() -> AsyncIterator[bool]:
+    yield True
+
+
+def _job_lock(service: FeedbackService) -> AbstractAsyncContextManager[bool]:
+    """Run once across processes when the store offers an advisory lock."""
+    lock = getattr(service.store, "try_advisory_lock", None)
+    return lock(LOCK_NAME) if lock is not None else _no_lock()
+
+
+async def tick(service: FeedbackService, now: datetime | None = None) -> TickResult:
+    result = TickResult()
+    async with _job_lock(service) as got:
+        if not got:
+            result.skipped_locked = True
+            return result
+        now = now or service.clock()
+        await _deadlines(service, now, result)
+        await _rating_windows(service, now, result)
+    if result.warned or result.escalated or result.closed_unrated:
+        log.info("tick: %s", result.summary())
+    return result
+
+
+async def _candidates(service: FeedbackService, flt: ReportFilter) -> list[str]:
+    flt.limit, flt.newest_first = PAGE, False
+    found: list[str] = []
+    while True:
+        batch = await service.store.list_reports(flt)
+        found.extend(r.tracking_number for r in batch)
+        if len(batch) < PAGE:
+            return found
+        flt.offset += PAGE
+
+
+async def _deadlines(service: FeedbackService, now: datetime, result: TickResult) -> None:
+    # Warnings look a few calendar days ahead: enough to cover `warn_before` working days
+    # across a weekend; the exact working-day test is made per report.
+    horizon = now + timedelta(days=service.config.clocks.warn_before * 2 + 4)
+    numbers = await _candidates(service, ReportFilter(due_before=horizon))
+    numbers += await _candidates(service, ReportFilter(statuses=[Status.TRIAGE]))
+    for tn in dict.fromkeys(numbers):
+        await _one_deadline(service, tn, now, result)
+
+
+async def _one_deadline(
+    service: FeedbackService, tn: str, now: datetime, result: TickResult
+) -> None:
+    async with service.store.transaction() as tx:
+        report = await tx.lock_report(tn)
+        if report is None:
+            return
+        stage = stage_deadline(report)
+        if stage is None:
+            return
+        name, due = stage
+        key = _key(name, due)
+        if now > due:
+            if report.escalated_for == key:
+                return
+            workflow.check(Action.ESCALATE, report.status)
+            before = report.snapshot()
+            report.escalation_level += 1
+            report.escalated_for = key
+            report.supervised = True
+            late = service.calendar.working_days_left(now, due)
+            await service._append(
+                tx,
+                report,
+                CLOCK,
+                Action.ESCALATE,
+                before,
+                {"stage": name, "due": due.isoformat(), "working_days_late": -late, "auto": True},
+                at=now,
+            )
+            result.escalated.append(tn)
+            action = Action.ESCALATE
+        else:
+            left = service.calendar.working_days_left(now, due)
+            if left > service.config.clocks.warn_before or report.warned_for == key:
+                return
+            before = report.snapshot()
+            report.warned_for = key
+            await service._append(
+                tx,
+                report,
+                CLOCK,
+                Action.WARN,
+                before,
+                {"stage": name, "due": due.isoformat(), "working_days_left": left},
+                public=False,
+                at=now,
+            )
+            result.warned.append(tn)
+            action = Action.WARN
+    await service._announce(tn, action)
+
+
+async def _rating_windows(service: FeedbackService, now: datetime, result: TickResult) -> None:
+    for tn in await _candidates(service, ReportFilter(statuses=[Status.ANSWERED])):
+        async with service.store.transaction() as tx:
+            report = await tx.lock_report(tn)
+            if report is None or report.status is not Status.ANSWERED:
+                continue
+            if report.deadlines.rate_by is None or now <= report.deadlines.rate_by:
+                continue
+            before = report.snapshot()
+            report.status = workflow.target(Action.CLOSE_UNRATED, report.status).after
+            report.close_reason = CloseReason.NO_RATING
+            report.closed_at = now
+            await service._append(
+                tx, report, CLOCK, Action.CLOSE_UNRATED, before, {"rate_by": iso(report)}, at=now
+            )
+            result.closed_unrated.append(tn)
+        await service._announce(tn, Action.CLOSE_UNRATED)
+
+
+def iso(report: Report) -> str | None:
+    due = report.deadlines.rate_by
+    return due.isoformat() if due else None
+
+
+async def run_forever(service: FeedbackService, every_seconds: int) -> None:
+    """The app's timer: a tick now and then every `every_seconds`, errors logged, never fatal."""
+    while True:
+        try:
+            await tick(service)
+        except Exception:
+            log.exception("tick failed; trying again next time")
+        await asyncio.sleep(every_seconds)
+
+
+@asynccontextmanager
+async def background(service: FeedbackService, every_seconds: int) -> AsyncIterator[None]:
+    if every_seconds <= 0:
+        yield
+        return
+    task = asyncio.create_task(run_forever(service, every_seconds), name="feedback-tick")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
