@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +11,9 @@ import pytest
 from feedback.config import Config, load_config
 from feedback.models import Actor, Role
 from feedback.service import FeedbackService
+from feedback.store import Store, open_store
 from feedback.store.sqlite import SQLiteStore
+from tests.store.pg import fresh_schema_url, throwaway_database
 
 
 class Clock:
@@ -43,16 +45,29 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "feedback.db"
 
 
-@pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SQLiteStore]:
-    s = SQLiteStore(db_path)
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str | None]:
+    yield from throwaway_database()
+
+
+# Store-level and service-level tests run on both stores: a SQLite file, and a fresh schema in
+# a throw-away PostgreSQL database (skipped with the reason when no server answers).
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(
+    request: pytest.FixtureRequest, db_path: Path, pg_database: str | None
+) -> AsyncIterator[Store]:
+    s: Store = (
+        SQLiteStore(db_path)
+        if request.param == "sqlite"
+        else open_store(fresh_schema_url(pg_database))
+    )
     await s.open()
     yield s
     await s.close()
 
 
 @pytest.fixture
-async def service(store: SQLiteStore, config: Config, clock: Clock) -> FeedbackService:
+async def service(store: Store, config: Config, clock: Clock) -> FeedbackService:
     return FeedbackService(store, config, clock=clock)
 
 

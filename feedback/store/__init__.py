@@ -13,8 +13,8 @@ def open_store(url: str) -> Store:
     if url.startswith(("postgresql://", "postgres://")):
         from feedback.store.postgres import PostgresStore
 
-        return PostgresStore(url)  # type: ignore[return-value]
+        return PostgresStore(url)
     from feedback.store.sqlite import SQLiteStore
 
     path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    return SQLiteStore(path)  # type: ignore[return-value]
+    return SQLiteStore(path)

@@ -9,7 +9,9 @@ of the machine.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import itertools
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -330,6 +332,26 @@ class SQLiteStore:
                 raise
             else:
                 await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def try_advisory_lock(self, name: str) -> AsyncIterator[bool]:
+        """True if this process now holds the lock ``name`` until the block ends. An flock on
+        a file beside the database: it excludes other processes sharing the file and other
+        stores in this one (each open() is its own lock), and dies with the process."""
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        fd = os.open(f"{self.path}.{safe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cur = await self._reader().execute(sql, params)

@@ -1,0 +1,532 @@
+"""The scale-out store: PostgreSQL through asyncpg, for several app processes on several machines.
+
+Every write transaction runs on one pooled connection in READ COMMITTED. What keeps the
+full-process record right when two processes act on one report is `lock_report`: it takes the
+report row with ``SELECT … FOR UPDATE``, so the second transaction waits until the first has
+committed and then reads the new chain head. Tracking numbers come from a counter row updated
+with ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the row lock makes them unique, and a
+rolled-back submission simply leaves its number unused.
+
+SQL written for both stores uses ``?`` placeholders; they are translated to ``$1, $2, …``
+here. Parameters are taken the way SQLite takes them as well: ISO strings for timestamptz
+columns and 0/1 for booleans (the codecs below accept both), so modules with tables of their
+own run the same statements on either store. Integral ``numeric`` results (SUM, AVG) come
+back as int or float, as SQLite gives them, not as Decimal.
+
+The URL may name a schema, ``postgresql://…/db?schema=name``: the store creates it and works
+inside it (tests use one schema per test; one database can host several districts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from feedback.errors import StoreError
+from feedback.models import Attachment, Event, Report
+from feedback.store.base import Chain, Correction, ReportFilter, User
+from feedback.store.rows import (
+    REPORT_COLUMNS,
+    attachment_from_row,
+    dump,
+    event_from_row,
+    js,
+    report_from_row,
+    report_values,
+    ts,
+)
+from feedback.store.sqlite import _where, migrations
+
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+# Key of the advisory lock that lets one process at a time apply migrations.
+MIGRATION_LOCK = 0x66656564  # "feed"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=512)
+def translate(sql: str) -> str:
+    """``?`` → ``$1, $2, …``, leaving string literals, quoted names and comments alone."""
+    out: list[str] = []
+    n = 0
+    i = 0
+    length = len(sql)
+    while i < length:
+        ch = sql[i]
+        if ch in ("'", '"'):
+            end = i + 1
+            while end < length:
+                if sql[end] == ch:
+                    if end + 1 < length and sql[end + 1] == ch:  # doubled quote inside
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i : end + 1])
+            i = end + 1
+        elif ch == "-" and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = length if end < 0 else end
+            out.append(sql[i:end])
+            i = end
+        elif ch == "?":
+            n += 1
+            out.append(f"${n}")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+# -- codecs: accept what SQLite accepts ------------------------------------------------------
+
+
+def _encode_timestamptz(value: Any) -> tuple[int]:
+    moment = ts(value)  # datetimes as they are, ISO strings parsed (naive means UTC)
+    if moment is None:
+        raise ValueError("empty timestamp")
+    delta = moment - PG_EPOCH
+    return ((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds,)
+
+
+def _decode_timestamptz(value: tuple[int]) -> datetime:
+    return PG_EPOCH + timedelta(microseconds=value[0])
+
+
+def _encode_bool(value: Any) -> str:
+    return "t" if value else "f"
+
+
+def _decode_bool(value: str) -> bool:
+    return value == "t"
+
+
+def _decode_numeric(value: str) -> int | float | Decimal:
+    if value in ("NaN", "Infinity", "-Infinity"):
+        return float(value)
+    if "." not in value and "e" not in value.lower():
+        return int(value)
+    number = Decimal(value)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "timestamptz",
+        schema="pg_catalog",
+        encoder=_encode_timestamptz,
+        decoder=_decode_timestamptz,
+        format="tuple",
+    )
+    await conn.set_type_codec(
+        "bool", schema="pg_catalog", encoder=_encode_bool, decoder=_decode_bool, format="text"
+    )
+    await conn.set_type_codec(
+        "numeric", schema="pg_catalog", encoder=str, decoder=_decode_numeric, format="text"
+    )
+
+
+def split_url(url: str) -> tuple[str, str | None]:
+    """(connection URL without our own parameters, schema or None)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = [(k, v) for k, v in query if k != "schema"]
+    if schema is not None and not _IDENT.match(schema):
+        raise StoreError(f"invalid schema name {schema!r} in the database URL")
+    scheme = "postgresql" if parts.scheme == "postgres" else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(rest), "")), schema
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock (hash() differs between processes)."""
+    return int.from_bytes(
+        hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+def _status_count(status: str) -> int:
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresTx:
+    def __init__(self, store: PostgresStore, conn: asyncpg.Connection):
+        self.store = store
+        self.conn = conn
+
+    async def next_counter(self, name: str) -> int:
+        value = await self.conn.fetchval(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+            name,
+        )
+        return int(value)
+
+    async def insert_report(self, report: Report) -> int:
+        cols = ", ".join(REPORT_COLUMNS)
+        marks = ", ".join(f"${i}" for i in range(1, len(REPORT_COLUMNS) + 1))
+        report_id = await self.conn.fetchval(
+            f"INSERT INTO reports ({cols}) VALUES ({marks}) RETURNING id",
+            *report_values(report, native_time=True),
+        )
+        report.id = int(report_id)
+        await self._issue_types(report, fresh=True)
+        return report.id
+
+    async def _issue_types(self, report: Report, *, fresh: bool = False) -> None:
+        if not fresh:
+            await self.conn.execute(
+                "DELETE FROM report_issue_types WHERE report_id = $1", report.id
+            )
+        if report.issue_types:
+            await self.conn.executemany(
+                "INSERT INTO report_issue_types (report_id, issue_type) VALUES ($1, $2)",
+                [(report.id, t) for t in dict.fromkeys(report.issue_types)],
+            )
+
+    async def update_report(self, report: Report) -> None:
+        assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(REPORT_COLUMNS, start=1))
+        await self.conn.execute(
+            f"UPDATE reports SET {assignments} WHERE id = ${len(REPORT_COLUMNS) + 1}",
+            *report_values(report, native_time=True),
+            report.id,
+        )
+        await self._issue_types(report)
+
+    async def lock_report(self, tracking_number: str) -> Report | None:
+        # FOR UPDATE: a second process acting on this report waits here until we commit,
+        # then reads the chain head we wrote, so the two events chain one after the other.
+        row = await self.conn.fetchrow(
+            "SELECT * FROM reports WHERE tracking_number = $1 FOR UPDATE", tracking_number
+        )
+        return None if row is None else report_from_row(dict(row))
+
+    async def insert_event(self, event: Event) -> None:
+        await self.conn.execute(
+            "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
+            "before, after, public, prev_hash, hash) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            event.report_id,
+            event.seq,
+            event.at,
+            event.actor_role,
+            event.actor_id,
+            event.action,
+            dump(event.details),
+            dump(event.before),
+            dump(event.after),
+            event.public,
+            event.prev_hash,
+            event.hash,
+        )
+
+    async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
+        value = await self.conn.fetchval(
+            "INSERT INTO attachments (report_id, filename, content_type, size, sha256, "
+            "storage_key, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            "RETURNING id",
+            report_id,
+            attachment.filename,
+            attachment.content_type,
+            attachment.size,
+            attachment.sha256,
+            attachment.storage_key,
+            attachment.uploaded_by,
+            attachment.created_at or datetime.now(UTC),
+        )
+        return int(value)
+
+    async def insert_correction(self, correction: Correction) -> int:
+        value = await self.conn.fetchval(
+            "INSERT INTO corrections (report_id, target, title, text, labels, previous, "
+            "actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            correction.report_id,
+            correction.target,
+            correction.title,
+            correction.text,
+            dump(correction.labels),
+            dump(correction.previous),
+            correction.actor_id,
+            correction.created_at,
+        )
+        return int(value)
+
+    async def insert_user(self, user: User) -> int:
+        try:
+            # A savepoint, so a taken name leaves the surrounding transaction usable.
+            async with self.conn.transaction():
+                value = await self.conn.fetchval(
+                    "INSERT INTO users (username, password_hash, role, department, "
+                    "display_name, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                    "RETURNING id",
+                    user.username,
+                    user.password_hash,
+                    user.role,
+                    user.department,
+                    user.display_name,
+                    user.active,
+                    user.created_at or datetime.now(UTC),
+                )
+        except asyncpg.UniqueViolationError as exc:
+            raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc
+        return int(value)
+
+    async def update_user(self, user: User) -> None:
+        await self.conn.execute(
+            "UPDATE users SET password_hash = $1, role = $2, department = $3, "
+            "display_name = $4, active = $5 WHERE id = $6",
+            user.password_hash,
+            user.role,
+            user.department,
+            user.display_name,
+            user.active,
+            user.id,
+        )
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Like SQLite's: an INSERT into a table with an ``id`` returns the new id, anything
+        else the number of rows it touched."""
+        query = translate(sql)
+        match = _INSERT.match(sql)
+        if (
+            match
+            and "returning" not in sql.lower()
+            and await self.store.has_id_column(self.conn, match.group(1))
+        ):
+            row = await self.conn.fetchrow(query + " RETURNING id", *params)
+            return int(row[0]) if row else 0
+        return _status_count(await self.conn.execute(query, *params))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows through one statement (used when copying a whole store)."""
+        await self.conn.executemany(translate(sql), rows)
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.conn.fetch(translate(sql), *params)]
+
+
+class PostgresStore:
+    """Store on a PostgreSQL database (or one schema of it), shared by any number of
+    processes."""
+
+    POOL_MIN = 1
+    POOL_MAX = 10
+
+    def __init__(self, url: str):
+        self.url = url
+        self.dsn, self.schema = split_url(url)
+        self._pool: asyncpg.Pool | None = None
+        self._id_tables: dict[str, bool] = {}
+
+    async def open(self) -> None:
+        settings = {"timezone": "UTC", "application_name": "feedback"}
+        if self.schema:
+            settings["search_path"] = self.schema
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=self.POOL_MIN,
+                max_size=self.POOL_MAX,
+                init=_init_connection,
+                server_settings=settings,
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"cannot connect to PostgreSQL at {self._safe_url()}: {exc}") from exc
+        await self._migrate()
+
+    def _safe_url(self) -> str:
+        parts = urlsplit(self.dsn)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def __aenter__(self) -> PostgresStore:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _require_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise StoreError("store is not open")
+        return self._pool
+
+    async def _migrate(self) -> None:
+        async with self._require_pool().acquire() as conn, conn.transaction():
+            # Several processes start at once (serve --workers, bot, tick): one migrates,
+            # the others wait here and then find nothing left to do.
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            if self.schema:
+                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            for number, name, sql in migrations("postgres"):
+                if number <= current:
+                    continue
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
+                    number,
+                    name,
+                    datetime.now(UTC),
+                )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTx]:
+        async with self._require_pool().acquire() as conn, conn.transaction():
+            yield PostgresTx(self, conn)
+
+    @asynccontextmanager
+    async def try_advisory_lock(self, name: str) -> AsyncIterator[bool]:
+        """True if this process now holds the lock ``name`` (until the block ends), False if
+        another process does. A session lock on its own connection: if the process dies, the
+        connection closes and the lock is free again."""
+        key = lock_key(f"{self.schema or ''}:{name}")
+        async with self._require_pool().acquire() as conn:
+            got = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield got
+            finally:
+                if got and not conn.is_closed():
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def has_id_column(self, conn: asyncpg.Connection, table: str) -> bool:
+        if table not in self._id_tables:
+            self._id_tables[table] = bool(
+                await conn.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE "
+                    "table_schema = current_schema() AND table_name = $1 AND column_name = 'id')",
+                    table,
+                )
+            )
+        return self._id_tables[table]
+
+    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        rows = await self._require_pool().fetch(translate(sql), *params)
+        return [dict(r) for r in rows]
+
+    async def schema_version(self) -> int:
+        rows = await self.fetch("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        return int(rows[0]["v"])
+
+    async def get_report(self, tracking_number: str) -> Report | None:
+        pool = self._require_pool()
+        row = await pool.fetchrow(
+            "SELECT * FROM reports WHERE tracking_number = $1", tracking_number
+        )
+        if row is None:
+            return None
+        report = report_from_row(dict(row))
+        atts = await pool.fetch(
+            "SELECT * FROM attachments WHERE report_id = $1 ORDER BY id", report.id
+        )
+        report.attachments = [attachment_from_row(dict(a)) for a in atts]
+        return report
+
+    async def list_reports(self, flt: ReportFilter) -> list[Report]:
+        # The filter is shared with SQLite; its ISO-string and 0/1 parameters pass the codecs.
+        where, params = _where(flt)
+        order = "DESC" if flt.newest_first else "ASC"
+        rows = await self.fetch(
+            f"SELECT * FROM reports{where} ORDER BY created_at {order}, id {order} "
+            "LIMIT ? OFFSET ?",
+            (*params, flt.limit, flt.offset),
+        )
+        return [report_from_row(r) for r in rows]
+
+    async def count_reports(self, flt: ReportFilter) -> int:
+        where, params = _where(flt)
+        rows = await self.fetch(f"SELECT COUNT(*) AS n FROM reports{where}", params)
+        return int(rows[0]["n"])
+
+    async def list_events(self, report_id: int) -> list[Event]:
+        rows = await self._require_pool().fetch(
+            "SELECT * FROM events WHERE report_id = $1 ORDER BY seq", report_id
+        )
+        return [event_from_row(dict(r)) for r in rows]
+
+    async def iter_chains(self) -> AsyncIterator[Chain]:
+        pool = self._require_pool()
+        last_id = 0
+        while True:
+            reports = await pool.fetch(
+                "SELECT id, tracking_number, record_head, record_count FROM reports "
+                "WHERE id > $1 ORDER BY id LIMIT 500",
+                last_id,
+            )
+            if not reports:
+                return
+            ids = [r["id"] for r in reports]
+            events = await pool.fetch(
+                "SELECT * FROM events WHERE report_id = ANY($1::bigint[]) ORDER BY report_id, seq",
+                ids,
+            )
+            by_report: dict[int, list[Event]] = {i: [] for i in ids}
+            for e in events:
+                by_report[e["report_id"]].append(event_from_row(dict(e)))
+            for r in reports:
+                yield Chain(r["tracking_number"], r["record_head"], r["record_count"],
+                            by_report[r["id"]])  # fmt: skip
+            last_id = ids[-1]
+
+    async def list_corrections(self, target: str | None = None) -> list[Correction]:
+        sql = "SELECT * FROM corrections"
+        params: tuple[Any, ...] = ()
+        if target:
+            sql += " WHERE target = ?"
+            params = (target,)
+        rows = await self.fetch(sql + " ORDER BY id", params)
+        return [
+            Correction(
+                id=r["id"],
+                report_id=r["report_id"],
+                target=r["target"],
+                title=r["title"],
+                text=r["text"],
+                labels=list(js(r["labels"])),
+                previous=list(js(r["previous"])),
+                actor_id=r["actor_id"],
+                created_at=ts(r["created_at"]),  # type: ignore[arg-type]
+            )
+            for r in rows
+        ]
+
+    async def get_user(self, username: str) -> User | None:
+        rows = await self.fetch("SELECT * FROM users WHERE username = ?", (username,))
+        return _user(rows[0]) if rows else None
+
+    async def list_users(self) -> list[User]:
+        return [_user(r) for r in await self.fetch("SELECT * FROM users ORDER BY username")]
+
+
+def _user(r: dict[str, Any]) -> User:
+    return User(
+        id=r["id"],
+        username=r["username"],
+        password_hash=r["password_hash"],
+        role=r["role"],
+        department=r["department"],
+        display_name=r["display_name"],
+        active=bool(r["active"]),
+        created_at=ts(r["created_at"]),
+    )
