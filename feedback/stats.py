@@ -1,0 +1,644 @@
+"""Supervision statistics (issue 6): how each bureau responds, computed in the database.
+
+The figures are read from a daily rollup (`stats_daily`, `stats_daily_days`, migration 0006)
+rather than from the reports themselves, so they answer in milliseconds at a million reports.
+Triggers mark every inserted or changed report in `stats_dirty`; `refresh()` recomputes the
+rollup rows of the days (local date of submission) those reports belong to, with
+INSERT … SELECT in one transaction. Every read calls it first, so the figures are never stale.
+
+Definitions (shown on the dashboard too):
+- received: reports submitted in the period (by local date of submission);
+- signed on time: signed for (签收) by the sign-for deadline in force at that moment, over
+  those signed; answered on time: every answer by its deadline, over those answered;
+- time to sign: working days from reaching the bureau to signing; time to answer: working
+  days from signing to the first answer; medians and p90 interpolate like percentile_cont;
+- send-back, extension rates: over received; reopen rate: over answered;
+- satisfaction: 满意 + 基本满意 over rated; substantiated: 查实 over those judged;
+- overdue now: open reports past their sign-for or answer deadline right now (any period).
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from feedback.config import Config
+from feedback.errors import ValidationError
+from feedback.models import Channel, Status
+from feedback.store import Store, WriteTx
+from feedback.store.rows import iso, ts
+
+COUNTS = (
+    "received", "signed", "signed_on_time", "answered", "answered_on_time", "sent_back",
+    "extended", "rated", "satisfied", "reopened", "judged", "substantiated", "escalated",
+)  # fmt: skip
+ALL_TYPES = "*"
+NO_TYPE = ""  # reports without an issue type (一般诉求)
+PERIODS = ("week", "month")
+OPEN_ANSWERING = (Status.ACCEPTED.value, Status.EXTENSION_REQUESTED.value, Status.REOPENED.value)
+CHANNEL_LABELS = {
+    Channel.WEB.value: "网页",
+    Channel.TELEGRAM.value: "Telegram",
+    Channel.API.value: "接口",
+    Channel.IMPORT.value: "导入",
+}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass
+class Figures:
+    """The figures of one group: a bureau, an issue type, a channel, a week or everything."""
+
+    key: str
+    label: str
+    received: int = 0
+    signed: int = 0
+    signed_on_time: int = 0
+    answered: int = 0
+    answered_on_time: int = 0
+    sent_back: int = 0
+    extended: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    reopened: int = 0
+    judged: int = 0
+    substantiated: int = 0
+    escalated: int = 0
+    overdue_now: int = 0
+    sign_median: float | None = None
+    sign_p90: float | None = None
+    answer_median: float | None = None
+    answer_p90: float | None = None
+
+    @property
+    def sign_on_time_rate(self) -> float | None:
+        return _ratio(self.signed_on_time, self.signed)
+
+    @property
+    def answer_on_time_rate(self) -> float | None:
+        return _ratio(self.answered_on_time, self.answered)
+
+    @property
+    def send_back_rate(self) -> float | None:
+        return _ratio(self.sent_back, self.received)
+
+    @property
+    def extension_rate(self) -> float | None:
+        return _ratio(self.extended, self.received)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _ratio(self.satisfied, self.rated)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return _ratio(self.reopened, self.answered)
+
+    @property
+    def substantiated_rate(self) -> float | None:
+        return _ratio(self.substantiated, self.judged)
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + int(row.get(name) or 0))
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "label": self.label}
+        for name in (*COUNTS, "overdue_now"):
+            out[name] = getattr(self, name)
+        for name in ("sign_median", "sign_p90", "answer_median", "answer_p90"):
+            out[name] = getattr(self, name)
+        for name, _label, _kind in RATE_COLUMNS:
+            out[name] = getattr(self, name)
+        return out
+
+
+# (attribute, Chinese header, kind) of every figure, in display order; shared by the
+# dashboard, the exports and the CLI so they always show the same thing.
+COUNT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("received", "受理量", "count"),
+    ("overdue_now", "当前逾期", "count"),
+)
+RATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("sign_on_time_rate", "按时签收率", "rate"),
+    ("answer_on_time_rate", "按时答复率", "rate"),
+    ("send_back_rate", "退回率", "rate"),
+    ("extension_rate", "延期率", "rate"),
+    ("satisfaction_rate", "满意率", "rate"),
+    ("reopen_rate", "重办率", "rate"),
+    ("substantiated_rate", "查实率", "rate"),
+)
+DAY_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("sign_median", "签收用时中位数（工作日）", "days"),
+    ("sign_p90", "签收用时P90（工作日）", "days"),
+    ("answer_median", "答复用时中位数（工作日）", "days"),
+    ("answer_p90", "答复用时P90（工作日）", "days"),
+)
+FIGURE_COLUMNS = COUNT_COLUMNS + RATE_COLUMNS + DAY_COLUMNS
+
+
+@dataclass
+class StatsFilter:
+    """What the supervisor chose: a period of local dates (both ends included) and filters."""
+
+    date_from: date
+    date_to: date
+    department: str | None = None
+    issue_type: str | None = None
+    channel: str | None = None
+    period: str = "month"
+
+    @property
+    def type_key(self) -> str:
+        return ALL_TYPES if self.issue_type is None else self.issue_type
+
+
+@dataclass
+class OverdueItem:
+    tracking_number: str
+    title: str
+    department: str
+    department_name: str
+    stage: str  # 签收 or 答复
+    due: datetime
+    created_at: datetime
+    escalation_level: int
+
+
+@dataclass
+class Dashboard:
+    flt: StatsFilter
+    overall: Figures
+    by_department: list[Figures]
+    by_issue_type: list[Figures]
+    by_channel: list[Figures]
+    trend: list[Figures]
+    overdue: list[OverdueItem]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        f = self.flt
+        return {
+            "filter": {
+                "from": f.date_from.isoformat(),
+                "to": f.date_to.isoformat(),
+                "department": f.department,
+                "issue_type": f.issue_type,
+                "channel": f.channel,
+                "period": f.period,
+            },
+            "overall": self.overall.as_dict(),
+            "by_department": [x.as_dict() for x in self.by_department],
+            "by_issue_type": [x.as_dict() for x in self.by_issue_type],
+            "by_channel": [x.as_dict() for x in self.by_channel],
+            "trend": [x.as_dict() for x in self.trend],
+            "overdue": [
+                {
+                    "tracking_number": o.tracking_number,
+                    "title": o.title,
+                    "department": o.department,
+                    "stage": o.stage,
+                    "due": o.due.isoformat(),
+                    "escalation_level": o.escalation_level,
+                }
+                for o in self.overdue
+            ],
+        }
+
+
+def percentile(histogram: dict[int, int], p: float) -> float | None:
+    """The p-quantile of values given as {value: count}, interpolated like percentile_cont."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    pos = p * (total - 1)
+    lo_i, hi_i = math.floor(pos), math.ceil(pos)
+    lo = hi = None
+    seen = 0
+    for value in sorted(histogram):
+        n = histogram[value]
+        if lo is None and lo_i < seen + n:
+            lo = value
+        if hi_i < seen + n:
+            hi = value
+            break
+        seen += n
+    assert lo is not None and hi is not None
+    return lo + (hi - lo) * (pos - lo_i)
+
+
+class Stats:
+    """Statistics over one store, in the district's time zone and vocabulary."""
+
+    def __init__(self, store: Store, config: Config):
+        self.store = store
+        self.config = config
+        self.tz = ZoneInfo(config.timezone)
+        self._native_time = store.url.startswith(("postgresql://", "postgres://"))
+
+    # -- time ------------------------------------------------------------------------------
+
+    def _t(self, moment: datetime) -> Any:
+        """A timestamp parameter as each backend stores it (SQLite ISO text, PostgreSQL native)."""
+        return moment if self._native_time else iso(moment)
+
+    def day_start(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC)
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def default_filter(self, today: date, **kw: Any) -> StatsFilter:
+        """The last twelve months up to today."""
+        return StatsFilter(date_from=today - timedelta(days=364), date_to=today, **kw)
+
+    def check(self, flt: StatsFilter) -> StatsFilter:
+        if flt.date_to < flt.date_from:
+            raise ValidationError("结束日期不能早于开始日期。", field="to")
+        if flt.department and not (
+            self.config.has_department(flt.department) or flt.department == NO_TYPE
+        ):
+            raise ValidationError("未知的承办单位。", field="department")
+        if flt.issue_type is not None and flt.issue_type not in (
+            *self.config.issue_type_codes,
+            NO_TYPE,
+        ):
+            raise ValidationError("未知的问题类型。", field="issue_type")
+        if flt.channel and flt.channel not in CHANNEL_LABELS:
+            raise ValidationError("未知的受理渠道。", field="channel")
+        if flt.period not in PERIODS:
+            raise ValidationError("统计周期只能是 week 或 month。", field="period")
+        return flt
+
+    # -- labels ----------------------------------------------------------------------------
+
+    def department_label(self, code: str) -> str:
+        return self.config.department_name(code or None)
+
+    def issue_type_label(self, code: str) -> str:
+        return "一般诉求（无问题类型）" if code == NO_TYPE else self.config.issue_type_name(code)
+
+    @staticmethod
+    def channel_label(code: str) -> str:
+        return CHANNEL_LABELS.get(code, code)
+
+    # -- the rollup ------------------------------------------------------------------------
+
+    async def refresh(self) -> int:
+        """Bring the rollup up to date with every changed report; returns the days redone."""
+        probe = await self.store.fetch("SELECT report_id FROM stats_dirty LIMIT 1")
+        if not probe:
+            return 0
+        async with self.store.transaction() as tx:
+            rows = await tx.fetch(
+                "SELECT d.report_id, r.created_at FROM stats_dirty d "
+                "LEFT JOIN reports r ON r.id = d.report_id"
+            )
+            days = {self.local_day(ts(r["created_at"])) for r in rows if r["created_at"]}  # type: ignore[arg-type]
+            for day in sorted(days):
+                await self._rebuild_day(tx, day)
+            ids = [r["report_id"] for r in rows]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                await tx.execute(
+                    f"DELETE FROM stats_dirty WHERE report_id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+        return len(days)
+
+    async def _rebuild_day(self, tx: WriteTx, day: date) -> None:
+        key = day.isoformat()
+        window = (self._t(self.day_start(day)), self._t(self.day_start(day + timedelta(days=1))))
+        await tx.execute("DELETE FROM stats_daily WHERE day = ?", (key,))
+        await tx.execute("DELETE FROM stats_daily_days WHERE day = ?", (key,))
+        counts = (
+            "COUNT(*), "
+            "SUM(CASE WHEN r.signed_on_time IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.signed_on_time = 1 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.answered_at IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.answered_on_time = 1 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.send_back_count > 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.extension_used THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.rating IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.reopen_count > 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.substantiated IS NOT NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.substantiated THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN r.escalation_level > 0 THEN 1 ELSE 0 END)"
+        )
+        columns = "issue_type, day, department, channel, " + ", ".join(COUNTS)
+        where = "WHERE r.created_at >= ? AND r.created_at < ?"
+        dept = "COALESCE(r.department, '')"
+        # First every report once under '*', then each (report, type) pair ('' = no type).
+        variants: tuple[tuple[str, str, str, list[Any]], ...] = (
+            ("?", "FROM reports r", "", [ALL_TYPES]),
+            (
+                "COALESCE(t.issue_type, '')",
+                "FROM reports r LEFT JOIN report_issue_types t ON t.report_id = r.id",
+                "COALESCE(t.issue_type, ''), ",
+                [],
+            ),
+        )
+        for type_expr, source, type_group, type_params in variants:
+            await tx.execute(
+                f"INSERT INTO stats_daily ({columns}) SELECT {type_expr}, ?, {dept}, r.channel, "
+                f"{counts} {source} {where} GROUP BY {type_group}{dept}, r.channel",
+                (*type_params, key, *window),
+            )
+            for measure in ("sign", "answer"):
+                column = f"r.{measure}_working_days"
+                await tx.execute(
+                    "INSERT INTO stats_daily_days (issue_type, day, department, channel, measure, "
+                    f"days, n) SELECT {type_expr}, ?, {dept}, r.channel, ?, {column}, COUNT(*) "
+                    f"{source} {where} AND {column} IS NOT NULL "
+                    f"GROUP BY {type_group}{dept}, r.channel, {column}",
+                    (*type_params, key, measure, *window),
+                )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _where(self, flt: StatsFilter, *, by_type: bool = False) -> tuple[str, list[Any]]:
+        if by_type:
+            clauses = ["issue_type <> ?"] if flt.issue_type is None else ["issue_type = ?"]
+        else:
+            clauses = ["issue_type = ?"]
+        params: list[Any] = [ALL_TYPES if by_type and flt.issue_type is None else flt.type_key]
+        clauses += ["day >= ?", "day <= ?"]
+        params += [flt.date_from.isoformat(), flt.date_to.isoformat()]
+        if flt.department is not None:
+            clauses.append("department = ?")
+            params.append(flt.department)
+        if flt.channel:
+            clauses.append("channel = ?")
+            params.append(flt.channel)
+        return " WHERE " + " AND ".join(clauses), params
+
+    async def _grouped(
+        self, flt: StatsFilter, group: str, *, by_type: bool = False
+    ) -> tuple[dict[str, Figures], dict[str, dict[str, dict[int, int]]]]:
+        """Counts and day histograms per value of ``group`` (a stats_daily column)."""
+        where, params = self._where(flt, by_type=by_type)
+        sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTS)
+        rows = await self.store.fetch(
+            f"SELECT {group} AS k, {sums} FROM stats_daily{where} GROUP BY {group}", params
+        )
+        figures: dict[str, Figures] = {}
+        for row in rows:
+            fig = figures[row["k"]] = Figures(key=row["k"], label=row["k"])
+            fig.add(row)
+        hist_rows = await self.store.fetch(
+            f"SELECT {group} AS k, measure, days, SUM(n) AS n FROM stats_daily_days{where} "
+            f"GROUP BY {group}, measure, days",
+            params,
+        )
+        hists: dict[str, dict[str, dict[int, int]]] = {}
+        for row in hist_rows:
+            by_measure = hists.setdefault(row["k"], {"sign": {}, "answer": {}})
+            by_measure[row["measure"]][int(row["days"])] = int(row["n"])
+        for k, fig in figures.items():
+            _set_days(fig, hists.get(k, {}))
+        return figures, hists
+
+    async def overdue_counts(self, flt: StatsFilter, now: datetime) -> dict[str, int]:
+        """Open reports past a deadline now, per bureau ('' = triage), under the filters."""
+        extra, params = self._report_filters(flt)
+        out: dict[str, int] = {}
+        queries = (
+            ("r.status = ? AND r.sign_by < ?", [Status.ROUTED.value, self._t(now)]),
+            (
+                f"r.status IN ({', '.join('?' * len(OPEN_ANSWERING))}) AND r.answer_by < ?",
+                [*OPEN_ANSWERING, self._t(now)],
+            ),
+        )
+        for cond, p in queries:
+            rows = await self.store.fetch(
+                f"SELECT COALESCE(r.department, '') AS k, COUNT(*) AS n FROM reports r "
+                f"WHERE {cond}{extra} GROUP BY COALESCE(r.department, '')",
+                [*p, *params],
+            )
+            for row in rows:
+                out[row["k"]] = out.get(row["k"], 0) + int(row["n"])
+        return out
+
+    def _report_filters(self, flt: StatsFilter) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if flt.department is not None:
+            clauses.append("COALESCE(r.department, '') = ?")
+            params.append(flt.department)
+        if flt.channel:
+            clauses.append("r.channel = ?")
+            params.append(flt.channel)
+        if flt.issue_type:
+            clauses.append(
+                "r.id IN (SELECT report_id FROM report_issue_types WHERE issue_type = ?)"
+            )
+            params.append(flt.issue_type)
+        elif flt.issue_type == NO_TYPE:
+            clauses.append(
+                "NOT EXISTS (SELECT 1 FROM report_issue_types x WHERE x.report_id = r.id)"
+            )
+        return "".join(f" AND {c}" for c in clauses), params
+
+    async def overdue_list(
+        self, flt: StatsFilter, now: datetime, limit: int = 50
+    ) -> list[OverdueItem]:
+        """The longest-overdue open reports first, for 督办."""
+        extra, params = self._report_filters(flt)
+        marks = ", ".join("?" * len(OPEN_ANSWERING))
+        rows = await self.store.fetch(
+            "SELECT * FROM ("
+            "SELECT r.tracking_number, r.title, r.department, r.created_at, r.escalation_level, "
+            "r.sign_by AS due, 'sign' AS stage FROM reports r "
+            f"WHERE r.status = ? AND r.sign_by < ?{extra} "
+            "UNION ALL "
+            "SELECT r.tracking_number, r.title, r.department, r.created_at, r.escalation_level, "
+            "r.answer_by AS due, 'answer' AS stage FROM reports r "
+            f"WHERE r.status IN ({marks}) AND r.answer_by < ?{extra}"
+            ") x ORDER BY due, tracking_number LIMIT ?",
+            [
+                Status.ROUTED.value,
+                self._t(now),
+                *params,
+                *OPEN_ANSWERING,
+                self._t(now),
+                *params,
+                limit,
+            ],  # fmt: skip
+        )
+        return [
+            OverdueItem(
+                tracking_number=r["tracking_number"],
+                title=r["title"],
+                department=r["department"] or "",
+                department_name=self.department_label(r["department"] or ""),
+                stage="签收" if r["stage"] == "sign" else "答复",
+                due=ts(r["due"]),  # type: ignore[arg-type]
+                created_at=ts(r["created_at"]),  # type: ignore[arg-type]
+                escalation_level=int(r["escalation_level"]),
+            )
+            for r in rows
+        ]
+
+    async def dashboard(self, flt: StatsFilter, now: datetime) -> Dashboard:
+        """Every figure the dashboard, the exports and `feedback stats` show."""
+        self.check(flt)
+        timings: dict[str, float] = {}
+
+        async def timed(name: str, coro: Any) -> Any:
+            start = _time.perf_counter()
+            result = await coro
+            timings[name] = (_time.perf_counter() - start) * 1000
+            return result
+
+        await timed("refresh", self.refresh())
+        departments, dept_hists = await timed("by_department", self._grouped(flt, "department"))
+        overdue = await timed("overdue_counts", self.overdue_counts(flt, now))
+        types, _ = await timed("by_issue_type", self._grouped(flt, "issue_type", by_type=True))
+        channels, _ = await timed("by_channel", self._grouped(flt, "channel"))
+        days, _ = await timed("trend", self._grouped(flt, "day"))
+        overdue_items = await timed("overdue_list", self.overdue_list(flt, now))
+
+        overall = Figures(key="", label="全部")
+        merged: dict[str, dict[int, int]] = {"sign": {}, "answer": {}}
+        for k, fig in departments.items():
+            overall.add(fig.__dict__)
+            for measure, hist in dept_hists.get(k, {}).items():
+                for d, n in hist.items():
+                    merged[measure][d] = merged[measure].get(d, 0) + n
+        _set_days(overall, merged)
+        for k, n in overdue.items():
+            if k not in departments and flt.department in (None, k):
+                departments[k] = Figures(key=k, label=k)
+            if k in departments:
+                departments[k].overdue_now = n
+        overall.overdue_now = sum(n for k, n in overdue.items() if flt.department in (None, k))
+        by_department = sorted(departments.values(), key=_ranking)
+        for fig in by_department:
+            fig.label = self.department_label(fig.key)
+        order = {code: i for i, code in enumerate(self.config.issue_type_codes)}
+        by_type = sorted(types.values(), key=lambda f: order.get(f.key, len(order)))
+        for fig in by_type:
+            fig.label = self.issue_type_label(fig.key)
+        by_channel = sorted(channels.values(), key=lambda f: -f.received)
+        for fig in by_channel:
+            fig.label = self.channel_label(fig.key)
+        return Dashboard(
+            flt=flt,
+            overall=overall,
+            by_department=by_department,
+            by_issue_type=by_type,
+            by_channel=by_channel,
+            trend=self._trend(days.values(), flt),
+            overdue=overdue_items,
+            timings=timings,
+        )
+
+    def _trend(self, days: Iterable[Figures], flt: StatsFilter) -> list[Figures]:
+        """Daily rows rolled up to weeks (starting Monday) or months, with empty ones filled."""
+        buckets: dict[str, Figures] = {}
+        for key in _period_keys(flt.date_from, flt.date_to, flt.period):
+            buckets[key] = Figures(key=key, label=key)
+        for fig in days:
+            key = _period_key(date.fromisoformat(fig.key), flt.period)
+            if key in buckets:
+                buckets[key].add(fig.__dict__)
+        return list(buckets.values())
+
+
+def _set_days(fig: Figures, hists: dict[str, dict[int, int]]) -> None:
+    sign, answer = hists.get("sign", {}), hists.get("answer", {})
+    fig.sign_median, fig.sign_p90 = percentile(sign, 0.5), percentile(sign, 0.9)
+    fig.answer_median, fig.answer_p90 = percentile(answer, 0.5), percentile(answer, 0.9)
+
+
+def _ranking(fig: Figures) -> tuple[float, float, int, str]:
+    """Bureau ranking: answered on time first, then satisfaction, then volume."""
+    on_time = fig.answer_on_time_rate
+    satisfied = fig.satisfaction_rate
+    return (
+        -(on_time if on_time is not None else -1),
+        -(satisfied if satisfied is not None else -1),
+        -fig.received,
+        fig.key,
+    )
+
+
+def _period_key(day: date, period: str) -> str:
+    if period == "week":
+        return (day - timedelta(days=day.weekday())).isoformat()
+    return day.strftime("%Y-%m")
+
+
+def _period_keys(first: date, last: date, period: str) -> list[str]:
+    keys: list[str] = []
+    day = first
+    while day <= last:
+        key = _period_key(day, period)
+        if not keys or keys[-1] != key:
+            keys.append(key)
+        day += timedelta(days=1)
+    return keys
+
+
+def parse_date(value: str | None, field_name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError("日期格式应为 YYYY-MM-DD。", field=field_name) from None
+
+
+def build_filter(
+    stats: Stats,
+    today: date,
+    *,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    department: str | None = None,
+    issue_type: str | None = None,
+    channel: str | None = None,
+    period: str | None = None,
+) -> StatsFilter:
+    """A checked filter from text (query string or command line); empty means 'not chosen'."""
+    end = parse_date(date_to, "to") or today
+    start = parse_date(date_from, "from") or (end - timedelta(days=364))
+    flt = StatsFilter(
+        date_from=start,
+        date_to=end,
+        department=department or None,
+        issue_type=issue_type or None,
+        channel=channel or None,
+        period=period or "month",
+    )
+    return stats.check(flt)
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def days_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def figure_text(fig: Figures, name: str, kind: str) -> str:
+    value = getattr(fig, name)
+    if kind == "rate":
+        return pct(value)
+    if kind == "days":
+        return days_text(value)
+    return str(value)
+
+
+def rows_for(figures: Sequence[Figures]) -> list[list[str]]:
+    return [[f.label, *(figure_text(f, n, k) for n, _l, k in FIGURE_COLUMNS)] for f in figures]
