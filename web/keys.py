@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
 from feedback.config import Config
@@ -13,3 +15,21 @@ settings_key = web.AppKey("settings", Settings)
 config_key = web.AppKey("config", Config)
 store_key = web.AppKey("store", Store)
 service_key = web.AppKey("service", FeedbackService)
+
+
+# -- the HTML side (web/render.py, web/sessions.py, web/csrf.py) ------------------------------
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the page header. ``audience``: "public", "staff" or "supervisor"."""
+
+    href: str
+    label: str
+    audience: str = "public"
+
+
+# Other parts add their pages' links here (e.g. the statistics dashboard) before start-up.
+nav_key = web.AppKey("nav", list[NavItem])
+# Path prefixes whose POSTs carry no cookies and need no CSRF token (machine clients).
+csrf_exempt_key = web.AppKey("csrf_exempt", list[str])

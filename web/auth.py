@@ -1,0 +1,71 @@
+"""Staff login and logout, and the guard every staff page goes through."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aiohttp import web
+
+from feedback import accounts
+from feedback.errors import PermissionDenied, RateLimited
+from feedback.models import Actor
+from feedback.store.base import User
+from web import sessions
+from web.citizen import text_value
+from web.keys import store_key
+from web.render import render
+
+routes = web.RouteTableDef()
+
+
+def safe_next(value: str | None) -> str:
+    """Only our own staff pages are places to go back to after login (no open redirect)."""
+    if value and value.startswith("/staff") and "//" not in value and "\\" not in value:
+        return value
+    return "/staff"
+
+
+async def require_staff(request: web.Request) -> tuple[User, Actor]:
+    """The logged-in staff member; otherwise to the login page (and back afterwards)."""
+    user = await sessions.current_user(request)
+    if user is None:
+        target = request.path_qs if request.method == "GET" else request.path
+        raise web.HTTPSeeOther(f"/staff/login?next={quote(target, safe='/')}")
+    return user, accounts.actor_for(user)
+
+
+@routes.get("/staff/login")
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if await sessions.current_user(request):
+        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
+    values = {"next": safe_next(request.query.get("next"))}
+    return await render(request, "staff/login.html", {"values": values, "errors": {}})
+
+
+@routes.post("/staff/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username = text_value(form, "username", 64).strip()
+    password = text_value(form, "password", 500)
+    values = {"username": username, "next": safe_next(text_value(form, "next", 500))}
+    address = request.remote or "unknown"
+    try:
+        user = await accounts.authenticate(request.app[store_key], username, password, address)
+    except RateLimited as exc:
+        return await render(
+            request, "staff/login.html", {"values": values, "errors": {"password": exc.message}},
+            status=429,
+        )  # fmt: skip
+    except PermissionDenied as exc:
+        return await render(
+            request, "staff/login.html", {"values": values, "errors": {"password": exc.message}},
+            status=401,
+        )  # fmt: skip
+    await sessions.login(request, user)
+    raise web.HTTPSeeOther(values["next"])
+
+
+@routes.post("/staff/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    await sessions.logout(request)
+    raise web.HTTPSeeOther("/staff/login")

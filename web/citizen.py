@@ -1,0 +1,234 @@
+"""Citizen pages: the report form, the receipt with the follow-up code, following up, rating.
+
+The follow-up code travels only in POST bodies (never in URLs, so not in logs or history),
+and every page that shows it is sent with Cache-Control: no-store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from feedback import attachments, validation
+from feedback.errors import NotFound, ValidationError
+from feedback.models import Channel
+from feedback.service import CitizenView
+from web.keys import service_key, settings_key
+from web.render import render
+from web.sessions import session
+
+routes = web.RouteTableDef()
+
+REPORT_FIELDS = ("kind", "title", "text", "place", "occurred_at", "authority", "anonymous",
+                 "contact_name", "contact_phone")  # fmt: skip
+# Remember this many recent form ids per visitor, so a reload does not file a report twice.
+_RECENT_FORMS = 5
+
+Form = MultiDictProxy[str | bytes | bytearray | web.FileField]
+
+
+def text_value(form: Form, name: str, limit: int = 20000) -> str:
+    """A text field as typed (files and bytes read as empty); long values cut, never crashed."""
+    value = form.get(name, "")
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def field_of(exc: ValidationError, default: str) -> str:
+    # The service names contact fields "contact.name"; the form calls them contact_name.
+    return (exc.field or default).replace("contact.", "contact_")
+
+
+def submission(values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "kind": values["kind"] or "complaint",
+        "title": values["title"],
+        "text": values["text"],
+        "place": values["place"],
+        "occurred_at": values["occurred_at"],
+        "authority": values["authority"],
+        "anonymous": values["anonymous"] or "1",
+        "contact": {"name": values["contact_name"], "phone": values["contact_phone"]},
+    }
+
+
+async def read_uploads(form: Form, name: str = "attachments") -> list[attachments.Upload]:
+    uploads = []
+    for item in form.getall(name, []):
+        if isinstance(item, web.FileField) and (item.filename or "").strip():
+            data = await asyncio.to_thread(attachments.read_limited, item.file)
+            uploads.append(attachments.Upload(item.filename, data))
+    return uploads
+
+
+def _form_context(
+    values: dict[str, str], errors: dict[str, str], had_files: bool = False
+) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "had_files": had_files,
+        "form_id": secrets.token_urlsafe(16),
+        "max_files": attachments.MAX_FILES,
+        "max_mb": attachments.MAX_BYTES // (1024 * 1024),
+    }
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    return await render(request, "home.html")
+
+
+@routes.get("/report")
+async def report_form(request: web.Request) -> web.Response:
+    return await render(request, "report_form.html", _form_context({}, {}))
+
+
+@routes.post("/report")
+async def report_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {k: text_value(form, k) for k in REPORT_FIELDS}
+    form_id = text_value(form, "form_id", 64)
+    s = await session(request)
+    sent: dict[str, str] = dict(s.get("sent_forms") or {})
+    if form_id and form_id in sent:
+        # The same form again (a reload, a double tap): show the number, never a second code.
+        return await render(
+            request, "report_done.html", {"tracking_number": sent[form_id], "repeated": True}
+        )
+    uploads = await read_uploads(form)
+    service = request.app[service_key]
+    try:
+        inp = validation.submit_input(submission(values), Channel.WEB)
+        checked = attachments.check(uploads)
+        root = request.app[settings_key].attachments_dir
+        # On disk before the report that names them is committed.
+        stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
+        result = await service.submit(inp, attachments=stored)
+    except ValidationError as exc:
+        errors = {field_of(exc, "text"): exc.message}
+        return await render(
+            request, "report_form.html", _form_context(values, errors, bool(uploads)), status=400
+        )
+    if form_id:
+        sent[form_id] = result.tracking_number
+        s["sent_forms"] = dict(list(sent.items())[-_RECENT_FORMS:])
+    return await render(
+        request,
+        "report_done.html",
+        {
+            "tracking_number": result.tracking_number,
+            "code": result.follow_up_code,
+            "status_label": result.status.label,
+            "department_name": service.config.department_name(result.department)
+            if result.department
+            else None,
+        },
+    )
+
+
+@routes.get("/track")
+async def track_form(request: web.Request) -> web.Response:
+    values = {"tn": request.query.get("tn", "")[:40]}
+    return await render(request, "track_form.html", {"values": values, "errors": {}})
+
+
+async def _status_page(
+    request: web.Request,
+    view: CitizenView,
+    code: str,
+    *,
+    notice: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    return await render(
+        request,
+        "track_status.html",
+        {
+            "view": view,
+            "r": view.report,
+            "code": code,
+            "notice": notice,
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status=status,
+    )
+
+
+async def _track_form_error(request: web.Request, tn: str, code: str, message: str) -> web.Response:
+    return await render(
+        request,
+        "track_form.html",
+        {"values": {"tn": tn, "code": code}, "errors": {"code": message}},
+        status=404,
+    )
+
+
+@routes.post("/track")
+async def track(request: web.Request) -> web.Response:
+    form = await request.post()
+    tn, code = text_value(form, "tn", 40).strip(), text_value(form, "code", 60).strip()
+    errors = {}
+    if not tn:
+        errors["tn"] = "请填写受理编号。"
+    if not code:
+        errors["code"] = "请填写查询码。"
+    if errors:
+        return await render(
+            request, "track_form.html", {"values": {"tn": tn, "code": code}, "errors": errors},
+            status=400,
+        )  # fmt: skip
+    try:
+        view = await request.app[service_key].status(tn, code)
+    except NotFound as exc:
+        return await _track_form_error(request, tn, code, exc.message)
+    return await _status_page(request, view, code)
+
+
+@routes.post("/track/rate")
+async def rate(request: web.Request) -> web.Response:
+    form = await request.post()
+    tn, code = text_value(form, "tn", 40), text_value(form, "code", 60)
+    values = {"rating": text_value(form, "rating", 40), "comment": text_value(form, "comment")}
+    service = request.app[service_key]
+    try:
+        view = await service.rate(tn, code, values["rating"], values["comment"])
+    except NotFound as exc:
+        return await _track_form_error(request, tn, code, exc.message)
+    except ValidationError as exc:
+        current = await service.status(tn, code)
+        return await _status_page(
+            request, current, code, values=values,
+            errors={field_of(exc, "rating"): exc.message}, status=400,
+        )  # fmt: skip
+    notice = "感谢您的评价。"
+    if view.report.status.value == "reopened":
+        notice = "感谢您的评价。您的诉求已退回承办单位重新办理，区司法局将跟踪督办。"
+    return await _status_page(request, view, code, notice=notice)
+
+
+@routes.post("/track/review")
+async def review(request: web.Request) -> web.Response:
+    form = await request.post()
+    tn, code = text_value(form, "tn", 40), text_value(form, "code", 60)
+    values = {"reason": text_value(form, "reason")}
+    service = request.app[service_key]
+    try:
+        view = await service.request_review(tn, code, values["reason"])
+    except NotFound as exc:
+        return await _track_form_error(request, tn, code, exc.message)
+    except ValidationError as exc:
+        current = await service.status(tn, code)
+        return await _status_page(
+            request, current, code, values=values,
+            errors={field_of(exc, "reason"): exc.message}, status=400,
+        )  # fmt: skip
+    return await _status_page(
+        request, view, code, notice="复查申请已提交，区司法局将在 30 日内答复。"
+    )

@@ -1,0 +1,78 @@
+"""CSRF protection for every HTML form that changes state.
+
+Each visitor's session (an encrypted cookie, web/sessions.py) carries a random token; every
+form sends it back in a hidden field. A POST whose token is missing or differs is refused
+with 403 before the handler runs. Anonymous citizens get the same protection: their session
+holds only the token. Machine clients (the JSON API) send no cookies, so they are exempt.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+from feedback.errors import PermissionDenied
+from web.keys import csrf_exempt_key
+
+FIELD = "csrf_token"
+HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_SESSION_KEY = "csrf"
+REFUSED = "页面已过期或无法确认请求来自本站，请返回上一页刷新后重新提交。"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def setup(app: web.Application) -> None:
+    app[csrf_exempt_key] = ["/api/", "/healthz"]
+    app.middlewares.append(csrf_middleware)
+
+
+def exempt(app: web.Application, prefix: str) -> None:
+    """Let POSTs under ``prefix`` through without a token (only for cookie-less clients)."""
+    app[csrf_exempt_key].append(prefix)
+
+
+async def token(request: web.Request) -> str:
+    """This visitor's token, created on first use."""
+    s = await get_session(request)
+    value = s.get(_SESSION_KEY)
+    if not isinstance(value, str) or len(value) < 32:
+        value = secrets.token_urlsafe(32)
+        s[_SESSION_KEY] = value
+    return value
+
+
+async def _sent_token(request: web.Request) -> str:
+    header = request.headers.get(HEADER)
+    if header:
+        return header
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # aiohttp keeps the parsed form, so the handler reads it again for free.
+        form = await request.post()
+        value = form.get(FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method in SAFE_METHODS or any(
+        request.path.startswith(p) for p in request.app[csrf_exempt_key]
+    ):
+        return await handler(request)
+    s = await get_session(request)
+    expected = s.get(_SESSION_KEY)
+    sent = await _sent_token(request)
+    if not (
+        isinstance(expected, str)
+        and expected
+        and sent
+        and hmac.compare_digest(expected.encode(), sent.encode())
+    ):
+        raise PermissionDenied(REFUSED, code="csrf")
+    return await handler(request)

@@ -1,0 +1,397 @@
+"""The staff console: queues, a report's page with its actions, triage, documents.
+
+Every rule (who may see, who may act, in which state) is the service's; the pages only decide
+which forms to offer, and the service refuses whatever is not allowed anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from feedback import attachments, permissions, secrets
+from feedback.config import Config
+from feedback.errors import InvalidTransition, NotFound, ValidationError
+from feedback.models import Actor, Attachment, Report, Role, Status
+from feedback.service import DeadlineView, FeedbackService, StaffView
+from feedback.store.rows import attachment_from_row
+from feedback.workflow import ALLOWED, Action
+from web.auth import require_staff
+from web.citizen import Form, read_uploads, text_value
+from web.keys import config_key, service_key, settings_key, store_key
+from web.render import render
+from web.sessions import flash
+
+routes = web.RouteTableDef()
+
+PAGE_SIZE = 50
+
+QUEUE_LABELS = {
+    "new": "待签收",
+    "due_soon": "即将到期",
+    "overdue": "已逾期",
+    "reopened": "重新办理",
+    "in_progress": "办理中",
+    "extension": "延期审核",
+    "answered": "已答复/办结",
+    "escalated": "督办件",
+    "triage": "待分办",
+    "arbitration": "争议裁定",
+    "all": "全部",
+}
+STAFF_QUEUES = ("new", "due_soon", "overdue", "reopened", "in_progress", "extension", "answered",
+                "all")  # fmt: skip
+SUPERVISOR_QUEUES = ("escalated",)
+TRIAGE_QUEUES = ("triage", "arbitration")
+
+
+@dataclass
+class Row:
+    report: Report
+    deadlines: list[DeadlineView]
+    suggestion: tuple[str, float] | None
+
+
+def suggestion(report: Report, config: Config) -> tuple[str, float] | None:
+    top = report.routing.get("top") or []
+    if not top:
+        return None
+    code, probability = top[0][0], float(top[0][1])
+    return (config.department_name(code) if config.has_department(code) else code, probability)
+
+
+def queues_for(actor: Actor, config: Config) -> list[str]:
+    names = list(STAFF_QUEUES)
+    if permissions.is_supervisor(actor):
+        names += SUPERVISOR_QUEUES
+    if permissions.is_triage_desk(actor, config):
+        names = list(TRIAGE_QUEUES) + names
+    return names
+
+
+async def _queue_page(request: web.Request, default: str) -> web.Response:
+    user, actor = await require_staff(request)
+    service = request.app[service_key]
+    config = request.app[config_key]
+    names = queues_for(actor, config)
+    name = request.query.get("queue", default)
+    if name not in names:
+        name = names[0] if default not in names else default
+    q = request.query.get("q", "").strip()[:100]
+    issue_type = request.query.get("issue_type", "")
+    department = request.query.get("department", "")
+    try:
+        page = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        page = 1
+    flt = service.queue_filter(actor, name)
+    flt.query = q or None
+    if issue_type in config.issue_type_codes:
+        flt.issue_type = issue_type
+    # Only supervisors may look across bureaus; a staff member's filter stays on their own.
+    if permissions.is_supervisor(actor) and config.has_department(department):
+        flt.department = department
+    total = await service.store.count_reports(flt)
+    flt.limit, flt.offset = PAGE_SIZE, (page - 1) * PAGE_SIZE
+    flt.newest_first = name not in ("due_soon", "overdue")
+    reports = await service.store.list_reports(flt)
+    now = service.clock()
+    rows = [Row(r, service.deadlines(r, now), suggestion(r, config)) for r in reports]
+    counts = {}
+    for n in names:
+        if n != "all":
+            counts[n] = await service.store.count_reports(service.queue_filter(actor, n))
+    return await render(
+        request,
+        "staff/queue.html",
+        {
+            "queue": name,
+            "queues": [(n, QUEUE_LABELS[n], counts.get(n)) for n in names],
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
+            "filters": {"q": q, "issue_type": flt.issue_type or "", "department": department},
+            "is_supervisor": permissions.is_supervisor(actor),
+            "title": "分办" if name in TRIAGE_QUEUES else "工作台",
+        },
+    )
+
+
+@routes.get("/staff")
+async def console(request: web.Request) -> web.Response:
+    return await _queue_page(request, "new")
+
+
+@routes.get("/staff/triage")
+async def triage(request: web.Request) -> web.Response:
+    _, actor = await require_staff(request)
+    if not permissions.is_triage_desk(actor, request.app[config_key]):
+        raise web.HTTPForbidden()
+    return await _queue_page(request, "triage")
+
+
+# -- one report --------------------------------------------------------------------------------
+
+
+def describe(details: dict[str, Any], config: Config) -> list[str]:
+    """The record's details in words staff can read."""
+    out = []
+    d = details
+    names = config.department_name
+    if d.get("department") and isinstance(d["department"], str):
+        out.append(f"承办单位：{names(d['department'])}")
+    if d.get("from"):
+        out.append(f"原承办单位：{names(d['from'])}")
+    if d.get("suggested"):
+        out.append(f"建议承办单位：{names(d['suggested'])}")
+    if d.get("assisting"):
+        out.append("协办单位：" + "、".join(names(a) for a in d["assisting"]))
+    if d.get("issue_types") and isinstance(d["issue_types"], list):
+        out.append("问题类型：" + "、".join(config.issue_type_name(t) for t in d["issue_types"]))
+    if "days" in d:
+        out.append(f"天数：{d['days']} 个工作日")
+    if "approved" in d:
+        out.append("批准" if d["approved"] else "不批准")
+    if "rating" in d and d["rating"]:
+        out.append(
+            f"评价：{ {'satisfied': '满意', 'basically_satisfied': '基本满意', 'unsatisfied': '不满意'}.get(d['rating'], d['rating']) }"
+        )
+    for key, label in (("reason", "理由"), ("note", "意见"), ("comment", "说明"), ("why", "依据")):
+        if d.get(key):
+            out.append(f"{label}：{d[key]}")
+    if d.get("binding"):
+        out.append("区司法局裁定，承办单位不得再退回")
+    if d.get("attachment"):
+        out.append(f"上传材料：{d['attachment'].get('filename')}")
+    if d.get("answer"):
+        out.append(f"答复：{d['answer']}")
+    return out
+
+
+def offered(actor: Actor, report: Report, config: Config) -> dict[str, bool]:
+    """Which forms to show. Only a convenience: the service decides what is allowed."""
+    s = report.status
+    lead = actor.role is Role.STAFF and actor.department == report.department
+    sup = permissions.is_supervisor(actor)
+    triage_desk = permissions.is_triage_desk(actor, config)
+    return {
+        "accept": lead and s in ALLOWED[Action.ACCEPT],
+        "send_back": lead and s in ALLOWED[Action.SEND_BACK] and not report.route_locked,
+        "extension": lead and s in ALLOWED[Action.REQUEST_EXTENSION] and not report.extension_used,
+        "answer": lead and s in ALLOWED[Action.ANSWER],
+        "attach": lead or sup,
+        "assign": s is Status.TRIAGE and (sup or (triage_desk and not report.arbitration)),
+        "issue_types": triage_desk or lead,
+        "decide_extension": sup and s is Status.EXTENSION_REQUESTED,
+        "escalate": sup and s in ALLOWED[Action.ESCALATE],
+        "decide_review": sup and s is Status.REVIEW,
+    }
+
+
+async def _report_page(
+    request: web.Request,
+    actor: Actor,
+    tn: str,
+    *,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    service = request.app[service_key]
+    config = request.app[config_key]
+    view: StaffView = await service.staff_view(actor, tn)
+    r = view.report
+    return await render(
+        request,
+        "staff/report.html",
+        {
+            "view": view,
+            "r": r,
+            "events": [(e, describe(e.details, config)) for e in view.events],
+            "offer": offered(actor, r, config),
+            "suggestion": suggestion(r, config),
+            "values": values or {},
+            "errors": errors or {},
+            "problem": problem,
+            "departments": config.departments,
+            "issue_types": config.issue_types,
+            "extension_max": config.clocks.extension_max,
+            "title": r.title,
+        },
+        status=status,
+    )
+
+
+@routes.get("/staff/reports/{tn}")
+async def report_page(request: web.Request) -> web.Response:
+    _, actor = await require_staff(request)
+    return await _report_page(request, actor, request.match_info["tn"])
+
+
+ActionFn = Callable[[FeedbackService, Actor, str, Form, web.Request], Awaitable[str]]
+
+
+async def _accept(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    await s.accept(a, tn)
+    return "已签收，答复期限已开始计算。"
+
+
+async def _send_back(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    report = await s.send_back(a, tn, text_value(f, "reason"), text_value(f, "department", 40))
+    if report.arbitration:
+        return "已退回。该诉求第二次被退回，已提交区司法局裁定承办单位。"
+    return f"已退回，转 {s.config.department_name(report.department)} 办理。"
+
+
+async def _extension(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    raw = text_value(f, "days", 10).strip()
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ValidationError("请填写延期的工作日数（整数）。", field="days") from None
+    await s.request_extension(a, tn, days, text_value(f, "reason"))
+    return "延期申请已提交，等待区司法局审批。"
+
+
+async def _answer(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    await s.answer(a, tn, text_value(f, "answer"))
+    return "答复已发送，等待诉求人评价。"
+
+
+async def _attach(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    await s.staff_view(a, tn)  # refuse other bureaus before writing anything to disk
+    uploads = await read_uploads(f, "documents")
+    if not uploads:
+        raise ValidationError("请选择要上传的文件。", field="documents")
+    checked = attachments.check(uploads, field="documents")
+    root = rq.app[settings_key].attachments_dir
+    stored = await asyncio.to_thread(attachments.store_all, root, checked, a.id)
+    for att in stored:
+        await s.attach(a, tn, att)
+    return f"已上传 {len(stored)} 个文件。"
+
+
+async def _assign(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    types = [t for t in f.getall("issue_types", []) if isinstance(t, str)]
+    helpers = [t for t in f.getall("assisting", []) if isinstance(t, str)]
+    dept = text_value(f, "department", 40)
+    await s.assign(a, tn, dept, types, helpers, text_value(f, "note"))
+    return f"已分派至 {s.config.department_name(dept)}。"
+
+
+async def _issue_types(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    types = [t for t in f.getall("issue_types", []) if isinstance(t, str)]
+    await s.correct_issue_types(a, tn, types)
+    return "问题类型已更正（将用于改进自动分类）。"
+
+
+async def _decide_extension(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    choice = text_value(f, "approve", 5)
+    if choice not in ("1", "0"):
+        raise ValidationError("请选择批准或不批准。", field="approve")
+    await s.decide_extension(a, tn, choice == "1", text_value(f, "note"))
+    return "已批准延期。" if choice == "1" else "已驳回延期申请。"
+
+
+async def _escalate(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    await s.escalate(a, tn, text_value(f, "note"))
+    return "已督办。"
+
+
+async def _decide_review(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    choice = text_value(f, "reopen", 5)
+    if choice not in ("1", "0"):
+        raise ValidationError("请选择重新办理或维持原答复。", field="reopen")
+    await s.decide_review(a, tn, choice == "1", text_value(f, "note"))
+    return "已决定重新办理。" if choice == "1" else "已维持原答复，诉求办结。"
+
+
+ACTIONS: dict[str, ActionFn] = {
+    "accept": _accept,
+    "send-back": _send_back,
+    "extension": _extension,
+    "answer": _answer,
+    "attach": _attach,
+    "assign": _assign,
+    "issue-types": _issue_types,
+    "decide-extension": _decide_extension,
+    "escalate": _escalate,
+    "decide-review": _decide_review,
+}
+
+
+@routes.post("/staff/reports/{tn}/{action}")
+async def report_action(request: web.Request) -> web.StreamResponse:
+    _, actor = await require_staff(request)
+    tn = secrets.normalise_tracking_number(request.match_info["tn"])
+    fn = ACTIONS.get(request.match_info["action"])
+    if fn is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    service = request.app[service_key]
+    try:
+        message = await fn(service, actor, tn, form, request)
+    except ValidationError as exc:
+        values: dict[str, Any] = {
+            k: text_value(form, k)
+            for k in form
+            if isinstance(form.get(k), str) and k != "csrf_token"
+        }
+        values["_action"] = request.match_info["action"]
+        field = exc.field or "form"
+        return await _report_page(
+            request, actor, tn, values=values, errors={field: exc.message}, status=400
+        )
+    except InvalidTransition as exc:
+        return await _report_page(request, actor, tn, problem=exc.message, status=409)
+    await flash(request, message)
+    try:
+        await service.staff_view(actor, tn)
+    except NotFound:
+        # After a send-back the report is no longer this bureau's: back to the queue.
+        raise web.HTTPSeeOther("/staff") from None
+    raise web.HTTPSeeOther(f"/staff/reports/{quote(tn)}")
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+@routes.get("/staff/attachments/{id}")
+async def attachment(request: web.Request) -> web.StreamResponse:
+    _, actor = await require_staff(request)
+    try:
+        att_id = int(request.match_info["id"])
+    except ValueError:
+        raise NotFound("附件不存在。") from None
+    rows = await request.app[store_key].fetch(
+        "SELECT a.*, r.tracking_number FROM attachments a JOIN reports r ON r.id = a.report_id "
+        "WHERE a.id = ?",
+        (att_id,),
+    )
+    if not rows:
+        raise NotFound("附件不存在。")
+    # The same check as the report page: who may not see the report may not see its files.
+    await request.app[service_key].staff_view(actor, rows[0]["tracking_number"])
+    att: Attachment = attachment_from_row(rows[0])
+    path = attachments.path_of(request.app[settings_key].attachments_dir, att)
+    if not path.exists():
+        raise NotFound("附件文件缺失，请联系系统管理员。")
+    inline = att.content_type.startswith("image/") and att.content_type != "image/heic"
+    disposition = "inline" if inline else "attachment"
+    return web.FileResponse(
+        path,
+        headers={
+            "Content-Type": att.content_type,
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(att.filename)}",
+            "Cache-Control": "private, no-store",
+            # A hostile file opened here can run nothing.
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; sandbox",
+        },
+    )
