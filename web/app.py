@@ -12,7 +12,7 @@ from feedback.config import Config, load_config
 from feedback.service import Classify, FeedbackService, utcnow
 from feedback.settings import Settings
 from feedback.store import open_store
-from web import api
+from web import api, auth, citizen, csrf, render, sessions, staff
 from web.errors import error_middleware
 from web.keys import config_key, service_key, settings_key, store_key
 
@@ -44,4 +44,11 @@ def create_app(
 
     app.cleanup_ctx.append(store_ctx)
     app.add_routes(api.routes)
+    # The HTML side: templates and error pages, cookie sessions, CSRF, then the pages.
+    render.setup(app)
+    sessions.setup(app, settings)
+    csrf.setup(app)
+    app.add_routes(citizen.routes)
+    app.add_routes(auth.routes)
+    app.add_routes(staff.routes)
     return app
