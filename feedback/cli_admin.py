@@ -9,7 +9,7 @@ import sys
 from feedback import accounts
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     from feedback.cli import common
 
     users = sub.add_parser("users", help="manage staff accounts (add, list, disable, password)")
