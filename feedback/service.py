@@ -173,7 +173,7 @@ class FeedbackService:
         self, tx: WriteTx, report: Report, action: Action, details: dict[str, Any]
     ) -> None:
         """Queue a chat message in the same transaction as the change it announces."""
-        payload = {
+        payload: dict[str, Any] = {
             "tracking_number": report.tracking_number,
             "action": action.value,
             "status": report.status.value,

@@ -1,0 +1,143 @@
+"""Building the bot: the python-telegram-bot Application with our handlers, persistence, rate
+limiter and error handler, plus the notifier that runs beside it.
+
+Used by `feedback bot` (polling, feedback/cli_bot.py) and by webhook mode (bots/webhook.py,
+mounted by feedback/runtime.py). The token is always passed in from Settings, never written
+here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bots import texts
+from bots.conversation import Context, ReportBot
+from bots.notifier import Notifier
+from bots.persistence import JsonPersistence
+from feedback.service import FeedbackService
+
+log = logging.getLogger(__name__)
+
+BotApp = Application[Any, Any, Any, Any, Any, Any]
+NOTIFIER = "notifier"  # key in application.bot_data (which is not persisted)
+
+
+class BotApplication(Application):
+    """Writes the conversation state after every update, not once a minute, so a restart or a
+    crash does not send a citizen back to the start of a half-written report."""
+
+    async def process_update(self, update: object) -> None:
+        await super().process_update(update)
+        if self.persistence:
+            await self.update_persistence()
+
+
+def state_file(data_dir: str | Path) -> Path:
+    return Path(data_dir) / "bot" / "conversations.json"
+
+
+def build_application(
+    service: FeedbackService | Callable[[], FeedbackService],
+    token: str,
+    *,
+    data_dir: str | Path,
+    attachments_dir: str | Path | None = None,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    notify_interval: float = 5.0,
+    max_retries: int = 1,
+) -> BotApp:
+    """The Application, ready for `initialize()`; its notifier starts with `start_bot`.
+
+    ``service`` may be a function returning it: in webhook mode the service is created only when
+    the web app starts.
+    """
+    if not token:
+        raise ValueError("a Telegram bot token is required")
+    get_service = service if callable(service) else (lambda: service)
+    builder = (
+        ApplicationBuilder()
+        .application_class(BotApplication)
+        .token(token)
+        .persistence(JsonPersistence(state_file(data_dir)))
+        # Throttles to Telegram's limits (30 messages/s overall, 20/min per group) and waits
+        # out a 429 `max_retries` times before giving the error to the caller.
+        .rate_limiter(AIORateLimiter(max_retries=max_retries))
+        .arbitrary_callback_data(False)
+    )
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    application: BotApp = builder.build()
+    bot = ReportBot(
+        get_service,
+        Path(attachments_dir) if attachments_dir else Path(data_dir) / "attachments",
+    )
+    for handler in bot.handlers():
+        application.add_handler(handler)
+    application.add_error_handler(on_error)
+    application.bot_data[NOTIFIER] = _LazyNotifier(get_service, notify_interval)
+    return application
+
+
+class _LazyNotifier:
+    """The notifier needs the service, which in webhook mode exists only after start-up."""
+
+    def __init__(self, service: Callable[[], FeedbackService], interval: float):
+        self.service = service
+        self.interval = interval
+        self.notifier: Notifier | None = None
+
+    def get(self, application: BotApp) -> Notifier:
+        if self.notifier is None:
+            self.notifier = Notifier(self.service(), application.bot, interval=self.interval)
+        return self.notifier
+
+
+def notifier_of(application: BotApp) -> Notifier:
+    lazy: _LazyNotifier = application.bot_data[NOTIFIER]
+    return lazy.get(application)
+
+
+async def start_bot(application: BotApp, *, polling: bool) -> None:
+    """Initialise and start the Application (and polling, if asked) and the notifier."""
+    await application.initialize()
+    await application.start()
+    if polling:
+        assert application.updater is not None
+        await application.updater.start_polling(
+            allowed_updates=["message", "callback_query"], drop_pending_updates=False
+        )
+    notifier_of(application).start()
+
+
+async def stop_bot(application: BotApp) -> None:
+    await notifier_of(application).stop()
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log, and tell the citizen something went wrong; never raise from here."""
+    log.error("bot error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(texts.ERROR)
+        await context.bot.send_message(chat.id, texts.ERROR)
+    except Exception:
+        log.warning("could not tell chat about the error", exc_info=True)
