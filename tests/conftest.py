@@ -11,9 +11,9 @@ import pytest
 from feedback.config import Config, load_config
 from feedback.models import Actor, Role
 from feedback.service import FeedbackService
-from feedback.store import Store, open_store
+from feedback.store import Store
 from feedback.store.sqlite import SQLiteStore
-from tests.store.pg import fresh_schema_url, throwaway_database
+from tests.store.pg import open_clean_store, throwaway_database
 
 
 class Clock:
@@ -56,12 +56,11 @@ def pg_database() -> Iterator[str | None]:
 async def store(
     request: pytest.FixtureRequest, db_path: Path, pg_database: str | None
 ) -> AsyncIterator[Store]:
-    s: Store = (
-        SQLiteStore(db_path)
-        if request.param == "sqlite"
-        else open_store(fresh_schema_url(pg_database))
-    )
-    await s.open()
+    if request.param == "sqlite":
+        s: Store = SQLiteStore(db_path)
+        await s.open()
+    else:
+        s = await open_clean_store(pg_database)
     yield s
     await s.close()
 
