@@ -30,6 +30,15 @@ class Settings:
     telegram_token: str | None = _setting(None, "Telegram bot token (for `feedback bot` and webhook mode)")
     telegram_webhook_secret: str | None = _setting(None, "secret token Telegram sends with webhook calls")
     public_url: str = _setting("", "public base URL, for links in messages")
+    # Limits against floods and guessing (feedback.ratelimit, web/limits.py); 0 = no limit.
+    submit_per_hour: int = _setting(20, "reports accepted per client address per hour (web form and JSON API without a key)")
+    code_attempts_per_15min: int = _setting(10, "wrong follow-up codes allowed per client address in 15 minutes before 429")
+    code_attempts_per_report: int = _setting(20, "wrong follow-up codes allowed per tracking number in 15 minutes before 429")
+    api_key_default_per_minute: int = _setting(60, "requests per minute for an API key created without --rate")
+    max_text_chars: int = _setting(5000, "longest report text accepted, in characters")
+    max_attachments: int = _setting(5, "attachments accepted with one report")
+    max_attachment_mb: int = _setting(10, "largest attachment accepted, in MB")
+    trusted_proxies: str = _setting("", "comma-separated addresses of reverse proxies whose X-Forwarded-For is believed")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -10,7 +10,8 @@ from aiohttp import web
 from feedback.errors import ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
-from web.keys import service_key, store_key
+from web import limits
+from web.keys import service_key, settings_key, store_key
 
 routes = web.RouteTableDef()
 
@@ -70,11 +71,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/reports")
 async def create_report(request: web.Request) -> web.Response:
-    data = await read_json(request)
-    if not isinstance(data, dict):
-        raise ValidationError("请求内容必须是一个 JSON 对象。", field="body")
-    data.pop("telegram_chat_id", None)  # only the bot may set a chat id
-    result = await request.app[service_key].submit(data, channel=Channel.API)
+    # Open to citizens (limited per address); a machine client's key lifts that to its own.
+    key = await limits.api_key(request, request.headers.get("X-Api-Key"))
+    async with limits.submission(request, key):
+        data = await read_json(request)
+        if not isinstance(data, dict):
+            raise ValidationError("请求内容必须是一个 JSON 对象。", field="body")
+        data.pop("telegram_chat_id", None)  # only the bot may set a chat id
+        limits.check_text(data, request.app[settings_key])
+        result = await request.app[service_key].submit(data, channel=Channel.API)
     return web.json_response(
         {
             "tracking_number": result.tracking_number,
@@ -90,5 +95,7 @@ async def create_report(request: web.Request) -> web.Response:
 @routes.get("/api/v1/reports/{tracking_number}")
 async def get_report(request: web.Request) -> web.Response:
     code = request.query.get("code") or request.headers.get("X-Follow-Up-Code", "")
-    view = await request.app[service_key].status(request.match_info["tracking_number"], code)
+    tracking_number = request.match_info["tracking_number"]
+    async with limits.code_attempt(request, tracking_number):
+        view = await request.app[service_key].status(tracking_number, code)
     return web.json_response(citizen_json(view))

@@ -13,6 +13,7 @@ from feedback.service import Classify, FeedbackService, utcnow
 from feedback.settings import Settings
 from feedback.store import open_store
 from web import api, auth, citizen, csrf, render, sessions, staff
+from web import open311, openapi
 from web.errors import error_middleware
 from web.keys import config_key, service_key, settings_key, store_key
 
@@ -44,6 +45,8 @@ def create_app(
 
     app.cleanup_ctx.append(store_ctx)
     app.add_routes(api.routes)
+    app.add_routes(openapi.routes)
+    open311.setup(app)
     # The HTML side: templates and error pages, cookie sessions, CSRF, then the pages.
     render.setup(app)
     sessions.setup(app, settings)

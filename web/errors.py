@@ -73,9 +73,16 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except FeedbackError as exc:
         status = status_for(exc)
+        # A rate limit says when to come back (feedback.ratelimit.TooManyRequests).
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else {}
         if wants_json(request):
-            return web.json_response(error_body(exc.code, exc.message, exc.field), status=status)
-        return await _page(request, status, exc.message)
+            return web.json_response(
+                error_body(exc.code, exc.message, exc.field), status=status, headers=headers
+            )
+        page = await _page(request, status, exc.message)
+        page.headers.update(headers)
+        return page
     except web.HTTPException as exc:
         if exc.status < 400 or exc.empty_body:
             raise

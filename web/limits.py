@@ -1,0 +1,178 @@
+"""Limits on what the public internet may send: rates, sizes, file types, API keys.
+
+Handlers (the JSON API, Open311, and the citizen web forms) use these helpers:
+
+    key = await limits.api_key(request, request.headers.get("X-Api-Key"))
+    async with limits.submission(request, key):
+        result = await service.submit(...)
+
+    async with limits.code_attempt(request, tracking_number):
+        view = await service.status(tracking_number, code)   # also rate(), request_review()
+
+A submission counts against the client address (``submit_per_hour``), or against the key's
+own per-minute limit when a valid API key is given; a submission refused for bad input gives
+its slot back, so a citizen fixing a typo is not punished. A follow-up code attempt counts
+only when the code is wrong (NotFound), per address and per tracking number, so guessing is
+stopped from one address and from many addresses at one report. Over the limit the request
+gets 429, 操作过于频繁，请稍后再试 and Retry-After.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from feedback import attachments, secrets
+from feedback.apikeys import ApiKey, authenticate
+from feedback.errors import NotFound, PermissionDenied, ValidationError
+from feedback.models import Attachment
+from feedback.ratelimit import RateLimiter, Rule
+from feedback.settings import Settings
+from web.keys import service_key, settings_key, store_key
+
+SUBMIT_WINDOW = timedelta(hours=1)
+CODE_WINDOW = timedelta(minutes=15)
+KEY_WINDOW = timedelta(minutes=1)
+BAD_KEY = "API 密钥无效或已被吊销。"
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address; X-Forwarded-For is believed only from a trusted proxy."""
+    remote = request.remote or "unknown"
+    trusted = {a.strip() for a in request.app[settings_key].trusted_proxies.split(",")}
+    trusted.discard("")
+    if remote in trusted:
+        hops = [
+            h.strip()
+            for value in request.headers.getall("X-Forwarded-For", [])
+            for h in value.split(",")
+        ]
+        # The rightmost address not added by our own proxies is the one the proxy saw.
+        for hop in reversed(hops):
+            if hop and hop not in trusted:
+                return hop[:64]
+    return remote
+
+
+def _now(request: web.Request) -> datetime:
+    return request.app[service_key].clock()
+
+
+def limiter(request: web.Request) -> RateLimiter:
+    return RateLimiter(request.app[store_key])
+
+
+async def api_key(request: web.Request, presented: str | None) -> ApiKey | None:
+    """The caller's key; None when none was presented; 403 when a bad one was."""
+    if not presented:
+        return None
+    key = await authenticate(request.app[store_key], presented)
+    if key is None:
+        raise PermissionDenied(BAD_KEY, field="api_key")
+    return key
+
+
+def submission_rules(request: web.Request, key: ApiKey | None) -> list[tuple[Rule, str]]:
+    settings = request.app[settings_key]
+    if key is not None:
+        return [(Rule("apikey", key.per_minute, KEY_WINDOW), key.prefix)]
+    return [(Rule("submit", settings.submit_per_hour, SUBMIT_WINDOW), client_address(request))]
+
+
+@asynccontextmanager
+async def submission(request: web.Request, key: ApiKey | None = None) -> AsyncIterator[None]:
+    """Count one submission; refused input (ValidationError) does not count."""
+    rl = limiter(request)
+    ticket = await rl.acquire(submission_rules(request, key), _now(request))
+    try:
+        yield
+    except ValidationError:
+        await rl.release(ticket)
+        raise
+
+
+def code_rules(request: web.Request, tracking_number: str) -> list[tuple[Rule, str]]:
+    settings = request.app[settings_key]
+    tn = secrets.normalise_tracking_number(tracking_number or "")
+    return [
+        (Rule("code:address", settings.code_attempts_per_15min, CODE_WINDOW),
+         client_address(request)),
+        (Rule("code:report", settings.code_attempts_per_report, CODE_WINDOW), tn or "-"),
+    ]  # fmt: skip
+
+
+@asynccontextmanager
+async def code_attempt(request: web.Request, tracking_number: str) -> AsyncIterator[None]:
+    """Count a follow-up code attempt; only a wrong code (NotFound) keeps counting."""
+    rl = limiter(request)
+    ticket = await rl.acquire(code_rules(request, tracking_number), _now(request))
+    try:
+        yield
+    except NotFound:
+        raise
+    except BaseException:
+        await rl.release(ticket)
+        raise
+    await rl.release(ticket)
+
+
+def check_text(data: Mapping[str, Any], settings: Settings, field: str = "text") -> None:
+    """The operator's cap on report text (``max_text_chars``), before any work is done."""
+    text = data.get(field)
+    limit = settings.max_text_chars
+    if isinstance(text, str) and limit > 0 and len(text) > limit:
+        raise ValidationError(
+            f"诉求内容不能超过 {limit} 个字（现在 {len(text)} 个）。", field=field
+        )
+
+
+async def read_uploads(
+    files: list[web.FileField], settings: Settings, field: str = "media"
+) -> list[attachments.Upload]:
+    """Read uploaded files within the configured count and size; content is checked later."""
+    files = [f for f in files if f.filename or f.file]
+    if len(files) > settings.max_attachments:
+        raise ValidationError(
+            f"最多上传 {settings.max_attachments} 个附件（现在 {len(files)} 个）。", field=field
+        )
+    limit = settings.max_attachment_mb * 1024 * 1024
+    uploads = []
+    for f in files:
+        data = attachments.read_limited(f.file, limit)
+        if len(data) > limit:
+            name = attachments.clean_filename(f.filename)
+            raise ValidationError(
+                f"附件“{name}”超过 {settings.max_attachment_mb} MB，请压缩后再上传。", field=field
+            )
+        uploads.append(attachments.Upload(_filename(f.filename), data))
+    return uploads
+
+
+def _filename(name: str | None) -> str:
+    """Some clients (aiohttp's among them) percent-encode non-ASCII file names."""
+    if name and "%" in name:
+        try:
+            return unquote(name, errors="strict")
+        except UnicodeDecodeError:
+            return name
+    return name or ""
+
+
+async def store_uploads(
+    request: web.Request, uploads: list[attachments.Upload], field: str = "media"
+) -> list[Attachment]:
+    """Check each file by its content (not its name) and write it to disk before the report
+    that names it is committed."""
+    if not uploads:
+        return []
+    checked = attachments.check(uploads, field=field)
+    settings = request.app[settings_key]
+    service = request.app[service_key]
+    return await service._in_thread(
+        attachments.store_all, settings.attachments_dir, checked, "citizen"
+    )

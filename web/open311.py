@@ -1,0 +1,508 @@
+"""Open311 GeoReport v2 under /open311/v2/: other systems hand reports in and read status.
+
+Every resource answers as ``.json`` and ``.xml`` (the standard requires XML). The mapping:
+
+- a *service* is a department of the district (service_code = department code); its
+  attributes are the report's title, kind (投诉/咨询), issue kinds (multivaluelist), the
+  authority concerned and when it happened;
+- ``POST requests`` needs an API key (``feedback keys add NAME``; 403 otherwise) and is
+  counted against that key's own per-minute limit. The report goes through the same
+  ``service.submit`` (channel ``api``) and routing as any other. **The service_code is a hint,
+  not an order:** it is recorded as the report's stated authority (涉及单位), and routing
+  (classifier and remit keywords) decides the department, falling back to the 司法局 triage
+  desk — a hotline's guess at the bureau is often the very ping-pong this system ends. Issue
+  kinds the client states and the sending system's name are written under the text, for
+  staff. ``service_request_id`` is the tracking number, returned at once (no tokens), with
+  the follow-up code as an extension field for the citizen;
+- ``GET requests`` / ``requests/{id}`` are public, so they carry only public-safe data: no
+  text, contact, address or answer; status open|closed, status_notes from fixed labels,
+  agency_responsible (the department), expected_datetime (the current deadline);
+- location (lat/long, address_string, address_id) is optional here: many reports about how
+  an authority behaved have no place, and refusing them would lose them;
+- ``email`` is accepted and not stored (a contact has a name and a phone only);
+- errors are the standard's list of {code, description} with 400/403/404 (also 413, 429).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from feedback import secrets, validation
+from feedback.config import Config
+from feedback.errors import FeedbackError, NotFound, ValidationError
+from feedback.models import Channel, Kind, Report, Status
+from feedback.store import ReportFilter
+from feedback.workflow import Action
+from web import keys, limits
+from web.errors import HTTP_MESSAGES, status_for
+from web.keys import config_key, service_key, settings_key, store_key
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/open311/v2"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-03-01T00:00:00+08:00"  # when the endpoint list last changed
+FORMATS = ("json", "xml")
+LIST_MAX = 1000
+LIST_DAYS = 90
+IDS_MAX = 100
+URL_MAX = 500
+KIND_NAMES = {Kind.COMPLAINT: "投诉", Kind.CONSULTATION: "咨询"}
+# Attribute codes a client may send as attribute[code] (or attribute[code][] for lists).
+ATTRIBUTES = ("title", "kind", "issue_type", "authority", "occurred_at")
+_ATTR_RE = re.compile(r"^attribute\[([^\[\]]*)\](\[\])?$")
+# Characters XML 1.0 cannot carry at all.
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+# -- formats ---------------------------------------------------------------------------------
+
+
+def _fmt(request: web.Request) -> str:
+    return "xml" if request.path.endswith(".xml") else "json"
+
+
+# Element names of list items in the standard's XML.
+_ITEM = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _XML_BAD.sub("", str(value))
+
+
+def _element(name: str, value: Any) -> ET.Element:
+    el = ET.Element(name)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            el.append(_element(k, v))
+    elif isinstance(value, list):
+        for v in value:
+            el.append(_element(_ITEM.get(name, "item"), v))
+    else:
+        el.text = _text(value)
+    return el
+
+
+def to_xml(root: str, value: Any) -> str:
+    body = ET.tostring(_element(root, value), encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body
+
+
+def respond(request: web.Request, root: str, value: Any, status: int = 200) -> web.Response:
+    """``value`` as JSON, or as XML under ``root`` (list items named per the standard)."""
+    headers = {"Access-Control-Allow-Origin": "*"}
+    if _fmt(request) == "xml":
+        return web.Response(
+            text=to_xml(root, value),
+            status=status,
+            content_type="text/xml",
+            charset="utf-8",
+            headers=headers,
+        )
+    return web.json_response(value, status=status, headers=headers)
+
+
+def error_response(
+    request: web.Request, status: int, description: str, retry_after: int | None = None
+) -> web.Response:
+    resp = respond(request, "errors", [{"code": status, "description": description}], status)
+    if retry_after:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
+
+
+@web.middleware
+async def open311_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Under /open311/ every error is the standard's errors list, in the asked-for format."""
+    if not request.path.startswith("/open311/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except FeedbackError as exc:
+        return error_response(
+            request, status_for(exc), exc.message, getattr(exc, "retry_after", None)
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(request, exc.status, HTTP_MESSAGES.get(exc.status, exc.reason))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(request, 500, HTTP_MESSAGES[500])
+
+
+# -- what a service and a request look like -----------------------------------------------
+
+
+def _local(config: Config, value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(config.timezone)).isoformat(timespec="seconds")
+
+
+def service_json(config: Config, code: str) -> dict[str, Any]:
+    d = config.department(code)
+    return {
+        "service_code": d.code,
+        "service_name": d.name,
+        "description": d.remit,
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ",".join(d.keywords),
+        "group": f"{config.district_name}行政执法",
+    }
+
+
+def service_definition(config: Config, code: str) -> dict[str, Any]:
+    d = config.department(code)
+    attributes: list[dict[str, Any]] = [
+        _attribute(1, "title", "string", "标题（可不填，默认取诉求内容的开头）"),
+        _attribute(2, "kind", "singlevaluelist", "诉求类型：投诉或咨询（默认投诉）",
+                   [{"key": k.value, "name": n} for k, n in KIND_NAMES.items()]),
+        _attribute(3, "issue_type", "multivaluelist",
+                   "来件方判断的问题类型（可多选，供承办单位参考，最终由系统和工作人员认定）",
+                   [{"key": t.code, "name": t.name} for t in config.issue_types]),
+        _attribute(4, "authority", "string", f"涉及的执法单位或执法人员（默认为{d.name}）"),
+        _attribute(5, "occurred_at", "string", "发生时间，如 2026年3月5日上午"),
+    ]  # fmt: skip
+    return {"service_code": d.code, "attributes": attributes}
+
+
+def _attribute(
+    order: int,
+    code: str,
+    datatype: str,
+    description: str,
+    values: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "variable": True,
+        "code": code,
+        "datatype": datatype,
+        "required": False,
+        "datatype_description": "" if values is None else "取 values 中的 key",
+        "order": order,
+        "description": description,
+    }
+    if values is not None:
+        out["values"] = values
+    return out
+
+
+def _expected(report: Report) -> datetime | None:
+    """When the responsible body is due to act next: sign for it, or answer it."""
+    d = report.deadlines
+    if report.status in (Status.ROUTED, Status.TRIAGE):
+        return d.sign_by
+    if report.status in (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED):
+        return d.answer_by
+    return None
+
+
+def request_json(config: Config, report: Report, latest: str | None = None) -> dict[str, Any]:
+    """Public-safe: nothing the citizen wrote, no contact, no place, no staff names."""
+    code = report.department or config.supervisor_department
+    label = report.status.label
+    if report.status is Status.CLOSED and report.close_reason:
+        label = f"{label}（{report.close_reason.label}）"
+    notes = f"{label}；最近进展：{latest}" if latest else label
+    return {
+        "service_request_id": report.tracking_number,
+        "status": "closed" if report.status is Status.CLOSED else "open",
+        "status_notes": notes,
+        "service_name": config.department_name(code),
+        "service_code": code,
+        "description": None,
+        "agency_responsible": config.department_name(code)
+        + ("" if report.department else "（待分办）"),
+        "service_notice": None,
+        "requested_datetime": _local(config, report.created_at),
+        "updated_datetime": _local(config, report.updated_at),
+        "expected_datetime": _local(config, _expected(report)),
+        "address": None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": None,
+        "long": None,
+        "media_url": None,
+        "status_label": label,
+    }
+
+
+# -- handlers -----------------------------------------------------------------------------
+
+
+async def discovery(request: web.Request) -> web.Response:
+    config = request.app[config_key]
+    base = request.app[settings_key].public_url.rstrip("/") or str(request.url.origin())
+    return respond(
+        request,
+        "discovery",
+        {
+            "changeset": CHANGESET,
+            "contact": f"{config.district_name}{config.department_name(config.supervisor_department)}",
+            "key_service": "API 密钥由系统管理员发放（feedback keys add 名称）。",
+            "endpoints": [
+                {
+                    "specification": SPECIFICATION,
+                    "url": base + PREFIX,
+                    "changeset": CHANGESET,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        },
+    )
+
+
+async def services(request: web.Request) -> web.Response:
+    config = request.app[config_key]
+    return respond(request, "services", [service_json(config, c) for c in config.department_codes])
+
+
+def _department(config: Config, code: str) -> str:
+    if not config.has_department(code):
+        raise NotFound(f"没有代码为“{code[:50]}”的服务。", field="service_code")
+    return code
+
+
+async def service_detail(request: web.Request) -> web.Response:
+    config = request.app[config_key]
+    code = _department(config, request.match_info["service_code"])
+    return respond(request, "service_definition", service_definition(config, code))
+
+
+def _attributes(form: MultiDictProxy[Any], config: Config) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, value in form.items():
+        m = _ATTR_RE.match(name)
+        if not m:
+            continue
+        code = m.group(1)
+        if code not in ATTRIBUTES:
+            raise ValidationError(f"未知的属性：attribute[{code[:50]}]", field=name)
+        if not isinstance(value, str):
+            raise ValidationError(f"属性 attribute[{code}] 应为文字。", field=name)
+        found.setdefault(code, []).append(value)
+    for code, values in found.items():
+        if code != "issue_type" and len(values) > 1:
+            raise ValidationError(f"属性 attribute[{code}] 只能有一个值。", field=code)
+    raw = [part.strip() for v in found.get("issue_type", []) for part in v.split(",")]
+    types = [t for t in raw if t]
+    unknown = [t for t in types if t not in config.issue_type_codes]
+    if unknown:
+        raise ValidationError(f"未知的问题类型：{'、'.join(u[:30] for u in unknown)}",
+                              field="attribute[issue_type]")  # fmt: skip
+    found["issue_type"] = sorted(set(types), key=config.issue_type_codes.index)
+    return found
+
+
+def _field(form: MultiDictProxy[Any], name: str) -> str:
+    value = form.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(f"字段 {name} 应为文字。", field=name)
+    return validation.clean_text(value, multiline=name == "description")
+
+
+def _coordinates(form: MultiDictProxy[Any]) -> str | None:
+    lat, lon = _field(form, "lat"), _field(form, "long")
+    if not lat and not lon:
+        return None
+    try:
+        la, lo = float(lat), float(lon)
+    except ValueError:
+        raise ValidationError("lat 和 long 应同时给出，且为数字。", field="lat") from None
+    if not (math.isfinite(la) and math.isfinite(lo) and -90 <= la <= 90 and -180 <= lo <= 180):
+        raise ValidationError("经纬度超出范围。", field="lat")
+    return f"{la:.6f},{lo:.6f}"
+
+
+async def post_request(request: web.Request) -> web.Response:
+    app = request.app
+    config, settings = app[config_key], app[settings_key]
+    form = await request.post()
+    presented = form.get("api_key") or request.headers.get("X-Api-Key")
+    if not isinstance(presented, str) or not presented:
+        raise web.HTTPForbidden(reason="api_key required")
+    key = await limits.api_key(request, presented)
+    assert key is not None
+    async with limits.submission(request, key):
+        code = _field(form, "service_code")
+        if not code:
+            raise ValidationError("缺少 service_code。", field="service_code")
+        if not config.has_department(code):
+            raise ValidationError(f"没有代码为“{code[:50]}”的服务。", field="service_code")
+        department = config.department(code)
+        attrs = _attributes(form, config)
+        description = _field(form, "description")
+        limits.check_text({"description": description}, settings, field="description")
+        if len(description) < validation.TEXT_MIN:
+            raise ValidationError(
+                f"description（诉求内容）至少需要 {validation.TEXT_MIN} 个字。",
+                field="description",
+            )
+        media_url = _field(form, "media_url")
+        if media_url and (len(media_url) > URL_MAX or not re.match(r"^https?://\S+$", media_url)):
+            raise ValidationError("media_url 应为 http(s) 链接。", field="media_url")
+        coords = _coordinates(form)
+        address = _field(form, "address_string")
+        place = "；".join(p for p in (address, coords and f"经纬度 {coords}") if p) or None
+        name = " ".join(p for p in (_field(form, "last_name"), _field(form, "first_name")) if p)
+        phone = _field(form, "phone")
+        # Told to staff under the citizen's words; the classifier reads it too.
+        notes = [f"来件渠道：{key.name}（Open311）"]
+        if attrs["issue_type"]:
+            names = "、".join(config.issue_type_name(t) for t in attrs["issue_type"])
+            notes.append(f"来件方标注的问题类型：{names}")
+        if address_id := _field(form, "address_id"):
+            notes.append(f"地址编号：{address_id[:100]}")
+        if media_url:
+            notes.append(f"图片链接（未下载）：{media_url}")
+        kind = (attrs.get("kind") or ["complaint"])[0].strip() or "complaint"
+        data = {
+            "title": (attrs.get("title") or [""])[0],
+            "text": description + "\n\n——\n" + "\n".join(notes),
+            "kind": kind,
+            "place": place,
+            "occurred_at": (attrs.get("occurred_at") or [""])[0],
+            "authority": (attrs.get("authority") or [""])[0].strip() or department.name,
+            "anonymous": not (name or phone),
+            "contact": {"name": name or None, "phone": phone or None},
+        }
+        inp = validation.submit_input(data, Channel.API)
+        files = [v for k, v in form.items() if k == "media" and isinstance(v, web.FileField)]
+        uploads = await limits.read_uploads(files, settings)
+        stored = await limits.store_uploads(request, uploads)
+        result = await app[service_key].submit(inp, channel=Channel.API, attachments=stored)
+    notice = (
+        f"已受理，受理编号 {result.tracking_number}。请将查询码告知诉求人，"
+        "凭受理编号和查询码可查询办理进度、评价答复。"
+    )
+    return respond(
+        request,
+        "service_requests",
+        [
+            {
+                "service_request_id": result.tracking_number,
+                "service_notice": notice,
+                "account_id": None,
+                "follow_up_code": result.follow_up_code,
+            }
+        ],
+    )
+
+
+def _date(config: Config, value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(f"{name} 应为 ISO 8601 时间，如 2026-03-01T00:00:00+08:00。",
+                              field=name) from None  # fmt: skip
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(config.timezone))
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    app = request.app
+    config, store = app[config_key], app[store_key]
+    q = request.query
+    reports: list[Report] = []
+    if ids := q.get("service_request_id", "").strip():
+        # Named requests: every other filter is ignored, as the standard says.
+        wanted = [secrets.normalise_tracking_number(i) for i in ids.split(",") if i.strip()]
+        if len(wanted) > IDS_MAX:
+            raise ValidationError(f"一次最多查询 {IDS_MAX} 个编号。", field="service_request_id")
+        for tn in dict.fromkeys(wanted):
+            if secrets.TRACKING_RE.match(tn) and (r := await store.get_report(tn)):
+                reports.append(r)
+        return respond(request, "service_requests", [request_json(config, r) for r in reports])
+    flt = ReportFilter(limit=LIST_MAX)
+    if code := q.get("service_code", "").strip():
+        flt.department = _department(config, code)
+    start = _date(config, q["start_date"], "start_date") if q.get("start_date") else None
+    end = _date(config, q["end_date"], "end_date") if q.get("end_date") else None
+    if start is None and end is None:
+        start = app[service_key].clock() - timedelta(days=LIST_DAYS)
+    if start and end and start > end:
+        raise ValidationError("start_date 不能晚于 end_date。", field="start_date")
+    flt.created_from, flt.created_to = start, end
+    if status := q.get("status", "").strip():
+        wanted_status = {s.strip() for s in status.split(",")}
+        if not wanted_status <= {"open", "closed"}:
+            raise ValidationError("status 只能是 open 或 closed。", field="status")
+        if wanted_status == {"closed"}:
+            flt.statuses = [Status.CLOSED]
+        elif wanted_status == {"open"}:
+            flt.statuses = [s for s in Status if s is not Status.CLOSED]
+    reports = await store.list_reports(flt)
+    return respond(request, "service_requests", [request_json(config, r) for r in reports])
+
+
+async def get_request(request: web.Request) -> web.Response:
+    app = request.app
+    config, store = app[config_key], app[store_key]
+    tn = secrets.normalise_tracking_number(request.match_info["service_request_id"])
+    report = await store.get_report(tn) if secrets.TRACKING_RE.match(tn) else None
+    if report is None or report.id is None:
+        raise NotFound(f"没有编号为“{tn[:40]}”的诉求。", field="service_request_id")
+    public = [e for e in await store.list_events(report.id) if e.public]
+    latest = None
+    if public:
+        e = public[-1]
+        latest = f"{Action(e.action).label}（{_local(config, e.at)}）"
+    return respond(request, "service_requests", [request_json(config, report, latest)])
+
+
+# -- wiring ---------------------------------------------------------------------------------
+
+# (method, path without the format suffix, handler): every one answers .json and .xml.
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/discovery", discovery),
+    ("GET", "/services", services),
+    ("GET", "/services/{service_code}", service_detail),
+    ("GET", "/requests", list_requests),
+    ("POST", "/requests", post_request),
+    ("GET", "/requests/{service_request_id}", get_request),
+]
+
+
+async def _exempt_from_csrf(app: web.Application) -> None:
+    # Machine clients send no cookies: the web side's CSRF check must let them through.
+    key = getattr(keys, "csrf_exempt_key", None)
+    exempt = app.get(key) if key is not None else None
+    if exempt is not None and "/open311/" not in exempt:
+        exempt.append("/open311/")
+
+
+def setup(app: web.Application) -> None:
+    """Mount Open311 on ``app``: routes, the standard's error format, the CSRF exemption."""
+    for method, path, handler in ROUTES:
+        for fmt in FORMATS:
+            app.router.add_route(method, f"{PREFIX}{path}.{fmt}", handler)
+    app.middlewares.append(open311_errors)
+    app.on_startup.append(_exempt_from_csrf)
