@@ -104,8 +104,7 @@ def load_split() -> tuple[list[Example], list[Example], list[tuple[str, str]], d
     rep_idx = sorted(reps.values())
     stats["raw_groups"] = len(rep_idx)
     labels = [raw[i]["label"] for i in rep_idx]
-    tr_idx, te_idx = train_test_split(rep_idx, test_size=0.25, random_state=SEED,
-                                      stratify=labels)
+    tr_idx, te_idx = train_test_split(rep_idx, test_size=0.25, random_state=SEED, stratify=labels)
     test_set = set(te_idx)
     # every raw row of a test group counts as "test" for leak checks
     test_rows = [i for i in range(len(raw)) if reps[groups.find(i)] in test_set]
@@ -121,8 +120,9 @@ def load_split() -> tuple[list[Example], list[Example], list[tuple[str, str]], d
     stats["seg_after_link_and_exact"] = len(seg_keep)
     # near-duplicates of test messages in the segmented file
     test_tokens = [" ".join(jieba.lcut(texts[i])) for i in test_rows]
-    wvec = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False,
-                           sublinear_tf=True)
+    wvec = TfidfVectorizer(
+        tokenizer=str.split, token_pattern=None, lowercase=False, sublinear_tf=True
+    )
     wvec.fit([r["text_seg"] for r in seg] + test_tokens)
     Xs = wvec.transform([r["text_seg"] for r in seg_keep])
     Xt = wvec.transform(test_tokens)
@@ -135,8 +135,7 @@ def load_split() -> tuple[list[Example], list[Example], list[tuple[str, str]], d
             v = wvec.transform([seg_by_row[int(raw[i]["seg_row"])]])
             partner_cos.append(float((v @ Xt[pos].T).toarray()[0, 0]))
     stats["test_partner_cos_p5_x100"] = int(100 * np.percentile(partner_cos, 5))
-    stats["test_partner_caught_pct"] = int(
-        100 * np.mean([c >= NEAR_SEG for c in partner_cos]))
+    stats["test_partner_caught_pct"] = int(100 * np.mean([c >= NEAR_SEG for c in partner_cos]))
     seg_keep = [r for i, r in enumerate(seg_keep) if i not in near]
     stats["seg_dropped_near_test"] = len(near)
     stats["seg_used"] = len(seg_keep)
@@ -161,8 +160,9 @@ def anchor(train_ex: list[Example], test_ex: list[Example]) -> tuple[float, floa
     n_raw_train = sum(1 for ex in train_ex if ex.title or not _is_seg(ex.text))
     del n_raw_train
     docs = [toks(ex, _is_seg(ex.text) and not ex.title) for ex in train_ex]
-    vec = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False,
-                          ngram_range=(1, 2))
+    vec = TfidfVectorizer(
+        tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 2)
+    )
     X = vec.fit_transform(docs)
     clf = LinearSVC(C=0.5).fit(X, [ex.labels[0] for ex in train_ex])
     secs = time.perf_counter() - t0
@@ -183,12 +183,18 @@ def tune_c(train_ex: list[Example], config: TrainConfig, grid: list[float]) -> f
 
     scores: dict[float, float] = {}
     for c in grid:
-        cfg = TrainConfig(features=config.features, loss=config.loss, C=c,
-                          class_weight=config.class_weight, calibration_folds=2)
+        cfg = TrainConfig(
+            features=config.features,
+            loss=config.loss,
+            C=c,
+            class_weight=config.class_weight,
+            calibration_folds=2,
+        )
         f1s = []
         for tr, va in StratifiedKFold(3, shuffle=True, random_state=SEED).split(train_ex, y):
-            m = train([train_ex[i] for i in tr], "department", config=cfg,
-                      docs=[docs[i] for i in tr])
+            m = train(
+                [train_ex[i] for i in tr], "department", config=cfg, docs=[docs[i] for i in tr]
+            )
             rep = evaluate(m, [train_ex[i] for i in va])
             f1s.append(float(rep["macro_f1"]))  # type: ignore[arg-type]
         scores[c] = float(np.mean(f1s))
@@ -205,8 +211,10 @@ def main() -> int:
     train_ex, test_ex, _, stats = load_split()
     print("data:", ", ".join(f"{k}={v}" for k, v in stats.items()))
     a_f1, a_acc, a_secs = anchor(train_ex, test_ex)
-    print(f"anchor (jieba default, word 1-2 TF-IDF, LinearSVC C=0.5): macro-F1 {a_f1:.4f}  "
-          f"accuracy {a_acc:.4f}  train {a_secs:.1f}s")
+    print(
+        f"anchor (jieba default, word 1-2 TF-IDF, LinearSVC C=0.5): macro-F1 {a_f1:.4f}  "
+        f"accuracy {a_acc:.4f}  train {a_secs:.1f}s"
+    )
 
     base = TrainConfig(features=FeatureConfig())
     c = args.C if args.C is not None else base.C
@@ -214,19 +222,26 @@ def main() -> int:
         t0 = time.perf_counter()
         c = tune_c(train_ex, base, [0.1, 0.2, 0.4])
         print(f"  chosen C={c} (tuning {time.perf_counter() - t0:.0f}s, not counted below)")
-    config = TrainConfig(features=base.features, loss=base.loss, C=c,
-                         class_weight=base.class_weight)
+    config = TrainConfig(
+        features=base.features, loss=base.loss, C=c, class_weight=base.class_weight
+    )
     t0 = time.perf_counter()
     model = train(train_ex, "department", config=config)
     train_secs = time.perf_counter() - t0
     rep = evaluate(model, test_ex)
     f1, acc = float(rep["macro_f1"]), float(rep["accuracy"])  # type: ignore[arg-type]
-    print(f"ours (govterms jieba + word 1-2 + char 2-4 TF-IDF, LinearSVC C={c}, balanced, "
-          f"calibrated): macro-F1 {f1:.4f}  accuracy {acc:.4f}  features {model.space.n_features}")
-    print(f"  macro-F1 gain over anchor: {f1 - a_f1:+.4f}   target >= +0.030  "
-          f"{'MET' if f1 - a_f1 >= 0.03 else 'NOT MET'}")
-    print(f"  training time on {len(train_ex)} messages: {train_secs:.1f}s   target <= 120 s "
-          f"on 2 cores  {'MET' if train_secs <= 120 else 'NOT MET'}")
+    print(
+        f"ours (govterms jieba + word 1-2 + char 2-4 TF-IDF, LinearSVC C={c}, balanced, "
+        f"calibrated): macro-F1 {f1:.4f}  accuracy {acc:.4f}  features {model.space.n_features}"
+    )
+    print(
+        f"  macro-F1 gain over anchor: {f1 - a_f1:+.4f}   target >= +0.030  "
+        f"{'MET' if f1 - a_f1 >= 0.03 else 'NOT MET'}"
+    )
+    print(
+        f"  training time on {len(train_ex)} messages: {train_secs:.1f}s   target <= 120 s "
+        f"on 2 cores  {'MET' if train_secs <= 120 else 'NOT MET'}"
+    )
 
     clf = ReportClassifier(department=model)
     for ex in test_ex[:100]:
@@ -237,8 +252,10 @@ def main() -> int:
         clf.predict(ex.title, ex.text)
         lat.append((time.perf_counter() - t) * 1000)
     p50, p99 = np.percentile(lat, [50, 99])
-    print(f"  single-report latency p50 {p50:.2f} ms  p99 {p99:.2f} ms   target p99 <= 5 ms  "
-          f"{'MET' if p99 <= 5 else 'NOT MET'}")
+    print(
+        f"  single-report latency p50 {p50:.2f} ms  p99 {p99:.2f} ms   target p99 <= 5 ms  "
+        f"{'MET' if p99 <= 5 else 'NOT MET'}"
+    )
     t = time.perf_counter()
     clf.predict_many([(ex.title, ex.text) for ex in test_ex])
     print(f"  batch throughput {len(test_ex) / (time.perf_counter() - t):.0f} reports/s")

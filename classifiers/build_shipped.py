@@ -1,6 +1,6 @@
 """Rebuild the shipped bundle from classifiers/data/bootstrap.csv (deterministic).
 
-    python -m classifiers.build_shipped [--out DIR]
+python -m classifiers.build_shipped [--out DIR]
 """
 
 from __future__ import annotations
@@ -39,14 +39,20 @@ def build(out: Path = SHIPPED_DIR, corpus: Path = BOOTSTRAP) -> dict[str, dict[s
             docs = analyze_all(examples, SHIPPED_CONFIG.features)
         model = train(examples, target, config=SHIPPED_CONFIG, docs=docs)
         report = evaluate(model, examples)
-        metrics = {"training_accuracy": report["accuracy"],
-                   "training_macro_f1": report["macro_f1"], "corpus": corpus.name}
+        metrics = {
+            "training_accuracy": report["accuracy"],
+            "training_macro_f1": report["macro_f1"],
+            "corpus": corpus.name,
+        }
         target_dir = out / target
         if target_dir.exists():
             shutil.rmtree(target_dir)
         save_model(model, target_dir, metrics=metrics, training_sha256=digest)
-        summary[target] = {"labels": len(model.labels), "features": model.space.n_features,
-                           **metrics}
+        summary[target] = {
+            "labels": len(model.labels),
+            "features": model.space.n_features,
+            **metrics,
+        }
     return summary
 
 

@@ -12,8 +12,7 @@ __all__ = ["SHIPPED_DIR", "load_classifier", "load_shipped"]
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 
 
-def load_classifier(directory: str | Path, issue_type_threshold: float = 0.5
-                    ) -> ReportClassifier:
+def load_classifier(directory: str | Path, issue_type_threshold: float = 0.5) -> ReportClassifier:
     """A classifier from a bundle (``department/`` and/or ``issue_type/`` inside) or from a
     single-target model directory."""
     root = Path(directory)
@@ -25,12 +24,15 @@ def load_classifier(directory: str | Path, issue_type_threshold: float = 0.5
         return ReportClassifier(issue_type=model, issue_type_threshold=issue_type_threshold)
     dep_dir, issue_dir = root / DEPARTMENT, root / ISSUE_TYPE
     if not (dep_dir / MANIFEST).is_file() and not (issue_dir / MANIFEST).is_file():
-        raise ModelError(f"{root}: neither a model directory nor a bundle "
-                         f"({DEPARTMENT}/ or {ISSUE_TYPE}/ with {MANIFEST})")
+        raise ModelError(
+            f"{root}: neither a model directory nor a bundle "
+            f"({DEPARTMENT}/ or {ISSUE_TYPE}/ with {MANIFEST})"
+        )
     return ReportClassifier(
         department=load_model(dep_dir, DEPARTMENT) if (dep_dir / MANIFEST).is_file() else None,
-        issue_type=(load_model(issue_dir, ISSUE_TYPE)
-                    if (issue_dir / MANIFEST).is_file() else None),
+        issue_type=(
+            load_model(issue_dir, ISSUE_TYPE) if (issue_dir / MANIFEST).is_file() else None
+        ),
         issue_type_threshold=issue_type_threshold,
     )
 

@@ -113,8 +113,9 @@ def analyze(title: str, text: str, config: FeatureConfig) -> Analyzed:
     doc = document(title, text)
     tokens = tokenize(doc[: config.max_word_chars] if config.max_word_chars > 0 else doc)
     words = _word_grams(tokens, *config.word_ngrams)
-    chars = _char_grams(doc[: config.max_chars] if config.max_chars > 0 else doc,
-                        *config.char_ngrams)
+    chars = _char_grams(
+        doc[: config.max_chars] if config.max_chars > 0 else doc, *config.char_ngrams
+    )
     if config.title_repeat and title.strip():
         title = title[:200]
         title_tokens = tokenize(title)
@@ -124,8 +125,9 @@ def analyze(title: str, text: str, config: FeatureConfig) -> Analyzed:
     return Analyzed(tokens, words, chars)
 
 
-def _block(grams: Sequence[str], index: dict[str, int], idf: np.ndarray, offset: int,
-           weight: float) -> tuple[list[int], np.ndarray]:
+def _block(
+    grams: Sequence[str], index: dict[str, int], idf: np.ndarray, offset: int, weight: float
+) -> tuple[list[int], np.ndarray]:
     cols: list[int] = []
     tfs: list[int] = []
     get = index.get
@@ -172,8 +174,13 @@ class FeatureSpace:
     def vector(self, doc: Analyzed) -> tuple[np.ndarray, np.ndarray]:
         """Sparse (columns, values) of one analysed report."""
         wc, wv = _block(doc.words, self._word_index, self.word_idf, 0, 1.0)
-        cc, cv = _block(doc.chars, self._char_index, self.char_idf, len(self.word_terms),
-                        self.config.char_weight)
+        cc, cv = _block(
+            doc.chars,
+            self._char_index,
+            self.char_idf,
+            len(self.word_terms),
+            self.config.char_weight,
+        )
         return np.array(wc + cc, dtype=np.int64), np.concatenate([wv, cv])
 
     def matrix(self, docs: Sequence[Analyzed]) -> sparse.csr_matrix:
@@ -191,8 +198,9 @@ class FeatureSpace:
         return sparse.csr_matrix((data, ind, np.array(indptr)), shape=(len(docs), self.n_features))
 
 
-def _fit_block(grams: Sequence[list[str]], min_df: int, max_features: int | None
-               ) -> tuple[list[str], np.ndarray]:
+def _fit_block(
+    grams: Sequence[list[str]], min_df: int, max_features: int | None
+) -> tuple[list[str], np.ndarray]:
     """Vocabulary (most frequent first among ties by term) and smoothed idf, as sklearn does."""
     df: Counter[str] = Counter()
     tf: Counter[str] = Counter()
@@ -209,16 +217,19 @@ def _fit_block(grams: Sequence[list[str]], min_df: int, max_features: int | None
     return keep, idf
 
 
-def fit_space(docs: Sequence[Analyzed], config: FeatureConfig,
-              progress: Callable[[str], None] | None = None) -> FeatureSpace:
+def fit_space(
+    docs: Sequence[Analyzed], config: FeatureConfig, progress: Callable[[str], None] | None = None
+) -> FeatureSpace:
     """Fit the vocabulary and idf of both blocks on analysed training reports."""
-    word_terms, word_idf = _fit_block([d.words for d in docs], config.min_df,
-                                      config.max_word_features)
+    word_terms, word_idf = _fit_block(
+        [d.words for d in docs], config.min_df, config.max_word_features
+    )
     if progress:
         progress("word vocabulary")
     if config.char_ngrams[1] > 0:
-        char_terms, char_idf = _fit_block([d.chars for d in docs], config.min_df,
-                                          config.max_char_features)
+        char_terms, char_idf = _fit_block(
+            [d.chars for d in docs], config.min_df, config.max_char_features
+        )
     else:
         char_terms, char_idf = [], np.zeros(0)
     if progress:

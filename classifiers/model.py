@@ -87,8 +87,9 @@ class LinearModel:
         z, _, _ = self.decision(self.analyze(title, text))
         return dict(zip(self.labels, self.calibrate(z).tolist(), strict=True))
 
-    def reasons(self, doc: Analyzed, cols: np.ndarray, vals: np.ndarray, label_index: int,
-                limit: int = 5) -> list[str]:
+    def reasons(
+        self, doc: Analyzed, cols: np.ndarray, vals: np.ndarray, label_index: int, limit: int = 5
+    ) -> list[str]:
         """Input words that pushed most towards ``labels[label_index]``."""
         if not len(cols):
             return []
@@ -109,7 +110,11 @@ class LinearModel:
                 continue
             if kind == "char":
                 # show the whole input word that contains the character n-gram, if any
-                term = next((t for t in tokens if term in t), term)
+                # (n-grams across word boundaries are not shown: they read as noise)
+                whole = next((t for t in tokens if term in t), None)
+                if whole is None:
+                    continue
+                term = whole
             scores[term] = scores.get(term, 0.0) + c
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         out: list[str] = []

@@ -102,11 +102,15 @@ def retrain(
         old_model = load_model(_target_dir(Path(current_model_dir), target), target)
         old_score, old_report = score(old_model)
     out = Path(out_dir)
-    save_model(new_model, out, metrics={
-        "holdout_" + metric: new_score,
-        "holdout_size": len(hold),
-        "corrections_sha256": examples_sha256(corrections),
-    })
+    save_model(
+        new_model,
+        out,
+        metrics={
+            "holdout_" + metric: new_score,
+            "holdout_size": len(hold),
+            "corrections_sha256": examples_sha256(corrections),
+        },
+    )
     return RetrainResult(
         target=target,
         promote=old_score is None or new_score >= old_score,

@@ -78,6 +78,7 @@ def blend(
     else:
         w = min(max(rule_weight, 0.0), 1.0)
         labels = list(dict.fromkeys([*probabilities, *shares]))
-        merged = {lab: (1 - w) * probabilities.get(lab, 0.0) + w * shares.get(lab, 0.0)
-                  for lab in labels}
+        merged = {
+            lab: (1 - w) * probabilities.get(lab, 0.0) + w * shares.get(lab, 0.0) for lab in labels
+        }
     return dict(sorted(merged.items(), key=lambda kv: -kv[1]))

@@ -85,7 +85,9 @@ def _build() -> tuple[jieba.Tokenizer, frozenset[str]]:
         parts = line.split()
         word = parts[0]
         freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tag = parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and freq is None else None)
+        tag = (
+            parts[2] if len(parts) > 2 else (parts[1] if len(parts) > 1 and freq is None else None)
+        )
         # Make sure the term is never split: at least the frequency jieba needs to keep it whole.
         needed = tok.suggest_freq(word, tune=False)
         tok.add_word(word, max(freq or 0, needed, 3), tag)

@@ -20,8 +20,16 @@ import numpy as np
 from classifiers.features import FeatureConfig, FeatureSpace
 from classifiers.model import TARGETS, LinearModel
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "ModelError", "data_sha256", "load_model",
-           "read_manifest", "save_model"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "ModelError",
+    "data_sha256",
+    "load_model",
+    "read_manifest",
+    "save_model",
+]
 
 FORMAT = "feedback-linear-text-model"
 FORMAT_VERSION = 1
@@ -51,9 +59,12 @@ def data_sha256(paths: Sequence[str | Path]) -> str:
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
-def save_model(model: LinearModel, directory: str | Path,
-               metrics: dict[str, object] | None = None,
-               training_sha256: str | None = None) -> Path:
+def save_model(
+    model: LinearModel,
+    directory: str | Path,
+    metrics: dict[str, object] | None = None,
+    training_sha256: str | None = None,
+) -> Path:
     """Write ``model`` to ``directory`` (created; existing model files are replaced).
 
     ``training_sha256`` (e.g. :func:`data_sha256` of the CSV files) replaces the hash of the
@@ -76,11 +87,14 @@ def save_model(model: LinearModel, directory: str | Path,
         path = out / f"{name}.npy"
         np.save(path, np.ascontiguousarray(arr), allow_pickle=False)
         files[path.name] = _sha256(path)
-    for name, terms in (("word_terms", model.space.word_terms),
-                        ("char_terms", model.space.char_terms)):
+    for name, terms in (
+        ("word_terms", model.space.word_terms),
+        ("char_terms", model.space.char_terms),
+    ):
         path = out / f"{name}.json"
-        path.write_text(json.dumps(terms, ensure_ascii=False, separators=(",", "\n")),
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(terms, ensure_ascii=False, separators=(",", "\n")), encoding="utf-8"
+        )
         files[path.name] = _sha256(path)
     manifest = {
         "format": FORMAT,
@@ -116,15 +130,18 @@ def read_manifest(directory: str | Path) -> dict[str, object]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelError(f"{path}: not a {FORMAT} manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{path}: format version {manifest.get('format_version')!r} is not "
-                         f"supported (this code reads version {FORMAT_VERSION})")
+        raise ModelError(
+            f"{path}: format version {manifest.get('format_version')!r} is not "
+            f"supported (this code reads version {FORMAT_VERSION})"
+        )
     if manifest.get("target") not in TARGETS:
         raise ModelError(f"{path}: unknown target {manifest.get('target')!r}")
     return manifest
 
 
-def load_model(directory: str | Path, target: str | None = None,
-               labels: Sequence[str] | None = None) -> LinearModel:
+def load_model(
+    directory: str | Path, target: str | None = None, labels: Sequence[str] | None = None
+) -> LinearModel:
     """Load and verify a model directory.
 
     ``target`` and ``labels``, when given, must match the manifest. Every weight file must
@@ -138,25 +155,26 @@ def load_model(directory: str | Path, target: str | None = None,
     if not isinstance(model_labels, list) or not all(isinstance(x, str) for x in model_labels):
         raise ModelError(f"{root}: manifest has no label list")
     if labels is not None and sorted(labels) != sorted(model_labels):
-        raise ModelError(f"{root}: model labels {model_labels} differ from the expected "
-                         f"{sorted(labels)}")
+        raise ModelError(
+            f"{root}: model labels {model_labels} differ from the expected {sorted(labels)}"
+        )
     files = manifest.get("files")
     expected = {f"{n}.npy" for n in _ARRAYS} | {f"{n}.json" for n in _LISTS}
     if not isinstance(files, dict) or set(files) != expected:
         listed = sorted(files) if isinstance(files, dict) else []
-        raise ModelError(f"{root}: manifest lists files {listed}, "
-                         f"expected {sorted(expected)}")
+        raise ModelError(f"{root}: manifest lists files {listed}, expected {sorted(expected)}")
     for name, digest in files.items():
         path = root / name
         if not path.is_file():
             raise ModelError(f"{root}: weight file {name} is missing")
         if _sha256(path) != digest:
-            raise ModelError(f"{root}: weight file {name} does not match its sha256 in the "
-                             "manifest (modified or corrupted); refusing to load")
+            raise ModelError(
+                f"{root}: weight file {name} does not match its sha256 in the "
+                "manifest (modified or corrupted); refusing to load"
+            )
     try:
         arrays = {n: np.load(root / f"{n}.npy", allow_pickle=False) for n in _ARRAYS}
-        lists = {n: json.loads((root / f"{n}.json").read_text(encoding="utf-8"))
-                 for n in _LISTS}
+        lists = {n: json.loads((root / f"{n}.json").read_text(encoding="utf-8")) for n in _LISTS}
         config = FeatureConfig.from_json(manifest["features"])  # type: ignore[arg-type]
     except (ValueError, KeyError, AssertionError, TypeError) as exc:
         raise ModelError(f"{root}: unreadable model ({exc})") from exc
@@ -166,14 +184,19 @@ def load_model(directory: str | Path, target: str | None = None,
         arrays["coef"].shape == (n_words + n_chars, n_labels)
         and arrays["word_idf"].shape == (n_words,)
         and arrays["char_idf"].shape == (n_chars,)
-        and all(arrays[n].shape == (n_labels,) for n in ("intercept", "calib_scale",
-                                                          "calib_bias"))
+        and all(arrays[n].shape == (n_labels,) for n in ("intercept", "calib_scale", "calib_bias"))
     )
     if not shapes_ok:
-        raise ModelError(f"{root}: weight shapes do not fit {n_labels} labels and "
-                         f"{n_words}+{n_chars} terms")
-    space = FeatureSpace(config, lists["word_terms"], arrays["word_idf"].astype(np.float64),
-                         lists["char_terms"], arrays["char_idf"].astype(np.float64))
+        raise ModelError(
+            f"{root}: weight shapes do not fit {n_labels} labels and {n_words}+{n_chars} terms"
+        )
+    space = FeatureSpace(
+        config,
+        lists["word_terms"],
+        arrays["word_idf"].astype(np.float64),
+        lists["char_terms"],
+        arrays["char_idf"].astype(np.float64),
+    )
     for arr in arrays.values():
         arr.setflags(write=False)
     metrics = manifest.get("metrics")

@@ -49,7 +49,7 @@ class TrainConfig:
     class_weight: str | None = "balanced"
     calibration_folds: int = 3
     seed: int = 0
-    n_jobs: int = 2
+    n_jobs: int = 1  # >1 fits folds in threads: faster, but liblinear then is not reproducible
 
 
 def _split_labels(value: str | None) -> tuple[str, ...]:
@@ -58,8 +58,9 @@ def _split_labels(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in value.split("|") if p.strip()))
 
 
-def read_examples(csv_path: str | Path, label_column: str = "label",
-                  target: str | None = None) -> list[Example]:
+def read_examples(
+    csv_path: str | Path, label_column: str = "label", target: str | None = None
+) -> list[Example]:
     """Examples from a CSV with ``text``, a label column and an optional ``title``.
 
     Labels are ``|``-joined; empty means none. ``target='department'`` or ``'issue_type'``
@@ -75,8 +76,11 @@ def read_examples(csv_path: str | Path, label_column: str = "label",
         if "text" not in fields or column not in fields:
             raise ValueError(f"{csv_path}: needs columns 'text' and {column!r}, has {fields}")
         return [
-            Example((row.get("title") or "").strip(), (row.get("text") or "").strip(),
-                    _split_labels(row.get(column)))
+            Example(
+                (row.get("title") or "").strip(),
+                (row.get("text") or "").strip(),
+                _split_labels(row.get(column)),
+            )
             for row in reader
             if (row.get("text") or row.get("title") or "").strip()
         ]
@@ -102,8 +106,9 @@ def _estimator(config: TrainConfig, binary: bool) -> object:
     raise ValueError(f"unknown loss {config.loss!r}")
 
 
-def _fit_linear(X: object, y: np.ndarray, config: TrainConfig, binary: bool,
-                weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fit_linear(
+    X: object, y: np.ndarray, config: TrainConfig, binary: bool, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(coef (n_features, n_outputs), intercept) of one fitted estimator."""
     est = _estimator(config, binary)
     est.fit(X, y, sample_weight=weights)  # type: ignore[attr-defined]
@@ -158,8 +163,9 @@ def _fit_platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return (a, b) if a <= 8.0 else (8.0, b * 8.0 / a)
 
 
-def analyze_all(examples: Sequence[Example], config: FeatureConfig,
-                progress: Progress | None = None) -> list[Analyzed]:
+def analyze_all(
+    examples: Sequence[Example], config: FeatureConfig, progress: Progress | None = None
+) -> list[Analyzed]:
     docs: list[Analyzed] = []
     step = max(1, len(examples) // 50)
     for i, ex in enumerate(examples):
@@ -222,7 +228,8 @@ def train(
                 progress("fitting", done, len(jobs))
             return present, c, b
 
-        # liblinear releases the GIL: the folds and the final fit run side by side
+        # liblinear releases the GIL, so n_jobs > 1 runs folds side by side (its shared random
+        # state then makes results vary slightly from run to run)
         with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
             fitted = list(pool.map(fit, jobs))
         z_oof = np.zeros((len(y), len(labels)))
@@ -252,8 +259,7 @@ def train(
                 z_bin = np.zeros(len(y))
                 for test_idx in _folds(y, k, config.seed):
                     train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
-                    c, b = _fit_linear(X[train_idx], y[train_idx], config, True,
-                                       weights[train_idx])
+                    c, b = _fit_linear(X[train_idx], y[train_idx], config, True, weights[train_idx])
                     z_bin[test_idx] = (X[test_idx] @ c).ravel() + b[0]
                 calib_scale[li], calib_bias[li] = _fit_platt(z_bin, y)
             else:
