@@ -21,6 +21,7 @@ from feedback.settings import Settings
 COMMAND_MODULES = (
     "feedback.cli_model",
     "feedback.cli_admin",
+    "feedback.cli_store",
     "feedback.cli_ops",
     "feedback.cli_bot",
 )
