@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bots import texts
 from bots.conversation import rating_keyboard
@@ -56,6 +58,7 @@ class Notifier:
         self.interval = interval
         self.batch = batch
         self._wake = asyncio.Event()
+        self._round = asyncio.Lock()  # one round at a time, or a notice could go out twice
         self._task: asyncio.Task[None] | None = None
 
     async def _on_change(self, tracking_number: str, action: str) -> None:
@@ -87,6 +90,10 @@ class Notifier:
 
     async def send_pending(self) -> int:
         """One round: send what is due; returns how many were sent."""
+        async with self._round:
+            return await self._send_due()
+
+    async def _send_due(self) -> int:
         sent = 0
         while True:
             due = await notifications.pending(self.service, self.batch)
@@ -119,7 +126,9 @@ class Notifier:
                     message.chat_id, part, reply_markup=markup if last else None
                 )
         except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            with warnings.catch_warnings():  # PTB 22 moves retry_after to a timedelta
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = _seconds(exc.retry_after)
             await notifications.mark_failed(self.service, message.id, f"429: retry after {wait}s",
                                             retry_after=wait)  # fmt: skip
             return "flood"

@@ -9,11 +9,15 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from feedback.config import load_config
 from feedback.service import FeedbackService
 from feedback.settings import Settings
 from feedback.store import open_store
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +49,28 @@ def serve(settings: Settings, *, demo: bool = False) -> None:
         asyncio.run(_demo_if_empty(settings))
     provider = model_provider(settings)
     app = create_app(settings, classify=provider.classify)
+    mount_telegram_webhook(app, settings)
     print(f"feedback: serving on http://{settings.host}:{settings.port}/  (database {settings.db})")
     web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+
+def mount_telegram_webhook(app: web.Application, settings: Settings) -> None:
+    """Webhook mode: with a bot token and a webhook secret set, the bot lives in the web app
+    (POST /telegram/webhook) and its notifier with it; else `feedback bot` polls."""
+    if not (settings.telegram_token and settings.telegram_webhook_secret):
+        return
+    from bots.app import build_application
+    from bots.webhook import PATH, add_webhook_routes
+    from web.keys import service_key
+
+    application = build_application(
+        lambda: app[service_key],
+        settings.telegram_token,
+        data_dir=settings.data_dir,
+        attachments_dir=settings.attachments_dir,
+    )
+    url = settings.public_url.rstrip("/") + PATH if settings.public_url else None
+    add_webhook_routes(app, application, settings.telegram_webhook_secret, url=url)
 
 
 async def _demo_if_empty(settings: Settings) -> None:

@@ -195,16 +195,20 @@ class FakeTelegram:
         found = [c for c in self.sent(chat_id) if c.method == "sendMessage"]
         return found[-1] if found else None
 
-    async def expect(self, chat_id: int, contains: str, wait: float = 5.0) -> Call:
-        """The next message to ``chat_id`` (after those already expected) containing the text."""
+    async def expect(
+        self, chat_id: int, contains: str, wait: float = 5.0, *, in_order: bool = True
+    ) -> Call:
+        """The next message to ``chat_id`` (after those already expected) containing the text.
+        With ``in_order=False`` any message counts: for notices that race with replies."""
         deadline = asyncio.get_running_loop().time() + wait
         while True:
-            start = self._seen.get(chat_id, 0)
+            start = self._seen.get(chat_id, 0) if in_order else 0
             for i in range(start, len(self.calls)):
                 c = self.calls[i]
                 if c.chat_id == chat_id and c.method in ("sendMessage", "editMessageText") \
                         and contains in c.text:  # fmt: skip
-                    self._seen[chat_id] = i + 1
+                    if in_order:
+                        self._seen[chat_id] = i + 1
                     return c
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
