@@ -11,6 +11,7 @@ and hold when several server processes share one database.
 
 from __future__ import annotations
 
+import math
 import random
 import secrets
 from collections.abc import Sequence
@@ -76,7 +77,7 @@ class RateLimiter:
         if not active:
             return ticket
         async with self.store.transaction() as tx:
-            wait = 0
+            wait, full = 0, False
             for rule, subject in active:
                 rows = await tx.fetch(
                     "SELECT COUNT(*) AS n, MIN(at) AS first FROM rate_hits "
@@ -84,11 +85,12 @@ class RateLimiter:
                     (rule.scope, subject, stamp(now - rule.window)),
                 )
                 n, first = int(rows[0]["n"]), rows[0]["first"]
-                if n >= rule.limit and first:
+                if n >= rule.limit:
+                    full = True
                     # When the oldest counted request leaves the window, one slot frees up.
-                    free_at = parse_stamp(first) + rule.window
-                    wait = max(wait, int((free_at - now).total_seconds()) + 1)
-            if wait:
+                    free_at = parse_stamp(first) + rule.window if first else now
+                    wait = max(wait, math.ceil((free_at - now).total_seconds()))
+            if full:
                 raise TooManyRequests(wait)
             for rule, subject in active:
                 await tx.execute(
