@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "feedback.cli_store",
     "feedback.cli_ops",
     "feedback.cli_bot",
+    "feedback.cli_clock",
+    "feedback.cli_stats",
 )
 
 
@@ -53,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from feedback.runtime import serve  # imports web/ (and bots/ for webhook mode)
 
     settings = settings_from(args, host=args.host, port=args.port)
-    serve(settings, demo=args.demo)
+    serve(settings, demo=args.demo, workers=args.workers)
     return 0
 
 
@@ -121,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default 8080)")
     p.add_argument(
         "--demo", action="store_true", help="load the demo data set first if the database is empty"
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="web processes sharing the port (default 1)"
     )
     p.set_defaults(func=cmd_serve)
 

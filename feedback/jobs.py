@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 CLOCK = Actor.system("clock")
 LOCK_NAME = "feedback-tick"
 PAGE = 1000
+START_DELAY = 10  # seconds: let the app finish starting first
 
 
 @dataclass
@@ -52,9 +53,9 @@ def stage_deadline(report: Report) -> tuple[str, datetime] | None:
     d = report.deadlines
     if report.status in (Status.ROUTED, Status.TRIAGE) and d.sign_by:
         return "sign", d.sign_by
-    if report.status in (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED):
-        if d.answer_by:
-            return "answer", d.answer_by
+    working = (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED)
+    if report.status in working and d.answer_by:
+        return "answer", d.answer_by
     return None
 
 
@@ -186,7 +187,9 @@ def iso(report: Report) -> str | None:
 
 
 async def run_forever(service: FeedbackService, every_seconds: int) -> None:
-    """The app's timer: a tick now and then every `every_seconds`, errors logged, never fatal."""
+    """The app's timer: a tick shortly after start, then every `every_seconds`; errors are
+    logged, never fatal."""
+    await asyncio.sleep(min(every_seconds, START_DELAY))
     while True:
         try:
             await tick(service)

@@ -424,10 +424,7 @@ class FeedbackService:
         def add(name: str, label: str, due: datetime | None, working: bool = True) -> None:
             if due is None:
                 return
-            if working:
-                left = self.calendar.working_days_left(now, due)
-            else:
-                left = (due - now).days
+            left = self.calendar.working_days_left(now, due) if working else (due - now).days
             out.append(DeadlineView(name, label, due, left, now > due))
 
         d = report.deadlines

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from feedback import jobs
 from feedback.config import Config, load_config
 from feedback.service import Classify, FeedbackService, utcnow
 from feedback.settings import Settings
@@ -43,7 +44,13 @@ def create_app(
         yield
         await store.close()
 
+    async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+        # The work-order clock (催办/督办, rating windows) runs beside the app.
+        async with jobs.background(app[service_key], settings.tick_seconds):
+            yield
+
     app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(jobs_ctx)
     app.add_routes(api.routes)
     app.add_routes(openapi.routes)
     open311.setup(app)
