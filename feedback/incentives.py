@@ -150,9 +150,7 @@ async def verify_ledger(service: FeedbackService) -> str | None:
         if row["prev_hash"] != prev or _hash(entry, prev) != row["hash"]:
             return f"points ledger entry #{row['seq']} does not match its hash"
         prev = row["hash"]
-    counter = await service.store.fetch(
-        "SELECT value FROM counters WHERE name = 'points_ledger'"
-    )
+    counter = await service.store.fetch("SELECT value FROM counters WHERE name = 'points_ledger'")
     if counter and int(counter[0]["value"]) != len(rows):
         return f"points ledger has {len(rows)} entries, counter says {counter[0]['value']}"
     return None
