@@ -72,7 +72,7 @@ class Figures:
     judged: int = 0
     substantiated: int = 0
     escalated: int = 0
-    overdue_now: int = 0
+    overdue_now: int | None = None  # counted per bureau and overall only
     sign_median: float | None = None
     sign_p90: float | None = None
     answer_median: float | None = None
@@ -246,7 +246,7 @@ class Stats:
 
     # -- time ------------------------------------------------------------------------------
 
-    def _t(self, moment: datetime) -> Any:
+    def time_param(self, moment: datetime) -> Any:
         """A timestamp parameter as each backend stores it (SQLite ISO text, PostgreSQL native)."""
         return moment if self._native_time else iso(moment)
 
@@ -316,7 +316,10 @@ class Stats:
 
     async def _rebuild_day(self, tx: WriteTx, day: date) -> None:
         key = day.isoformat()
-        window = (self._t(self.day_start(day)), self._t(self.day_start(day + timedelta(days=1))))
+        window = (
+            self.time_param(self.day_start(day)),
+            self.time_param(self.day_start(day + timedelta(days=1))),
+        )
         await tx.execute("DELETE FROM stats_daily WHERE day = ?", (key,))
         await tx.execute("DELETE FROM stats_daily_days WHERE day = ?", (key,))
         counts = (
@@ -409,13 +412,13 @@ class Stats:
 
     async def overdue_counts(self, flt: StatsFilter, now: datetime) -> dict[str, int]:
         """Open reports past a deadline now, per bureau ('' = triage), under the filters."""
-        extra, params = self._report_filters(flt)
+        extra, params = self.report_filters(flt)
         out: dict[str, int] = {}
         queries = (
-            ("r.status = ? AND r.sign_by < ?", [Status.ROUTED.value, self._t(now)]),
+            ("r.status = ? AND r.sign_by < ?", [Status.ROUTED.value, self.time_param(now)]),
             (
                 f"r.status IN ({', '.join('?' * len(OPEN_ANSWERING))}) AND r.answer_by < ?",
-                [*OPEN_ANSWERING, self._t(now)],
+                [*OPEN_ANSWERING, self.time_param(now)],
             ),
         )
         for cond, p in queries:
@@ -428,7 +431,7 @@ class Stats:
                 out[row["k"]] = out.get(row["k"], 0) + int(row["n"])
         return out
 
-    def _report_filters(self, flt: StatsFilter) -> tuple[str, list[Any]]:
+    def report_filters(self, flt: StatsFilter) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         if flt.department is not None:
@@ -452,7 +455,7 @@ class Stats:
         self, flt: StatsFilter, now: datetime, limit: int = 50
     ) -> list[OverdueItem]:
         """The longest-overdue open reports first, for 督办."""
-        extra, params = self._report_filters(flt)
+        extra, params = self.report_filters(flt)
         marks = ", ".join("?" * len(OPEN_ANSWERING))
         rows = await self.store.fetch(
             "SELECT * FROM ("
@@ -466,10 +469,10 @@ class Stats:
             ") x ORDER BY due, tracking_number LIMIT ?",
             [
                 Status.ROUTED.value,
-                self._t(now),
+                self.time_param(now),
                 *params,
                 *OPEN_ANSWERING,
-                self._t(now),
+                self.time_param(now),
                 *params,
                 limit,
             ],  # fmt: skip
@@ -507,7 +510,7 @@ class Stats:
         days, _ = await timed("trend", self._grouped(flt, "day"))
         overdue_items = await timed("overdue_list", self.overdue_list(flt, now))
 
-        overall = Figures(key="", label="全部")
+        overall = Figures(key="", label="全部", overdue_now=0)
         merged: dict[str, dict[int, int]] = {"sign": {}, "answer": {}}
         for k, fig in departments.items():
             overall.add(fig.__dict__)
@@ -517,13 +520,14 @@ class Stats:
         _set_days(overall, merged)
         for k, n in overdue.items():
             if k not in departments and flt.department in (None, k):
-                departments[k] = Figures(key=k, label=k)
+                departments[k] = Figures(key=k, label=k, overdue_now=0)
             if k in departments:
                 departments[k].overdue_now = n
         overall.overdue_now = sum(n for k, n in overdue.items() if flt.department in (None, k))
         by_department = sorted(departments.values(), key=_ranking)
         for fig in by_department:
             fig.label = self.department_label(fig.key)
+            fig.overdue_now = fig.overdue_now or 0
         order = {code: i for i, code in enumerate(self.config.issue_type_codes)}
         by_type = sorted(types.values(), key=lambda f: order.get(f.key, len(order)))
         for fig in by_type:
@@ -637,7 +641,7 @@ def figure_text(fig: Figures, name: str, kind: str) -> str:
         return pct(value)
     if kind == "days":
         return days_text(value)
-    return str(value)
+    return "—" if value is None else str(value)
 
 
 def rows_for(figures: Sequence[Figures]) -> list[list[str]]:

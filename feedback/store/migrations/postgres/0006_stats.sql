@@ -59,3 +59,7 @@ CREATE TABLE stats_daily_days (
     n INTEGER NOT NULL,
     PRIMARY KEY (issue_type, day, department, channel, measure, days)
 );
+-- The refresh replaces whole days.
+CREATE INDEX stats_daily_by_day ON stats_daily (day);
+CREATE INDEX stats_daily_days_by_day ON stats_daily_days (day);
+

@@ -1,0 +1,254 @@
+"""Exports of the supervision statistics: Excel (.xlsx) and CSV (UTF-8 with BOM for Excel).
+
+The figures are those of `feedback.stats.Dashboard`, so an export always matches the dashboard
+it was downloaded from. The report list never carries contact data unless the actor may see it
+(supervisors); bureau staff get their own bureau's reports only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from feedback import permissions
+from feedback.config import Config
+from feedback.errors import PermissionDenied
+from feedback.models import Actor, Role, Status
+from feedback.stats import (
+    CHANNEL_LABELS,
+    FIGURE_COLUMNS,
+    Dashboard,
+    Figures,
+    Stats,
+    StatsFilter,
+)
+from feedback.store import Store
+from feedback.store.rows import js, ts
+
+MAX_ROWS = 200_000  # an export is a download, not a backup
+RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+KIND_LABELS = {"complaint": "投诉", "consultation": "咨询"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    kind: str  # text, count, rate, days, datetime, bool
+    width: int = 14
+
+
+REPORT_COLUMNS: tuple[Column, ...] = (
+    Column("tracking_number", "受理编号", "text", 18),
+    Column("created_at", "提交时间", "datetime", 18),
+    Column("channel", "渠道", "text", 10),
+    Column("kind", "诉求类型", "text", 8),
+    Column("title", "标题", "text", 36),
+    Column("status", "状态", "text", 16),
+    Column("department", "承办单位", "text", 24),
+    Column("issue_types", "问题类型", "text", 24),
+    Column("accepted_at", "签收时间", "datetime", 18),
+    Column("signed_on_time", "按时签收", "bool", 10),
+    Column("answered_at", "答复时间", "datetime", 18),
+    Column("answered_on_time", "按时答复", "bool", 10),
+    Column("send_back_count", "退回次数", "count", 10),
+    Column("extension_used", "延期", "bool", 8),
+    Column("rating", "评价", "text", 10),
+    Column("reopen_count", "重办次数", "count", 10),
+    Column("escalation_level", "督办次数", "count", 10),
+    Column("closed_at", "办结时间", "datetime", 18),
+)
+CONTACT_COLUMNS: tuple[Column, ...] = (
+    Column("contact_name", "联系人", "text", 12),
+    Column("contact_phone", "联系电话", "text", 16),
+)
+
+
+def scope(actor: Actor, flt: StatsFilter) -> StatsFilter:
+    """What this actor may export: supervisors everything, bureau staff their own bureau."""
+    if permissions.is_supervisor(actor):
+        return flt
+    if actor.role is Role.STAFF and actor.department:
+        return StatsFilter(flt.date_from, flt.date_to, actor.department, flt.issue_type,
+                           flt.channel, flt.period)  # fmt: skip
+    raise PermissionDenied("只有监督人员和承办单位工作人员可以导出统计。")
+
+
+def report_columns(actor: Actor) -> tuple[Column, ...]:
+    return REPORT_COLUMNS + (CONTACT_COLUMNS if permissions.is_supervisor(actor) else ())
+
+
+async def report_rows(
+    stats: Stats, flt: StatsFilter, actor: Actor, limit: int = MAX_ROWS
+) -> list[dict[str, Any]]:
+    """The reports under the figures (submitted in the period, same filters), newest first."""
+    flt = scope(actor, flt)
+    store: Store = stats.store
+    config: Config = stats.config
+    tz = stats.tz
+    clauses = ["r.created_at >= ?", "r.created_at < ?"]
+    params: list[Any] = [
+        stats.time_param(stats.day_start(flt.date_from)),
+        stats.time_param(stats.day_start(flt.date_to + timedelta(days=1))),
+    ]
+    extra, more = stats.report_filters(flt)
+    contact = ", r.contact_name, r.contact_phone" if permissions.is_supervisor(actor) else ""
+    rows = await store.fetch(
+        "SELECT r.tracking_number, r.created_at, r.channel, r.kind, r.title, r.status, "
+        "r.department, r.issue_types, r.accepted_at, r.signed_on_time, r.answered_at, "
+        "r.answered_on_time, r.send_back_count, r.extension_used, r.rating, r.reopen_count, "
+        f"r.escalation_level, r.closed_at{contact} FROM reports r WHERE "
+        + " AND ".join(clauses)
+        + extra
+        + " ORDER BY r.created_at DESC, r.id DESC LIMIT ?",
+        [*params, *more, limit],
+    )
+    out = []
+    for r in rows:
+        item = dict(r)
+        for key in ("created_at", "accepted_at", "answered_at", "closed_at"):
+            item[key] = _local(r[key], tz)
+        item["channel"] = CHANNEL_LABELS.get(r["channel"], r["channel"])
+        item["kind"] = KIND_LABELS.get(r["kind"], r["kind"])
+        item["status"] = Status(r["status"]).label
+        item["department"] = config.department_name(r["department"])
+        item["issue_types"] = "、".join(
+            config.issue_type_name(t) for t in (js(r["issue_types"]) or [])
+        )
+        item["rating"] = RATING_LABELS.get(r["rating"] or "", "")
+        for key in ("signed_on_time", "answered_on_time"):
+            item[key] = None if r[key] is None else bool(r[key])
+        item["extension_used"] = bool(r["extension_used"])
+        out.append(item)
+    return out
+
+
+def _local(value: Any, tz: ZoneInfo) -> datetime | None:
+    moment = ts(value)
+    # Excel has no time zones: local wall-clock time, as people in the district read it.
+    return None if moment is None else moment.astimezone(tz).replace(tzinfo=None)
+
+
+# -- Excel ---------------------------------------------------------------------------------
+
+FIGURE_SHEETS = (
+    ("承办单位", "by_department"),
+    ("问题类型", "by_issue_type"),
+    ("受理渠道", "by_channel"),
+    ("趋势", "trend"),
+)
+NUMBER_FORMATS = {"rate": "0.0%", "days": "0.0", "count": "0", "datetime": "yyyy-mm-dd hh:mm"}
+
+
+def _figure_header(first: str) -> list[str]:
+    return [first, *(label for _n, label, _k in FIGURE_COLUMNS)]
+
+
+def _figure_values(fig: Figures) -> list[Any]:
+    return [fig.label, *(getattr(fig, name) for name, _l, _k in FIGURE_COLUMNS)]
+
+
+def xlsx(board: Dashboard, reports: Sequence[dict[str, Any]], columns: Sequence[Column]) -> bytes:
+    """A workbook: 汇总 (overall + per bureau), one sheet per breakdown, and 诉求清单."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "汇总"
+    f = board.flt
+    ws.append(["统计期间", f"{f.date_from.isoformat()} 至 {f.date_to.isoformat()}"])
+    ws.append([])
+    ws.append(_figure_header("范围"))
+    ws.append(_figure_values(board.overall))
+    _format_figures(ws, header_row=3)
+    for title, attr in FIGURE_SHEETS:
+        sheet = wb.create_sheet(title)
+        sheet.append(_figure_header(title))
+        for fig in getattr(board, attr):
+            sheet.append(_figure_values(fig))
+        _format_figures(sheet, header_row=1)
+    sheet = wb.create_sheet("诉求清单")
+    sheet.append([c.header for c in columns])
+    for item in reports:
+        sheet.append([_cell(item.get(c.key), c) for c in columns])
+    for i, c in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = c.width
+        fmt = NUMBER_FORMATS.get(c.kind)
+        if fmt:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = fmt
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell(value: Any, column: Column) -> Any:
+    if column.kind == "bool":
+        return None if value is None else ("是" if value else "否")
+    return value
+
+
+def _format_figures(ws: Any, header_row: int) -> None:
+    ws.column_dimensions["A"].width = 26
+    for i, (_name, _label, kind) in enumerate(FIGURE_COLUMNS, start=2):
+        ws.column_dimensions[get_column_letter(i)].width = 14
+        for (cell,) in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
+            cell.number_format = NUMBER_FORMATS[kind]
+    for cell in ws[header_row]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+
+def _csv(rows: Iterable[Sequence[Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerows(rows)
+    # The BOM tells Excel the file is UTF-8; without it Chinese headers come out garbled.
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _plain(value: Any, kind: str) -> Any:
+    if value is None:
+        return ""
+    if kind == "rate":
+        return f"{value * 100:.1f}%"
+    if kind == "days":
+        return f"{value:.1f}"
+    if kind == "datetime":
+        return value.strftime("%Y-%m-%d %H:%M")
+    if kind == "bool":
+        return "是" if value else "否"
+    return value
+
+
+def figures_csv(board: Dashboard) -> bytes:
+    """Overall and per bureau, as on the dashboard's ranking table."""
+    rows: list[list[Any]] = [_figure_header("承办单位")]
+    for fig in [board.overall, *board.by_department]:
+        rows.append([fig.label, *(_plain(getattr(fig, n), k) for n, _l, k in FIGURE_COLUMNS)])
+    return _csv(rows)
+
+
+def reports_csv(reports: Sequence[dict[str, Any]], columns: Sequence[Column]) -> bytes:
+    rows: list[list[Any]] = [[c.header for c in columns]]
+    rows += [[_plain(item.get(c.key), c.kind) for c in columns] for item in reports]
+    return _csv(rows)
+
+
+def filename(board: Dashboard, what: str, ext: str) -> str:
+    f = board.flt
+    return f"supervision-{what}-{f.date_from:%Y%m%d}-{f.date_to:%Y%m%d}.{ext}"
