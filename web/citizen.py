@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 from multidict import MultiDictProxy
@@ -60,7 +61,9 @@ async def read_uploads(form: Form, name: str = "attachments") -> list[attachment
     for item in form.getall(name, []):
         if isinstance(item, web.FileField) and (item.filename or "").strip():
             data = await asyncio.to_thread(attachments.read_limited, item.file)
-            uploads.append(attachments.Upload(item.filename, data))
+            # Browsers send UTF-8 names as they are; some clients percent-encode them.
+            name = unquote(item.filename) if "%" in item.filename else item.filename
+            uploads.append(attachments.Upload(name, data))
     return uploads
 
 

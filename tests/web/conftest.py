@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 import zlib
@@ -13,9 +14,10 @@ import pytest
 from aiohttp import ClientResponse, ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
-from feedback import accounts
+from feedback import accounts, secrets
 from feedback.service import FeedbackService
 from feedback.settings import Settings
+from feedback.store.base import User
 from tests.conftest import Clock
 from web.app import create_app
 from web.keys import service_key
@@ -59,6 +61,11 @@ def png_bytes(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (200,
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
+@functools.cache
+def password_hash() -> str:
+    return secrets.hash_secret(PASSWORD)
+
+
 def csrf_of(html: str) -> str:
     found = CSRF_RE.search(html)
     assert found, "page has no CSRF token"
@@ -86,8 +93,15 @@ async def server(app: web.Application) -> AsyncIterator[TestServer]:
     srv = TestServer(app, host="127.0.0.1")
     await srv.start_server()
     service = app[service_key]
-    for name, (role, dept, shown) in USERS.items():
-        await accounts.create_user(service.store, service.config, name, PASSWORD, role, dept, shown)
+    # The accounts as `feedback users add` makes them, with the password hashed once per run
+    # (argon2 is slow on purpose; test_accounts.py covers create_user itself).
+    async with service.store.transaction() as tx:
+        for name, (role, dept, shown) in USERS.items():
+            new = accounts.check_new_user(service.config, name, role, dept, shown)
+            await tx.insert_user(
+                User(None, new.username, password_hash(), new.role.value, new.department,
+                     new.display_name)
+            )  # fmt: skip
     yield srv
     await srv.close()
 
@@ -154,7 +168,7 @@ async def visitor(server: TestServer) -> AsyncIterator[MakeVisitor]:
 
 
 @pytest.fixture
-def service(app: web.Application) -> FeedbackService:
+def service(app: web.Application, server: TestServer) -> FeedbackService:
     return app[service_key]
 
 

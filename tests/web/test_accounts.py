@@ -1,0 +1,60 @@
+"""Accounts as the administrator makes them: `feedback users add/list/disable`."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedback import accounts, cli
+from feedback.config import Config
+from feedback.errors import ValidationError
+from feedback.store.sqlite import SQLiteStore
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    return cli.main(argv)
+
+
+def test_first_admin_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "f.db")
+    code = run_cli(
+        monkeypatch,
+        ["users", "add", "Admin", "--role", "admin", "--name", "管理员", "--password-stdin",
+         "--db", db],
+        "a-long-enough-password\n",
+    )  # fmt: skip
+    assert code == 0 and "created admin admin" in capsys.readouterr().out
+    assert run_cli(monkeypatch, ["users", "add", "bob", "--role", "staff", "--db", db], "x\n") == 2
+    assert "必须指定单位代码" in capsys.readouterr().err
+    code = run_cli(
+        monkeypatch,
+        ["users", "add", "bob", "--role", "staff", "--department", "zhzf", "--db", db],
+        "short\n",
+    )
+    assert code == 2 and "密码至少需要" in capsys.readouterr().err
+    assert run_cli(monkeypatch, ["users", "disable", "admin", "--db", db]) == 0
+    run_cli(monkeypatch, ["users", "list", "--db", db])
+    assert "admin\tadmin\tsfj\t管理员\tdisabled" in capsys.readouterr().out
+
+
+async def test_create_user_checks_and_hashes(store: SQLiteStore, config: Config) -> None:
+    user = await accounts.create_user(
+        store, config, "Li.Si", "0123456789ab", "staff", "zjj", "李四"
+    )
+    assert user.username == "li.si" and user.password_hash.startswith("$argon2id$")
+    assert "0123456789ab" not in user.password_hash
+    with pytest.raises(ValidationError) as dup:
+        await accounts.create_user(store, config, "li.si", "0123456789ab", "staff", "zjj")
+    assert dup.value.field == "username"
+    for bad in [("x", "staff", "zjj"), ("ok_name", "citizen", None), ("ok_name", "staff", "nope")]:
+        with pytest.raises(ValidationError):
+            await accounts.create_user(store, config, bad[0], "0123456789ab", bad[1], bad[2])
+    sup = await accounts.create_user(store, config, "sup", "0123456789ab", "supervisor")
+    assert sup.department == config.supervisor_department
+    assert accounts.actor_for(sup).role.value == "supervisor"

@@ -1,0 +1,226 @@
+"""Staff at work: log in, triage, sign for, answer, attach documents — every step in the record."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import FormData
+
+from feedback.models import Status
+from feedback.service import FeedbackService
+from feedback.store import ReportFilter
+from tests.conftest import SUPERVISOR
+from tests.web.conftest import REPORT_FORM, MakeVisitor, submit
+
+ANSWER = "经核查，执法队员确未开具票据，已责令补开并退还多收的款项，对相关人员批评教育。"
+
+
+async def test_login_required_and_back_to_the_page_asked_for(visitor: MakeVisitor) -> None:
+    v = await visitor()
+    resp = await v.client.get("/staff/reports/ZC-2026-000001", allow_redirects=False)
+    assert resp.status == 303
+    assert resp.headers["Location"].startswith("/staff/login?next=/staff/reports/ZC-2026-000001")
+    await v.get(resp.headers["Location"])
+    status, html = await v.post(
+        "/staff/login",
+        {
+            "username": "zhzf1",
+            "password": "correct-horse-42",
+            "next": "/staff/reports/ZC-2026-000001",
+        },
+    )
+    # Logged in, and sent on to the report (which does not exist: a Chinese 404 page).
+    assert status == 404 and "未找到该诉求" in html and "城管张科员" in html
+
+
+async def test_wrong_password_is_told_and_username_kept(visitor: MakeVisitor) -> None:
+    v = await visitor()
+    status, html = await v.login("zhzf1", "wrong-password")
+    assert status == 401 and "用户名或密码不正确" in html and 'value="zhzf1"' in html
+    status, html = await v.login("nobody", "wrong-password")
+    assert status == 401 and "用户名或密码不正确" in html
+
+
+async def test_triage_then_bureau_signs_for_and_answers(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen, anonymous="0", contact_name="张三", contact_phone="13800001234")
+
+    desk = await visitor("sfj1")
+    status, html = await desk.get("/staff/triage")
+    assert status == 200 and tn in html and "待分办" in html
+    status, html = await desk.get(f"/staff/reports/{tn}")
+    assert status == 200 and "分派" in html
+    # The triage desk is not the lead bureau: no contact details.
+    assert "13800001234" not in html and "实名反映" in html
+    status, html = await desk.post(
+        f"/staff/reports/{tn}/assign",
+        {"department": "zhzf", "issue_types": ["opacity", "abuse_of_power"], "note": "罚款未开票"},
+    )
+    assert status == 200 and "已分派至 区综合行政执法局" in html
+
+    bureau = await visitor("zhzf1")
+    status, html = await bureau.get("/staff?queue=new")
+    assert tn in html
+    status, html = await bureau.get(f"/staff/reports/{tn}")
+    assert "13800001234" in html and "张三" in html  # the lead bureau sees who to call
+    status, html = await bureau.post(f"/staff/reports/{tn}/accept", {})
+    assert status == 200 and "已签收" in html and "答复期限" in html
+
+    status, html = await bureau.post(f"/staff/reports/{tn}/answer", {"answer": "已处理"})
+    assert status == 400 and "答复内容至少需要 10 个字" in html and "已处理</textarea>" in html
+    status, html = await bureau.post(f"/staff/reports/{tn}/answer", {"answer": ANSWER})
+    assert status == 200 and "答复已发送" in html
+
+    report = await service.store.get_report(tn)
+    assert report is not None and report.status is Status.ANSWERED
+    assert report.issue_types == ["opacity", "abuse_of_power"]
+    # Every step is in the record, with who did it.
+    record = re.findall(r'<strong>([^<]+)</strong>\s*<span class="who">([^<]+)</span>', html)
+    assert [(a, w.strip()) for a, w in record][-3:] == [
+        ("人工分派", "工作人员 sfj1"),
+        ("签收", "工作人员 zhzf1"),
+        ("答复", "工作人员 zhzf1"),
+    ]
+    assert (await service.verify_records())[1] == []
+
+
+async def test_send_back_with_reason_keeps_input_on_error(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zjj")
+    bureau = await visitor("zjj1")
+    status, html = await bureau.post(
+        f"/staff/reports/{tn}/send-back", {"department": "", "reason": "摆摊罚款属于城管执法事项"}
+    )
+    assert status == 400 and "请选择您认为应当承办的单位" in html
+    assert "摆摊罚款属于城管执法事项</textarea>" in html
+    status, html = await bureau.post(
+        f"/staff/reports/{tn}/send-back",
+        {"department": "zhzf", "reason": "摆摊罚款属于城管执法事项"},
+    )
+    # No longer this bureau's report: back to the queue, with the notice.
+    assert status == 200 and "已退回" in html and "工作台" in html
+    report = await service.store.get_report(tn)
+    assert report is not None and report.department == "zhzf"
+
+
+async def test_extension_requested_by_bureau_and_decided_by_supervisor(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    bureau = await visitor("zhzf1")
+    await bureau.post(f"/staff/reports/{tn}/accept", {})
+    status, html = await bureau.post(
+        f"/staff/reports/{tn}/extension", {"days": "abc", "reason": "需要调取执法记录仪视频"}
+    )
+    assert status == 400 and "请填写延期的工作日数" in html
+    status, html = await bureau.post(
+        f"/staff/reports/{tn}/extension", {"days": "10", "reason": "需要调取执法记录仪视频"}
+    )
+    assert status == 200 and "延期申请已提交" in html
+    sup = await visitor("sup1")
+    status, html = await sup.get("/staff?queue=extension")
+    assert tn in html
+    status, html = await sup.post(f"/staff/reports/{tn}/decide-extension", {"approve": "1"})
+    assert status == 200 and "已批准延期" in html
+    status, html = await sup.post(f"/staff/reports/{tn}/escalate", {"note": "请加快办理"})
+    assert status == 200 and "已督办" in html
+    report = await service.store.get_report(tn)
+    assert report is not None and report.extension_used and report.escalation_level == 1
+
+
+async def test_state_conflicts_are_explained_on_the_page(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    bureau = await visitor("zhzf1")
+    status, html = await bureau.post(f"/staff/reports/{tn}/answer", {"answer": ANSWER})
+    assert status == 409 and "尚未签收" in html
+
+
+async def test_issue_type_correction_feeds_the_corrections_store(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    bureau = await visitor("zhzf1")
+    status, html = await bureau.post(f"/staff/reports/{tn}/issue-types", {"issue_types": "opacity"})
+    assert status == 200 and "问题类型已更正" in html
+    corrections = await service.store.list_corrections("issue_type")
+    assert [c.labels for c in corrections] == [["opacity"]]
+
+
+async def test_bureau_attaches_a_document_and_staff_download_it(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    bureau = await visitor("zhzf1")
+    await bureau.get(f"/staff/reports/{tn}")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    form = FormData()
+    form.add_field("csrf_token", bureau.token)
+    form.add_field("documents", pdf, filename="调查笔录.pdf", content_type="application/pdf")
+    status, html = await bureau.post(f"/staff/reports/{tn}/attach", form)
+    assert status == 200 and "已上传 1 个文件" in html and "调查笔录.pdf" in html
+    att_id = re.search(r'href="/staff/attachments/(\d+)"', html).group(1)  # type: ignore[union-attr]
+    resp = await bureau.client.get(f"/staff/attachments/{att_id}")
+    assert resp.status == 200 and await resp.read() == pdf
+    assert resp.headers["Content-Type"] == "application/pdf"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    # In the record, not on the citizen's history.
+    report = await service.store.get_report(tn)
+    assert report is not None
+    events = await service.store.list_events(report.id)  # type: ignore[arg-type]
+    assert events[-1].action == "note" and not events[-1].public
+
+    form = FormData()
+    form.add_field("csrf_token", bureau.token)
+    form.add_field("documents", b"MZ\x90\x00", filename="x.pdf", content_type="application/pdf")
+    status, html = await bureau.post(f"/staff/reports/{tn}/attach", form)
+    assert status == 400 and 'id="attach-documents-error"' in html
+
+
+async def test_queue_search_and_filters(visitor: MakeVisitor, service: FeedbackService) -> None:
+    citizen = await visitor()
+    tn1, _ = await submit(citizen)
+    tn2, _ = await submit(citizen, text="小区门口的商铺长期占用人行道堆放货物，反映多次无人处理。")
+    for tn in (tn1, tn2):
+        await service.assign(SUPERVISOR, tn, "zhzf")
+    bureau = await visitor("zhzf1")
+    status, html = await bureau.get("/staff", params={"queue": "new", "q": "人行道"})
+    assert tn2 in html and tn1 not in html
+    sup = await visitor("sup1")
+    status, html = await sup.get("/staff", params={"queue": "all", "department": "zjj"})
+    assert status == 200 and tn1 not in html and "共 0 件" in html
+    status, html = await sup.get("/staff", params={"queue": "nonsense"})
+    assert status == 200  # an unknown queue falls back to the first one
+
+
+async def test_logout_ends_the_session(visitor: MakeVisitor) -> None:
+    v = await visitor("zhzf1")
+    status, html = await v.post("/staff/logout", {})
+    assert status == 200 and "工作人员登录" in html
+    resp = await v.client.get("/staff", allow_redirects=False)
+    assert resp.status == 303
+
+
+async def test_citizen_report_count_unchanged_by_page_views(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    v = await visitor()
+    for path in ("/", "/report", "/track", "/staff/login"):
+        status, _ = await v.get(path)
+        assert status == 200
+    assert await service.store.count_reports(ReportFilter()) == 0
+    assert REPORT_FORM["title"]
