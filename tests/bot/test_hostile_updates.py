@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -28,7 +29,7 @@ async def test_odd_updates_are_ignored_and_the_bot_keeps_working(bot: BotUnderTe
     chat = fake.chat(CHAT)
     group = {"id": -100123, "type": "supergroup", "title": "群"}
     channel = {"id": -100456, "type": "channel", "title": "频道"}
-    odd = [
+    odd: list[dict[str, Any]] = [
         {"edited_message": {"message_id": 1, "date": 1, "edit_date": 2, "chat": chat,
                             "from": user, "text": "/report"}},
         {"channel_post": {"message_id": 2, "date": 1, "chat": channel, "text": "/report"}},
