@@ -7,6 +7,7 @@ from aiohttp import web
 
 from feedback import accounts
 from feedback.service import FeedbackService
+from feedback.settings import Settings
 from tests.conftest import SUPERVISOR, Clock
 from tests.web.conftest import PASSWORD, MakeVisitor, Visitor, png_bytes, submit
 from web.app import create_app
@@ -14,7 +15,7 @@ from web.staff import ACTIONS
 
 
 @pytest.fixture
-def app(settings, clock: Clock) -> web.Application:  # type: ignore[no-untyped-def]
+def app(settings: Settings, clock: Clock) -> web.Application:
     app = create_app(settings, clock=clock)
 
     async def boom(request: web.Request) -> web.Response:

@@ -1,0 +1,180 @@
+"""The stories in a real browser: Debian's Chromium, headless, against the app on 127.0.0.1.
+
+Screenshots of the key pages go to test-artifacts/screenshots/ so a person can look at them.
+Never downloads a browser: without /usr/bin/chromium these tests are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from feedback.models import Status
+from feedback.service import FeedbackService
+from tests.web.conftest import PASSWORD, REPORT_FORM, png_bytes
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        yield b
+        await b.close()
+
+
+async def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def new_page(browser: Any, viewport: dict[str, int]) -> Any:
+    # JavaScript off: every function of the site must work without it.
+    context = await browser.new_context(
+        viewport=viewport, java_script_enabled=False, locale="zh-CN"
+    )
+    return await context.new_page()
+
+
+async def staff_login(browser: Any, base: str, username: str) -> Any:
+    page = await new_page(browser, DESKTOP)
+    await page.goto(base + "/staff/login")
+    await page.fill("#f-username", username)
+    await page.fill("#f-password", PASSWORD)
+    await page.click("button:has-text('登录')")
+    return page
+
+
+async def test_citizen_reports_staff_answer_citizen_rates_other_bureau_refused(
+    browser: Any, server: TestServer, service: FeedbackService, tmp_path: Path
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    photo = tmp_path / "现场照片.png"
+    photo.write_bytes(png_bytes(64, 48, (180, 60, 40)))
+
+    # A citizen on a phone: home, the form (first with a mistake), then the receipt.
+    citizen = await new_page(browser, PHONE)
+    await citizen.goto(base + "/")
+    await shot(citizen, "01-home-phone")
+    await citizen.click("a.button:has-text('我要反映问题')")
+    await citizen.fill("#f-text", "太短")
+    await citizen.fill("#f-place", REPORT_FORM["place"])
+    await citizen.click("button:has-text('提交')")
+    assert "诉求内容至少需要 10 个字" in await citizen.inner_text("#text-error")
+    assert await citizen.input_value("#f-place") == REPORT_FORM["place"]
+    await shot(citizen, "02-report-form-error-phone")
+    await citizen.fill("#f-text", REPORT_FORM["text"])
+    await citizen.fill("#f-title", REPORT_FORM["title"])
+    await citizen.check("input[name=anonymous][value='0']")
+    await citizen.fill("#f-contact_name", "张三")
+    await citizen.fill("#f-contact_phone", "13800001234")
+    await citizen.set_input_files("#f-attachments", str(photo))
+    await citizen.click("button:has-text('提交')")
+    tn = (await citizen.inner_text("#tracking-number")).strip()
+    code = (await citizen.inner_text("#follow-up-code")).strip()
+    assert tn.startswith("ZC-") and len(code) == 24
+    await shot(citizen, "03-receipt-phone")
+
+    await citizen.goto(base + "/track")
+    await citizen.fill("#f-tn", tn)
+    await citizen.fill("#f-code", code.lower())
+    await citizen.click("button:has-text('查询')")
+    assert "待人工分办" in await citizen.inner_text("#status")
+    assert code not in citizen.url
+
+    # The 司法局 triage desk assigns it to the 城管 bureau.
+    desk = await staff_login(browser, base, "sfj1")
+    await desk.goto(base + "/staff/triage")
+    await shot(desk, "04-triage-queue")
+    await desk.click(f"a:has-text('{tn}')")
+    await desk.select_option("#f-as-dept", "zhzf")
+    await desk.check("input[name=issue_types][value=opacity]")
+    await desk.click("#do-assign")
+    assert "已分派" in await desk.inner_text(".notice.ok")
+
+    # The bureau logs in, signs for it, sees the photo, answers.
+    bureau = await staff_login(browser, base, "zhzf1")
+    assert "待签收" in await bureau.inner_text("nav.tabs")
+    await shot(bureau, "05-bureau-queue")
+    await bureau.click(f"a:has-text('{tn}')")
+    assert "13800001234" in await bureau.inner_text("#contact")
+    await bureau.click("#do-accept")
+    assert "已签收" in await bureau.inner_text(".notice.ok")
+    img = bureau.locator(".attachments img")
+    assert await img.count() == 1
+    await bureau.fill(
+        "#f-answer", "经核查，执法队员确未开具票据，已责令补开并退还罚款，对相关人员批评教育。"
+    )
+    await shot(bureau, "06-report-page-before-answer")
+    await bureau.click("#do-answer")
+    assert "已答复" in await bureau.inner_text("#status")
+    await shot(bureau, "07-report-page-answered")
+
+    # Another bureau cannot open it.
+    other = await staff_login(browser, base, "zjj1")
+    response = await other.goto(base + f"/staff/reports/{tn}")
+    assert response is not None and response.status == 404
+    assert "不属于本单位办理" in await other.inner_text("main")
+    assert REPORT_FORM["text"] not in await other.content()
+    await shot(other, "08-other-bureau-refused")
+
+    # The citizen reads the answer and rates.
+    await citizen.goto(base + "/track")
+    await citizen.fill("#f-tn", tn)
+    await citizen.fill("#f-code", code)
+    await citizen.click("button:has-text('查询')")
+    assert "退还罚款" in await citizen.inner_text("#answer")
+    await shot(citizen, "09-follow-up-answered-phone")
+    await citizen.check("input[name=rating][value=satisfied]")
+    await citizen.fill("#f-comment", "处理及时")
+    await citizen.click("button:has-text('提交评价')")
+    assert "感谢您的评价" in await citizen.inner_text("main")
+    assert "已办结" in await citizen.inner_text("#status")
+    await shot(citizen, "10-rated-phone")
+
+    report = await service.store.get_report(tn)
+    assert report is not None and report.status is Status.CLOSED
+    assert (await service.verify_records())[1] == []
+
+
+async def test_staff_pages_on_a_phone(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    for _ in range(2):
+        result = await service.submit(dict(REPORT_FORM, anonymous=True))
+        await service.assign(
+            __import__("tests.conftest", fromlist=["SUPERVISOR"]).SUPERVISOR,
+            result.tracking_number,
+            "zhzf",
+        )
+    page = await new_page(browser, PHONE)
+    await page.goto(base + "/staff/login")
+    await shot(page, "11-login-phone")
+    await page.fill("#f-username", "zhzf1")
+    await page.fill("#f-password", PASSWORD)
+    await page.click("button:has-text('登录')")
+    await shot(page, "12-queue-phone")
+    # Nothing spills sideways on a phone.
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1
