@@ -309,6 +309,13 @@ class SQLiteStore:
                 f"'{datetime.now(UTC).isoformat()}');\nCOMMIT;"
             )
 
+    async def set_synchronous(self, level: str) -> None:
+        """FULL (the default: every commit reaches the disk) or NORMAL for bulk loads."""
+        if level not in ("FULL", "NORMAL"):
+            raise ValueError(level)
+        async with self._write_lock:
+            await self._require_writer().execute(f"PRAGMA synchronous = {level}")
+
     def _require_writer(self) -> aiosqlite.Connection:
         if self._writer is None:
             raise StoreError("store is not open")
