@@ -40,18 +40,28 @@ async def open_service(settings: Settings, *, with_model: bool = True) -> AsyncI
         await store.close()
 
 
-def serve(settings: Settings, *, demo: bool = False) -> None:
+def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> None:
     from aiohttp import web
-
-    from web.app import create_app
 
     if demo:
         asyncio.run(_demo_if_empty(settings))
-    provider = model_provider(settings)
-    app = create_app(settings, classify=provider.classify)
-    mount_telegram_webhook(app, settings)
+    if workers > 1:
+        from feedback.workers import serve_workers
+
+        serve_workers(settings, workers)
+        return
+    app = build_web_app(settings)
     print(f"feedback: serving on http://{settings.host}:{settings.port}/  (database {settings.db})")
     web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+
+def build_web_app(settings: Settings) -> web.Application:
+    """The app one web process serves (`serve`, and each worker of `serve --workers N`)."""
+    from web.app import create_app
+
+    app = create_app(settings, classify=model_provider(settings).classify)
+    mount_telegram_webhook(app, settings)
+    return app
 
 
 def mount_telegram_webhook(app: web.Application, settings: Settings) -> None:

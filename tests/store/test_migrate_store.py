@@ -116,3 +116,29 @@ async def test_a_non_empty_target_is_refused(
     assert "不是空的" in capsys.readouterr().err
     assert await _migrate(str(tmp_path / "missing.db"), str(tmp_path / "c.db")) == 2
     assert "不存在" in capsys.readouterr().err
+
+
+async def test_demo_database_round_trips_with_every_chain_verified(
+    tmp_path: Path, pg_database: str | None, config: Config
+) -> None:
+    from feedback.demo import load_demo
+
+    pg_url = fresh_schema_url(pg_database)
+    source = open_store(str(tmp_path / "demo.db"))
+    await source.open()
+    loaded = await load_demo(FeedbackService(source, config), count=25, seed=7)
+    before = await _rows(source)
+    await source.close()
+
+    assert await _migrate(str(tmp_path / "demo.db"), pg_url) == 0
+    assert await _migrate(pg_url, str(tmp_path / "again.db")) == 0
+
+    for url in (pg_url, str(tmp_path / "again.db")):
+        store = open_store(url)
+        await store.open()
+        try:
+            assert await FeedbackService(store, config).verify_records() == (loaded, [])
+            after = await _rows(store)
+            assert {t: n for t, n in after.items() if t in before} == before
+        finally:
+            await store.close()
