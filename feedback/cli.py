@@ -31,7 +31,9 @@ COMMAND_MODULES = (
 
 def common(parser: argparse.ArgumentParser) -> None:
     defaults = Settings()
-    parser.add_argument("--db", help=f"database file or URL (default {defaults.db}; env FEEDBACK_DB)")
+    parser.add_argument(
+        "--db", help=f"database file or URL (default {defaults.db}; env FEEDBACK_DB)"
+    )
     parser.add_argument("--config", help="district configuration TOML (env FEEDBACK_CONFIG)")
     parser.add_argument(
         "--data-dir", help=f"attachments and models folder (default {defaults.data_dir})"

@@ -67,7 +67,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tick", help="run the deadline job once: reminders, 督办, rating windows")
     common(p)
     p.set_defaults(func=cmd_tick)

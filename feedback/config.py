@@ -7,7 +7,7 @@ The shipped ``default.toml`` describes the reference district; an operator's fil
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -121,7 +121,7 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dataclass_from(cls: type, table: dict[str, Any], where: str) -> Any:
-    known = set(cls.__dataclass_fields__)
+    known = {f.name for f in fields(cls)}
     unknown = set(table) - known
     if unknown:
         raise ConfigError(f"[{where}] has unknown settings: {', '.join(sorted(unknown))}")

@@ -17,19 +17,22 @@ from feedback.settings import Settings
 from feedback.store import open_store
 
 if TYPE_CHECKING:
+    from feedback.model_provider import ModelProvider
     from aiohttp import web
 
 log = logging.getLogger(__name__)
 
 
-def model_provider(settings: Settings):  # type: ignore[no-untyped-def]
+def model_provider(settings: Settings) -> ModelProvider:
     from feedback.model_provider import ModelProvider
 
     return ModelProvider(settings.models_dir)
 
 
 @asynccontextmanager
-async def open_service(settings: Settings, *, with_model: bool = True) -> AsyncIterator[FeedbackService]:
+async def open_service(
+    settings: Settings, *, with_model: bool = True
+) -> AsyncIterator[FeedbackService]:
     config = load_config(settings.config)
     store = open_store(settings.db)
     await store.open()

@@ -853,9 +853,7 @@ class FeedbackService:
         text = validation.reason(note, "note", "复查意见")
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
-            t = workflow.target(
-                Action.DECIDE_REVIEW, r.status, branch="reopen" if reopen else None
-            )
+            t = workflow.target(Action.DECIDE_REVIEW, r.status, branch="reopen" if reopen else None)
             r.status = t.after
             if reopen:
                 self._reopen(r, now)

@@ -18,27 +18,47 @@ def _setting(default: Any, help: str) -> Any:
 
 @dataclass
 class Settings:
-    db: str = _setting("var/feedback.db", "database: a SQLite file path, sqlite:///path or postgresql://…")
-    config: str | None = _setting(None, "TOML file with the district's departments, issue types and clocks")
+    db: str = _setting(
+        "var/feedback.db", "database: a SQLite file path, sqlite:///path or postgresql://…"
+    )
+    config: str | None = _setting(
+        None, "TOML file with the district's departments, issue types and clocks"
+    )
     data_dir: str = _setting("var", "folder for attachments and retrained models")
     host: str = _setting("127.0.0.1", "address to listen on")
     port: int = _setting(8080, "port to listen on")
-    secret_key: str | None = _setting(None, "key for signing session cookies (32+ characters); a random one per start when unset")
+    secret_key: str | None = _setting(
+        None, "key for signing session cookies (32+ characters); a random one per start when unset"
+    )
     secure_cookies: bool = _setting(False, "mark cookies Secure (set when served over HTTPS)")
     max_body_mb: int = _setting(25, "largest request body accepted, in MB")
     tick_seconds: int = _setting(300, "how often the background job checks deadlines (0 = off)")
-    telegram_token: str | None = _setting(None, "Telegram bot token (for `feedback bot` and webhook mode)")
-    telegram_webhook_secret: str | None = _setting(None, "secret token Telegram sends with webhook calls")
+    telegram_token: str | None = _setting(
+        None, "Telegram bot token (for `feedback bot` and webhook mode)"
+    )
+    telegram_webhook_secret: str | None = _setting(
+        None, "secret token Telegram sends with webhook calls"
+    )
     public_url: str = _setting("", "public base URL, for links in messages")
     # Limits against floods and guessing (feedback.ratelimit, web/limits.py); 0 = no limit.
-    submit_per_hour: int = _setting(20, "reports accepted per client address per hour (web form and JSON API without a key)")
-    code_attempts_per_15min: int = _setting(10, "wrong follow-up codes allowed per client address in 15 minutes before 429")
-    code_attempts_per_report: int = _setting(20, "wrong follow-up codes allowed per tracking number in 15 minutes before 429")
-    api_key_default_per_minute: int = _setting(60, "requests per minute for an API key created without --rate")
+    submit_per_hour: int = _setting(
+        20, "reports accepted per client address per hour (web form and JSON API without a key)"
+    )
+    code_attempts_per_15min: int = _setting(
+        10, "wrong follow-up codes allowed per client address in 15 minutes before 429"
+    )
+    code_attempts_per_report: int = _setting(
+        20, "wrong follow-up codes allowed per tracking number in 15 minutes before 429"
+    )
+    api_key_default_per_minute: int = _setting(
+        60, "requests per minute for an API key created without --rate"
+    )
     max_text_chars: int = _setting(5000, "longest report text accepted, in characters")
     max_attachments: int = _setting(5, "attachments accepted with one report")
     max_attachment_mb: int = _setting(10, "largest attachment accepted, in MB")
-    trusted_proxies: str = _setting("", "comma-separated addresses of reverse proxies whose X-Forwarded-For is believed")
+    trusted_proxies: str = _setting(
+        "", "comma-separated addresses of reverse proxies whose X-Forwarded-For is believed"
+    )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -48,7 +48,9 @@ def _length(value: str, field_name: str, label: str, lo: int, hi: int) -> None:
             raise ValidationError(f"请填写{label}。", field=field_name)
         raise ValidationError(f"{label}至少需要 {lo} 个字。", field=field_name)
     if len(value) > hi:
-        raise ValidationError(f"{label}不能超过 {hi} 个字（现在 {len(value)} 个）。", field=field_name)
+        raise ValidationError(
+            f"{label}不能超过 {hi} 个字（现在 {len(value)} 个）。", field=field_name
+        )
 
 
 @dataclass

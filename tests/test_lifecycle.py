@@ -87,7 +87,10 @@ async def test_unsatisfied_citizen_reopens_once(service: FeedbackService) -> Non
 
 async def test_mis_route_is_sent_back_and_rerouted(service: FeedbackService) -> None:
     result = await service.submit(
-        {"title": "商铺占用人行道", "text": "楼下商铺长期把货物堆到人行道上，行人只能走机动车道，很危险。"}
+        {
+            "title": "商铺占用人行道",
+            "text": "楼下商铺长期把货物堆到人行道上，行人只能走机动车道，很危险。",
+        }
     )
     tn = result.tracking_number
     await service.assign(SUPERVISOR, tn, "zjj")
@@ -151,8 +154,11 @@ async def test_extension_once_approved_by_supervisor(service: FeedbackService) -
         ({"title": "x" * 101, "text": "这是一段足够长的诉求内容，描述了问题。"}, "title"),
         ({"text": "这是一段足够长的诉求内容，描述了问题。", "anonymous": False}, "contact"),
         (
-            {"text": "这是一段足够长的诉求内容。", "anonymous": False,
-             "contact": {"phone": "12345"}},
+            {
+                "text": "这是一段足够长的诉求内容。",
+                "anonymous": False,
+                "contact": {"phone": "12345"},
+            },
             "contact.phone",
         ),
     ],

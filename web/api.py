@@ -59,7 +59,8 @@ def citizen_json(view: CitizenView) -> dict[str, Any]:
 async def read_json(request: web.Request) -> Any:
     try:
         return await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting thousands deep is an attack, not a report.
         raise ValidationError("请求内容不是有效的 JSON。", field="body") from None
 
 
@@ -94,7 +95,7 @@ async def create_report(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/reports/{tracking_number}")
 async def get_report(request: web.Request) -> web.Response:
-    code = request.query.get("code") or request.headers.get("X-Follow-Up-Code", "")
+    code = request.query.get("code") or request.headers.get("X-Follow-Up-Code") or ""
     tracking_number = request.match_info["tracking_number"]
     async with limits.code_attempt(request, tracking_number):
         view = await request.app[service_key].status(tracking_number, code)

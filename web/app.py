@@ -13,8 +13,19 @@ from feedback.config import Config, load_config
 from feedback.service import Classify, FeedbackService, utcnow
 from feedback.settings import Settings
 from feedback.store import open_store
-from web import api, auth, citizen, csrf, render, sessions, staff
-from web import open311, openapi
+from web import (
+    api,
+    auth,
+    citizen,
+    csrf,
+    dashboard,
+    open311,
+    openapi,
+    public,
+    render,
+    sessions,
+    staff,
+)
 from web.errors import error_middleware
 from web.keys import config_key, service_key, settings_key, store_key
 
@@ -61,4 +72,6 @@ def create_app(
     app.add_routes(citizen.routes)
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)
+    dashboard.setup(app)
+    public.setup(app)
     return app

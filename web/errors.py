@@ -53,7 +53,7 @@ def wants_json(request: web.Request) -> bool:
 
 # Pages that want their own rendering of errors register a renderer here (web/pages.py).
 PageRenderer = Callable[[web.Request, int, str], Awaitable[web.StreamResponse]]
-page_renderer_key = web.AppKey("page_renderer", PageRenderer)
+page_renderer_key: web.AppKey[PageRenderer] = web.AppKey("page_renderer")
 
 
 async def _page(request: web.Request, status: int, message: str) -> web.StreamResponse:

@@ -215,9 +215,7 @@ def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
         clauses.append("department = ?")
         params.append(flt.department)
     if flt.issue_type:
-        clauses.append(
-            "id IN (SELECT report_id FROM report_issue_types WHERE issue_type = ?)"
-        )
+        clauses.append("id IN (SELECT report_id FROM report_issue_types WHERE issue_type = ?)")
         params.append(flt.issue_type)
     if flt.channel:
         clauses.append("channel = ?")
