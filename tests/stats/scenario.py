@@ -68,17 +68,23 @@ async def build(service: FeedbackService, clock: Clock) -> Scenario:
     await service.accept(zhzf, a.tracking_number)
 
     clock.now = local(11)
-    await service.send_back(zhzf, c.tracking_number, "该事项属于物业管理，不属于本单位职责。", "zjj")
+    await service.send_back(
+        zhzf, c.tracking_number, "该事项属于物业管理，不属于本单位职责。", "zjj"
+    )
 
     clock.now = local(12)
     await service.accept(zjj, c.tracking_number)
     await service.accept(zhzf, b.tracking_number)
     await service.accept(scjg, e.tracking_number)
-    await service.answer(zhzf, a.tracking_number, "经核查，已责令执法队员补开票据，并向您说明处罚依据。")
+    await service.answer(
+        zhzf, a.tracking_number, "经核查，已责令执法队员补开票据，并向您说明处罚依据。"
+    )
     await service.rate(a.tracking_number, a.follow_up_code, "satisfied")
 
     clock.now = local(13)
-    await service.request_extension(zjj, c.tracking_number, 5, "需要联系物业公司和业主委员会共同核实情况。")
+    await service.request_extension(
+        zjj, c.tracking_number, 5, "需要联系物业公司和业主委员会共同核实情况。"
+    )
     await service.decide_extension(SUPERVISOR, c.tracking_number, True)
 
     clock.now = local(16)

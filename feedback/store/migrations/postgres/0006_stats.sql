@@ -12,6 +12,8 @@ WHERE answered_at IS NOT NULL AND answer_by IS NOT NULL;
 
 CREATE INDEX reports_sign_due ON reports (status, sign_by, department);
 CREATE INDEX reports_answer_due ON reports (status, answer_by, department);
+-- The public page lists answered reports newest first.
+CREATE INDEX reports_answered ON reports (answered_at);
 
 CREATE TABLE stats_dirty (
     report_id BIGINT PRIMARY KEY

@@ -17,6 +17,8 @@ WHERE answered_at IS NOT NULL AND answer_by IS NOT NULL;
 -- "Overdue now" is read from the live rows; these keep it an index range at any size.
 CREATE INDEX reports_sign_due ON reports (status, sign_by, department);
 CREATE INDEX reports_answer_due ON reports (status, answer_by, department);
+-- The public page lists answered reports newest first.
+CREATE INDEX reports_answered ON reports (answered_at);
 
 -- Every insert or update of a report marks it; feedback.stats recomputes the days it touches.
 CREATE TABLE stats_dirty (
