@@ -223,7 +223,7 @@ def main() -> int:
         c = tune_c(train_ex, base, [0.1, 0.2, 0.4])
         print(f"  chosen C={c} (tuning {time.perf_counter() - t0:.0f}s, not counted below)")
     config = TrainConfig(
-        features=base.features, loss=base.loss, C=c, class_weight=base.class_weight
+        features=base.features, loss=base.loss, C=c, class_weight=base.class_weight, n_jobs=2
     )
     t0 = time.perf_counter()
     model = train(train_ex, "department", config=config)
@@ -231,7 +231,7 @@ def main() -> int:
     rep = evaluate(model, test_ex)
     f1, acc = float(rep["macro_f1"]), float(rep["accuracy"])  # type: ignore[arg-type]
     print(
-        f"ours (govterms jieba + word 1-2 + char 2-4 TF-IDF, LinearSVC C={c}, balanced, "
+        f"ours (govterms jieba + word 1-2 + char 2-3 TF-IDF, LinearSVC C={c}, balanced, "
         f"calibrated): macro-F1 {f1:.4f}  accuracy {acc:.4f}  features {model.space.n_features}"
     )
     print(
