@@ -87,10 +87,16 @@ def mount_telegram_webhook(app: web.Application, settings: Settings) -> None:
 
 
 async def _demo_if_empty(settings: Settings) -> None:
-    from feedback.demo import load_demo
+    from feedback.demo import DEMO_PASSWORD, load_demo
     from feedback.store import ReportFilter
 
     async with open_service(settings) as service:
         if await service.store.count_reports(ReportFilter()) == 0:
+            print("feedback: loading the demo data set (about a minute)…", flush=True)
             n = await load_demo(service)
-            log.info("loaded %d demo reports", n)
+            print(f"feedback: loaded {n} demo reports", flush=True)
+    print(
+        f"feedback: demo accounts (password {DEMO_PASSWORD}): admin, jiandu (司法局监督员), "
+        "and one per bureau named by its code, e.g. zhzf, zjj, rsj",
+        flush=True,
+    )
