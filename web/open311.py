@@ -35,6 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from feedback import secrets, validation
@@ -346,7 +347,11 @@ def _coordinates(form: MultiDictProxy[Any]) -> str | None:
 async def post_request(request: web.Request) -> web.Response:
     app = request.app
     config, settings = app[config_key], app[settings_key]
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (HttpProcessingError, ValueError, UnicodeDecodeError):
+        # A malformed multipart or form body is the sender's fault, not ours.
+        raise ValidationError("请求内容格式不正确（应为表单编码）。", field="body") from None
     presented = form.get("api_key") or request.headers.get("X-Api-Key")
     if not isinstance(presented, str) or not presented:
         raise web.HTTPForbidden(reason="api_key required")
