@@ -43,6 +43,6 @@ async def client(make_client: MakeClient) -> TestClient:
 
 
 async def new_key(client: TestClient, name: str = "12345-hotline", per_minute: int = 60) -> str:
-    app: web.Application = client.server.app  # type: ignore[union-attr]
+    app: web.Application = client.server.app  # type: ignore[attr-defined]
     _, secret = await apikeys.create(app[store_key], name, per_minute, datetime.now(UTC))
     return secret

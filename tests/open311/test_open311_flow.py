@@ -78,7 +78,7 @@ async def test_discover_list_post_and_follow(client: TestClient) -> None:
     assert status.status == 200
     assert (await status.json())["status"] in ("routed", "triage")
     # ...the report carries the stated authority and the hotline's notes for staff...
-    service = client.server.app[service_key]  # type: ignore[union-attr]
+    service = client.server.app[service_key]  # type: ignore[attr-defined]
     report = await service.store.get_report(tn)
     assert report is not None
     assert report.channel.value == "api" and report.authority == "区综合行政执法局"
@@ -169,7 +169,7 @@ async def test_errors_are_the_standard_list(client: TestClient) -> None:
     await error(await client.get(f"{V2}/requests.json", params={"status": "pending"}), 400)
 
     # No refused request left anything behind.
-    service = client.server.app[service_key]  # type: ignore[union-attr]
+    service = client.server.app[service_key]  # type: ignore[attr-defined]
     checked, _ = await service.verify_records()
     assert checked == 0
 
@@ -181,7 +181,7 @@ async def test_revoked_key_is_refused(client: TestClient) -> None:
 
     key = await new_key(client, "city-app")
     assert (await _post(client, api_key=key, service_code="zhzf", description=TEXT)).status == 200
-    store = client.server.app[service_key].store  # type: ignore[union-attr]
+    store = client.server.app[service_key].store  # type: ignore[attr-defined]
     await apikeys.revoke(store, "city-app", datetime.now(UTC))
     resp = await _post(client, api_key=key, service_code="zhzf", description=TEXT)
     assert resp.status == 403
@@ -233,7 +233,7 @@ async def test_media_checked_by_content(client: TestClient) -> None:
     resp = await client.post(f"{V2}/requests.json", data=form("现场.png", png))
     assert resp.status == 200, await resp.text()
     tn = (await resp.json())[0]["service_request_id"]
-    report = await client.server.app[service_key].store.get_report(tn)  # type: ignore[union-attr]
+    report = await client.server.app[service_key].store.get_report(tn)  # type: ignore[attr-defined]
     assert report is not None and report.attachments[0].content_type == "image/png"
 
     resp = await client.post(
