@@ -93,6 +93,7 @@ class CitizenView:
     can_rate: bool
     can_request_review: bool
     points: int = 0
+    points_claimed: bool = False
 
 
 @dataclass
@@ -368,6 +369,7 @@ class FeedbackService:
         events = await self.store.list_events(report.id)
         history = [self._history_item(e) for e in events if e.public]
         now = self.clock()
+        points, claimed = await self._points_for(report)
         return CitizenView(
             report=report,
             status_label=self.status_label(report),
@@ -379,17 +381,17 @@ class FeedbackService:
             history=history,
             can_rate=report.status is Status.ANSWERED,
             can_request_review=self._review_open(report, now),
-            points=await self._points_for(report),
+            points=points,
+            points_claimed=claimed,
         )
 
-    async def _points_for(self, report: Report) -> int:
-        """Points this report earned (社会监督激励; see feedback.incentives)."""
+    async def _points_for(self, report: Report) -> tuple[int, bool]:
+        """(points granted, claimed yet) for this report (社会监督激励; feedback.incentives)."""
         rows = await self.store.fetch(
-            "SELECT COALESCE(SUM(points), 0) AS n FROM points_ledger "
-            "WHERE report_id = ? AND kind = 'grant'",
-            (report.id,),
+            "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report.id,)
         )
-        return int(rows[0]["n"]) if rows else 0
+        granted = sum(int(r["points"]) for r in rows if r["kind"] == "grant")
+        return granted, any(r["kind"] == "claim" for r in rows)
 
     def status_label(self, report: Report) -> str:
         if report.status is Status.CLOSED and report.close_reason:

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from feedback import attachments, validation
+from feedback import attachments, incentives, validation
 from feedback.errors import NotFound, ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
@@ -234,4 +234,20 @@ async def review(request: web.Request) -> web.Response:
         )  # fmt: skip
     return await _status_page(
         request, view, code, notice="复查申请已提交，区司法局将在 30 日内答复。"
+    )
+
+
+@routes.post("/track/claim")
+async def claim_points(request: web.Request) -> web.Response:
+    """社会监督激励: the reporter claims the points with the tracking number and code alone."""
+    form = await request.post()
+    tn, code = text_value(form, "tn", 40), text_value(form, "code", 60)
+    service = request.app[service_key]
+    try:
+        points = await incentives.claim(service, tn, code)
+    except NotFound as exc:
+        return await _track_form_error(request, tn, code, exc.message)
+    view = await service.status(tn, code)
+    return await _status_page(
+        request, view, code, notice=f"已领取 {points.granted} 分监督积分。感谢您的监督！"
     )

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from feedback import attachments, permissions, secrets
+from feedback import attachments, incentives, permissions, secrets
 from feedback.config import Config
 from feedback.errors import InvalidTransition, NotFound, ValidationError
 from feedback.models import Actor, Attachment, Report, Role, Status
@@ -191,6 +191,9 @@ def offered(actor: Actor, report: Report, config: Config) -> dict[str, bool]:
         "decide_extension": sup and s is Status.EXTENSION_REQUESTED,
         "escalate": sup and s in ALLOWED[Action.ESCALATE],
         "decide_review": sup and s is Status.REVIEW,
+        "substantiate": sup
+        and report.substantiated is None
+        and s in (Status.ANSWERED, Status.CLOSED, Status.REVIEW, Status.REOPENED),
     }
 
 
@@ -313,6 +316,17 @@ async def _decide_review(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web
     return "已决定重新办理。" if choice == "1" else "已维持原答复，诉求办结。"
 
 
+async def _substantiate(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    choice = text_value(f, "substantiated", 5)
+    if choice not in ("1", "0"):
+        raise ValidationError("请选择查实或不属实。", field="substantiated")
+    report = await incentives.substantiate(s, a, tn, choice == "1", text_value(f, "note"))
+    if not report.substantiated:
+        return "已认定反映情况不属实。"
+    points = incentives.points_for(report, s.config.incentive_points)
+    return f"已认定查实，诉求人获得 {points} 分监督积分。"
+
+
 ACTIONS: dict[str, ActionFn] = {
     "accept": _accept,
     "send-back": _send_back,
@@ -324,6 +338,7 @@ ACTIONS: dict[str, ActionFn] = {
     "decide-extension": _decide_extension,
     "escalate": _escalate,
     "decide-review": _decide_review,
+    "substantiate": _substantiate,
 }
 
 

@@ -293,11 +293,10 @@ class SQLiteStore:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        cur = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-        row = await cur.fetchone()
-        current = int(row[0]) if row else 0
+        cur = await conn.execute("SELECT version FROM schema_migrations")
+        applied = {int(row[0]) for row in await cur.fetchall()}
         for number, name, sql in migrations("sqlite"):
-            if number <= current:
+            if number in applied:
                 continue
             # executescript commits first; wrap the migration in its own transaction.
             await conn.executescript(
