@@ -83,10 +83,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
     settings = settings_from(args)
 
     async def go() -> int:
+        from feedback.incentives import verify_ledger
+
         async with open_service(settings, with_model=False) as service:
             checked, breaks = await service.verify_records()
+            ledger = await verify_ledger(service)
         for b in breaks:
             print(f"BROKEN {b}")
+        if ledger:
+            print(f"BROKEN {ledger}")
+            return 1
         if breaks:
             print(f"{len(breaks)} of {checked} report records are broken; first: {breaks[0]}")
             return 1
