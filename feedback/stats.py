@@ -305,6 +305,8 @@ class Stats:
             days = {self.local_day(ts(r["created_at"])) for r in rows if r["created_at"]}  # type: ignore[arg-type]
             for day in sorted(days):
                 await self._rebuild_day(tx, day)
+            for month in sorted({(d.year, d.month) for d in days}):
+                await self._rebuild_month(tx, *month)
             ids = [r["report_id"] for r in rows]
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
@@ -366,16 +368,37 @@ class Stats:
                     (*type_params, key, measure, *window),
                 )
 
+    async def _rebuild_month(self, tx: WriteTx, year: int, month: int) -> None:
+        """The month's histograms, summed from its days (what whole-month periods read)."""
+        key = f"{year:04d}-{month:02d}"
+        await tx.execute("DELETE FROM stats_monthly_days WHERE month = ?", (key,))
+        await tx.execute(
+            "INSERT INTO stats_monthly_days (issue_type, month, department, channel, measure, "
+            "days, n) SELECT issue_type, ?, department, channel, measure, days, SUM(n) "
+            "FROM stats_daily_days WHERE day >= ? AND day <= ? "
+            "GROUP BY issue_type, department, channel, measure, days",
+            (key, f"{key}-01", f"{key}-31"),
+        )
+
     # -- reading ---------------------------------------------------------------------------
 
-    def _where(self, flt: StatsFilter, *, by_type: bool = False) -> tuple[str, list[Any]]:
-        if by_type:
-            clauses = ["issue_type <> ?"] if flt.issue_type is None else ["issue_type = ?"]
-        else:
-            clauses = ["issue_type = ?"]
-        params: list[Any] = [ALL_TYPES if by_type and flt.issue_type is None else flt.type_key]
-        clauses += ["day >= ?", "day <= ?"]
-        params += [flt.date_from.isoformat(), flt.date_to.isoformat()]
+    def _types(self, flt: StatsFilter, by_type: bool) -> list[str]:
+        """The issue_type keys to read: '*' for everything, or each type (an IN list keeps
+        the read on the primary key)."""
+        if flt.issue_type is not None:
+            return [flt.issue_type]
+        return [*self.config.issue_type_codes, NO_TYPE] if by_type else [ALL_TYPES]
+
+    def _where(
+        self, flt: StatsFilter, by_type: bool, ranges: list[tuple[str, str]], column: str = "day"
+    ) -> tuple[str, list[Any]]:
+        types = self._types(flt, by_type)
+        clauses = [f"issue_type IN ({', '.join('?' * len(types))})"]
+        params: list[Any] = list(types)
+        spans = " OR ".join(f"({column} >= ? AND {column} <= ?)" for _ in ranges)
+        clauses.append(f"({spans})" if ranges else "1 = 0")
+        for lo, hi in ranges:
+            params += [lo, hi]
         if flt.department is not None:
             clauses.append("department = ?")
             params.append(flt.department)
@@ -385,10 +408,11 @@ class Stats:
         return " WHERE " + " AND ".join(clauses), params
 
     async def _grouped(
-        self, flt: StatsFilter, group: str, *, by_type: bool = False
+        self, flt: StatsFilter, group: str, *, by_type: bool = False, with_days: bool = True
     ) -> tuple[dict[str, Figures], dict[str, dict[str, dict[int, int]]]]:
         """Counts and day histograms per value of ``group`` (a stats_daily column)."""
-        where, params = self._where(flt, by_type=by_type)
+        period = [(flt.date_from.isoformat(), flt.date_to.isoformat())]
+        where, params = self._where(flt, by_type, period)
         sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTS)
         rows = await self.store.fetch(
             f"SELECT {group} AS k, {sums} FROM stats_daily{where} GROUP BY {group}", params
@@ -397,12 +421,20 @@ class Stats:
         for row in rows:
             fig = figures[row["k"]] = Figures(key=row["k"], label=row["k"])
             fig.add(row)
-        hist_rows = await self.store.fetch(
-            f"SELECT {group} AS k, measure, days, SUM(n) AS n FROM stats_daily_days{where} "
-            f"GROUP BY {group}, measure, days",
-            params,
-        )
         hists: dict[str, dict[str, dict[int, int]]] = {}
+        if not with_days:
+            return figures, hists
+        # Whole months from the monthly histograms, the ragged ends from the daily ones.
+        head, months, tail = _split_months(flt.date_from, flt.date_to)
+        daily_where, daily_params = self._where(flt, by_type, head + tail)
+        monthly_where, monthly_params = self._where(flt, by_type, months, "month")
+        hist_rows = await self.store.fetch(
+            f"SELECT k, measure, days, SUM(n) AS n FROM ("
+            f"SELECT {group} AS k, measure, days, n FROM stats_daily_days{daily_where} "
+            f"UNION ALL SELECT {group} AS k, measure, days, n "
+            f"FROM stats_monthly_days{monthly_where}) x GROUP BY k, measure, days",
+            [*daily_params, *monthly_params],
+        )
         for row in hist_rows:
             by_measure = hists.setdefault(row["k"], {"sign": {}, "answer": {}})
             by_measure[row["measure"]][int(row["days"])] = int(row["n"])
@@ -507,7 +539,8 @@ class Stats:
         overdue = await timed("overdue_counts", self.overdue_counts(flt, now))
         types, _ = await timed("by_issue_type", self._grouped(flt, "issue_type", by_type=True))
         channels, _ = await timed("by_channel", self._grouped(flt, "channel"))
-        days, _ = await timed("trend", self._grouped(flt, "day"))
+        # The trend shows counts and rates; medians per week would need every daily histogram.
+        days, _ = await timed("trend", self._grouped(flt, "day", with_days=False))
         overdue_items = await timed("overdue_list", self.overdue_list(flt, now))
 
         overall = Figures(key="", label="全部", overdue_now=0)
@@ -562,6 +595,25 @@ def _set_days(fig: Figures, hists: dict[str, dict[int, int]]) -> None:
     sign, answer = hists.get("sign", {}), hists.get("answer", {})
     fig.sign_median, fig.sign_p90 = percentile(sign, 0.5), percentile(sign, 0.9)
     fig.answer_median, fig.answer_p90 = percentile(answer, 0.5), percentile(answer, 0.9)
+
+
+def _split_months(
+    first: date, last: date
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """[first, last] as (ragged head days, whole months, ragged tail days), as text ranges."""
+    start_month = first if first.day == 1 else _next_month(first)
+    end_next = _next_month(last)
+    end_month = end_next if last == end_next - timedelta(days=1) else last.replace(day=1)
+    if start_month >= end_month:  # no whole month inside
+        return [(first.isoformat(), last.isoformat())], [], []
+    head = [(first.isoformat(), (start_month - timedelta(days=1)).isoformat())]
+    tail = [(end_month.isoformat(), last.isoformat())]
+    months = [(start_month.strftime("%Y-%m"), (end_month - timedelta(days=1)).strftime("%Y-%m"))]
+    return (head if first < start_month else []), months, (tail if end_month <= last else [])
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _ranking(fig: Figures) -> tuple[float, float, int, str]:

@@ -6,6 +6,7 @@ carry a <title> and an aria-label, and the page shows the same figures as a tabl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
@@ -92,6 +93,8 @@ def line_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _k, v in points if v is not None]
     top_value = 1.0 if percent else _nice(max(values, default=0))
+    if not percent and top_value <= 40:
+        top_value = max(4, math.ceil(top_value / 4) * 4)  # whole numbers on the four grid lines
     parts = [_open(width, height, title, "line")]
     for i in range(5):  # horizontal grid with values
         v = top_value * i / 4

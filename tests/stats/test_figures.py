@@ -125,3 +125,16 @@ async def test_bad_filters_get_chinese_errors(service: FeedbackService, config: 
         build_filter(stats, today, department="nope")
     with pytest.raises(ValidationError, match="统计周期"):
         build_filter(stats, today, period="year")
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date(2026, 2, 15), date(2026, 3, 31)), (date(2026, 3, 10), date(2026, 4, 30)),
+     (date(2026, 3, 10), date(2026, 3, 10)), (date(2026, 1, 1), date(2026, 12, 31))],
+)  # fmt: skip
+async def test_medians_are_the_same_from_daily_and_monthly_histograms(
+    stats: Stats, clock: Clock, first: date, last: date
+) -> None:
+    o = (await stats.dashboard(StatsFilter(first, last), clock.now)).overall
+    assert o.received == 5
+    assert (o.sign_median, o.answer_p90) == (pytest.approx(1.5), pytest.approx(6.0))

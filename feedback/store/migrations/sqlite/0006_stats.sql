@@ -67,7 +67,21 @@ CREATE TABLE stats_daily_days (
     n INTEGER NOT NULL,
     PRIMARY KEY (issue_type, day, department, channel, measure, days)
 ) WITHOUT ROWID;
--- The refresh replaces whole days.
+-- The same histograms summed per month: a period of whole months reads these (a year is
+-- twelve months, not 365 days of rows); the ragged ends of a period read the daily ones.
+CREATE TABLE stats_monthly_days (
+    issue_type TEXT NOT NULL,
+    month TEXT NOT NULL,
+    department TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    measure TEXT NOT NULL,
+    days INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (issue_type, month, department, channel, measure, days)
+) WITHOUT ROWID;
+
+-- The refresh replaces whole days and months.
+CREATE INDEX stats_monthly_days_by_month ON stats_monthly_days (month);
 CREATE INDEX stats_daily_by_day ON stats_daily (day);
 CREATE INDEX stats_daily_days_by_day ON stats_daily_days (day);
 
