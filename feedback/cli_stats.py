@@ -87,6 +87,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+# Narrower headers for a terminal (the dashboard and exports spell them out).
+SHORT = {
+    "sign_median": "签收中位(工作日)",
+    "sign_p90": "签收P90",
+    "answer_median": "答复中位(工作日)",
+    "answer_p90": "答复P90",
+}
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
@@ -97,7 +106,7 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def table(title: str, first: str, figures: list[Figures]) -> str:
-    header = [first, *(label for _n, label, _k in FIGURE_COLUMNS)]
+    header = [first, *(SHORT.get(name, label) for name, label, _k in FIGURE_COLUMNS)]
     rows = [[f.label, *(figure_text(f, n, k) for n, _l, k in FIGURE_COLUMNS)] for f in figures]
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = [title]
