@@ -18,6 +18,7 @@ from feedback import attachments, incentives, validation
 from feedback.errors import NotFound, ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
+from web import limits
 from web.keys import service_key, settings_key
 from web.render import render
 from web.sessions import session
@@ -110,7 +111,8 @@ async def report_submit(request: web.Request) -> web.Response:
         root = request.app[settings_key].attachments_dir
         # On disk before the report that names them is committed.
         stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
-        result = await service.submit(inp, attachments=stored)
+        async with limits.submission(request):
+            result = await service.submit(inp, attachments=stored)
     except ValidationError as exc:
         errors = {field_of(exc, "text"): exc.message}
         return await render(
@@ -188,7 +190,8 @@ async def track(request: web.Request) -> web.Response:
             status=400,
         )  # fmt: skip
     try:
-        view = await request.app[service_key].status(tn, code)
+        async with limits.code_attempt(request, tn):
+            view = await request.app[service_key].status(tn, code)
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
     return await _status_page(request, view, code)
@@ -201,7 +204,8 @@ async def rate(request: web.Request) -> web.Response:
     values = {"rating": text_value(form, "rating", 40), "comment": text_value(form, "comment")}
     service = request.app[service_key]
     try:
-        view = await service.rate(tn, code, values["rating"], values["comment"])
+        async with limits.code_attempt(request, tn):
+            view = await service.rate(tn, code, values["rating"], values["comment"])
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
     except ValidationError as exc:
@@ -223,7 +227,8 @@ async def review(request: web.Request) -> web.Response:
     values = {"reason": text_value(form, "reason")}
     service = request.app[service_key]
     try:
-        view = await service.request_review(tn, code, values["reason"])
+        async with limits.code_attempt(request, tn):
+            view = await service.request_review(tn, code, values["reason"])
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
     except ValidationError as exc:
@@ -244,7 +249,8 @@ async def claim_points(request: web.Request) -> web.Response:
     tn, code = text_value(form, "tn", 40), text_value(form, "code", 60)
     service = request.app[service_key]
     try:
-        points = await incentives.claim(service, tn, code)
+        async with limits.code_attempt(request, tn):
+            points = await incentives.claim(service, tn, code)
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
     view = await service.status(tn, code)

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp_session import get_session
 
 from feedback.errors import PermissionDenied
@@ -53,7 +54,10 @@ async def _sent_token(request: web.Request) -> str:
         return header
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         # aiohttp keeps the parsed form, so the handler reads it again for free.
-        form = await request.post()
+        try:
+            form = await request.post()
+        except (HttpProcessingError, ValueError, UnicodeDecodeError):
+            return ""  # a malformed body carries no valid token: refused, not a crash
         value = form.get(FIELD)
         return value if isinstance(value, str) else ""
     return ""

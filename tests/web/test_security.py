@@ -212,3 +212,27 @@ async def test_pages_carry_protective_headers_and_cookie_flags(visitor: MakeVisi
     assert h["X-Content-Type-Options"] == "nosniff"
     cookie = h["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+async def test_brute_forcing_a_follow_up_code_on_the_page_gets_429(visitor: MakeVisitor) -> None:
+    citizen = await visitor()
+    tn, code = await submit(citizen)
+    attacker = await visitor()
+    await attacker.get("/track")
+    answers = []
+    for i in range(12):
+        status, html = await attacker.post("/track", {"tn": tn, "code": f"WRONG-{i:04d}"})
+        answers.append(status)
+    assert answers[0] == 404 and answers[-1] == 429
+    assert "操作过于频繁" in html
+
+
+async def test_malformed_multipart_is_refused_not_a_crash(visitor: MakeVisitor) -> None:
+    v = await visitor()
+    await v.get("/report")
+    resp = await v.client.post(
+        "/report",
+        data=b"--xyz\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nabc",
+        headers={"Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert resp.status in (400, 403)
