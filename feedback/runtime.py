@@ -17,8 +17,9 @@ from feedback.settings import Settings
 from feedback.store import open_store
 
 if TYPE_CHECKING:
-    from feedback.model_provider import ModelProvider
     from aiohttp import web
+
+    from feedback.model_provider import ModelProvider
 
 log = logging.getLogger(__name__)
 

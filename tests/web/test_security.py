@@ -232,7 +232,7 @@ async def test_malformed_multipart_is_refused_not_a_crash(visitor: MakeVisitor) 
     await v.get("/report")
     resp = await v.client.post(
         "/report",
-        data=b"--xyz\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nabc",
+        data=b'--xyz\r\nContent-Disposition: form-data; name="text"\r\n\r\nabc',
         headers={"Content-Type": "multipart/form-data; boundary=xyz"},
     )
     assert resp.status in (400, 403)
