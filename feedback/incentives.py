@@ -85,10 +85,10 @@ async def substantiate(
         report.substantiated = substantiated
         points = points_for(report, service.config.incentive_points) if substantiated else 0
         details = {"substantiated": substantiated, "note": text, "points": points}
-        await service._append(tx, report, actor, Action.SUBSTANTIATE, before, details, at=now)
+        await service.record_event(tx, report, actor, Action.SUBSTANTIATE, before, details, at=now)
         if points:
             await _append_ledger(tx, report, "grant", points, actor, now, {"note": text})
-    await service._announce(report.tracking_number, Action.SUBSTANTIATE)
+    await service.announce(report.tracking_number, Action.SUBSTANTIATE)
     return report
 
 
@@ -103,7 +103,7 @@ async def points_of(service: FeedbackService, report: Report) -> Points:
 
 async def claim(service: FeedbackService, tracking_number: str, code: str) -> Points:
     """The reporter claims granted points with the tracking number and code alone."""
-    await service._verified(tracking_number, code)
+    await service.verified_report(tracking_number, code)
     now = service.clock()
     async with service.store.transaction() as tx:
         report = await tx.lock_report(tracking_number.strip().upper())
@@ -121,7 +121,7 @@ async def claim(service: FeedbackService, tracking_number: str, code: str) -> Po
             tx, report, "claim", granted, Actor.citizen(), now, {"receipt": receipt[:12]}
         )
         before = report.snapshot()
-        await service._append(
+        await service.record_event(
             tx, report, Actor.citizen(), Action.NOTE, before, {"points_claimed": granted},
             public=False,
         )  # fmt: skip

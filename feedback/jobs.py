@@ -130,7 +130,7 @@ async def _one_deadline(
             report.escalated_for = key
             report.supervised = True
             late = service.calendar.working_days_left(now, due)
-            await service._append(
+            await service.record_event(
                 tx,
                 report,
                 CLOCK,
@@ -147,7 +147,7 @@ async def _one_deadline(
                 return
             before = report.snapshot()
             report.warned_for = key
-            await service._append(
+            await service.record_event(
                 tx,
                 report,
                 CLOCK,
@@ -159,7 +159,7 @@ async def _one_deadline(
             )
             result.warned.append(tn)
             action = Action.WARN
-    await service._announce(tn, action)
+    await service.announce(tn, action)
 
 
 async def _rating_windows(service: FeedbackService, now: datetime, result: TickResult) -> None:
@@ -174,11 +174,11 @@ async def _rating_windows(service: FeedbackService, now: datetime, result: TickR
             report.status = workflow.target(Action.CLOSE_UNRATED, report.status).after
             report.close_reason = CloseReason.NO_RATING
             report.closed_at = now
-            await service._append(
+            await service.record_event(
                 tx, report, CLOCK, Action.CLOSE_UNRATED, before, {"rate_by": iso(report)}, at=now
             )
             result.closed_unrated.append(tn)
-        await service._announce(tn, Action.CLOSE_UNRATED)
+        await service.announce(tn, Action.CLOSE_UNRATED)
 
 
 def iso(report: Report) -> str | None:

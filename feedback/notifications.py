@@ -1,6 +1,6 @@
 """Chat notifications: the outbox the service fills, read and marked by the bot's sender.
 
-FeedbackService._append writes an ``outbox`` row in the same transaction as every public event
+FeedbackService.record_event writes an ``outbox`` row in the same transaction as every public event
 of a report filed from a Telegram chat, so a notice can never be lost between the change and
 the send. The sender (bots/notifier.py) takes due rows with `pending`, and marks each with
 `mark_sent` or `mark_failed`; a failed row waits (exponential backoff, or as long as Telegram

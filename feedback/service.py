@@ -130,10 +130,10 @@ class FeedbackService:
 
     # -- helpers -------------------------------------------------------------------------
 
-    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
-    async def _append(
+    async def record_event(
         self,
         tx: WriteTx,
         report: Report,
@@ -201,7 +201,7 @@ class FeedbackService:
             ),
         )
 
-    async def _announce(self, tracking_number: str, action: Action) -> None:
+    async def announce(self, tracking_number: str, action: Action) -> None:
         for listener in self.listeners:
             try:
                 await listener(tracking_number, action.value)
@@ -218,7 +218,7 @@ class FeedbackService:
         if self.classify is None:
             return None
         try:
-            return await self._in_thread(self.classify, title, text)
+            return await self.in_thread(self.classify, title, text)
         except Exception:  # the classifier failing must never lose a report
             log.exception("classifier failed; the report goes to triage")
             return None
@@ -249,12 +249,12 @@ class FeedbackService:
             else clocks.answer_complaint
         )
 
-    async def _verified(self, tracking_number: str, code: str) -> Report:
+    async def verified_report(self, tracking_number: str, code: str) -> Report:
         """The report, if the code is right. A wrong code and an unknown number look alike."""
         tn = secrets.normalise_tracking_number(tracking_number or "")
         report = await self.store.get_report(tn) if secrets.TRACKING_RE.match(tn) else None
         stored = report.code_hash if report else secrets.DUMMY_HASH
-        ok = await self._in_thread(secrets.verify_code, stored, code or "")
+        ok = await self.in_thread(secrets.verify_code, stored, code or "")
         if report is None or not ok:
             raise NotFound()
         return report
@@ -276,7 +276,7 @@ class FeedbackService:
         if channel is not None:
             inp.channel = validation.Channel(channel)
         code = secrets.new_follow_up_code()
-        code_hash = await self._in_thread(secrets.hash_code, code)
+        code_hash = await self.in_thread(secrets.hash_code, code)
         prediction = await self._predict(inp.title, inp.text)
         decision = routing.decide(prediction, f"{inp.title}\n{inp.text}", self.config)
         now = self.clock()
@@ -306,7 +306,7 @@ class FeedbackService:
             for att in attachments or []:
                 att.id = await tx.insert_attachment(report.id, att)  # type: ignore[arg-type]
                 report.attachments.append(att)
-            await self._append(
+            await self.record_event(
                 tx,
                 report,
                 Actor.citizen(),
@@ -325,7 +325,7 @@ class FeedbackService:
                 decision.duplicate_of = {"tracking_number": duplicate[0],
                                          "similarity": round(duplicate[1], 3)}  # fmt: skip
             await self._apply_routing(tx, report, decision, now)
-        await self._announce(report.tracking_number, Action.SUBMIT)
+        await self.announce(report.tracking_number, Action.SUBMIT)
         return SubmitResult(report.tracking_number, code, report.status, report.department, report)
 
     async def _duplicate(
@@ -335,7 +335,7 @@ class FeedbackService:
         found = await duplicates.candidates(self.store, department, now, settings.duplicate_days)
         if not found:
             return None
-        return await self._in_thread(
+        return await self.in_thread(
             duplicates.best_match, text, found, settings.duplicate_similarity
         )
 
@@ -356,12 +356,12 @@ class FeedbackService:
             report.status = Status.TRIAGE
             self._set_triage(report, now)
             action = Action.TO_TRIAGE
-        await self._append(
+        await self.record_event(
             tx, report, Actor.system("router"), action, before, decision.as_record(), at=now
         )
 
     async def status(self, tracking_number: str, code: str) -> CitizenView:
-        report = await self._verified(tracking_number, code)
+        report = await self.verified_report(tracking_number, code)
         return await self._citizen_view(report)
 
     async def _citizen_view(self, report: Report) -> CitizenView:
@@ -450,7 +450,7 @@ class FeedbackService:
         self, tracking_number: str, code: str, rating: str, comment: str | None = None
     ) -> CitizenView:
         """回访: 满意/基本满意 close the report; 不满意 reopens it once, to the same bureau."""
-        await self._verified(tracking_number, code)
+        await self.verified_report(tracking_number, code)
         return await self._rate(tracking_number, rating, comment)
 
     async def rate_as_owner(
@@ -493,7 +493,7 @@ class FeedbackService:
                     else CloseReason.RATED
                 )
                 report.closed_at = now
-            await self._append(
+            await self.record_event(
                 tx,
                 report,
                 Actor.citizen(),
@@ -501,7 +501,7 @@ class FeedbackService:
                 before,
                 {"rating": value.value, "comment": note, "reopened": reopen},
             )
-        await self._announce(report.tracking_number, Action.RATE)
+        await self.announce(report.tracking_number, Action.RATE)
         return await self._citizen_view(report)
 
     def _reopen(self, report: Report, now: datetime) -> None:
@@ -515,7 +515,7 @@ class FeedbackService:
 
     async def request_review(self, tracking_number: str, code: str, why: str) -> CitizenView:
         """复查: once, within the window after closing; the supervisor decides."""
-        await self._verified(tracking_number, code)
+        await self.verified_report(tracking_number, code)
         text = validation.reason(why, "reason", "复查理由")
         now = self.clock()
         async with self.store.transaction() as tx:
@@ -526,9 +526,9 @@ class FeedbackService:
             before = report.snapshot()
             report.status = Status.REVIEW
             report.review_used = True
-            await self._append(tx, report, Actor.citizen(), Action.REQUEST_REVIEW, before,
+            await self.record_event(tx, report, Actor.citizen(), Action.REQUEST_REVIEW, before,
                                {"reason": text})  # fmt: skip
-        await self._announce(report.tracking_number, Action.REQUEST_REVIEW)
+        await self.announce(report.tracking_number, Action.REQUEST_REVIEW)
         return await self._citizen_view(report)
 
     # -- staff -----------------------------------------------------------------------------
@@ -568,9 +568,9 @@ class FeedbackService:
             corrections = details.pop("_corrections", [])
             for c in corrections:
                 await tx.insert_correction(c)
-            await self._append(tx, report, actor, action, before, details, public=public)
+            await self.record_event(tx, report, actor, action, before, details, public=public)
             await stats_facts.record(tx, self.calendar, report, action.value, now)
-        await self._announce(report.tracking_number, action)
+        await self.announce(report.tracking_number, action)
         return report
 
     async def accept(self, actor: Actor, tracking_number: str) -> Report:
@@ -967,6 +967,6 @@ class FeedbackService:
                     "size": attachment.size,
                 }
             }
-            await self._append(tx, report, actor, Action.NOTE, before, details, public=False)
-        await self._announce(report.tracking_number, Action.NOTE)
+            await self.record_event(tx, report, actor, Action.NOTE, before, details, public=False)
+        await self.announce(report.tracking_number, Action.NOTE)
         return report

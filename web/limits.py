@@ -173,6 +173,6 @@ async def store_uploads(
     checked = attachments.check(uploads, field=field)
     settings = request.app[settings_key]
     service = request.app[service_key]
-    return await service._in_thread(
+    return await service.in_thread(
         attachments.store_all, settings.attachments_dir, checked, "citizen"
     )
