@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from feedback.cli import main
+from tests.test_record import in_own_thread
 
 
 def free_port() -> int:
@@ -68,5 +69,5 @@ def test_sigkill_right_after_201_loses_no_report(tmp_path: Path, capsys) -> None
     with sqlite3.connect(db) as conn:
         stored = [r[0] for r in conn.execute("SELECT tracking_number FROM reports ORDER BY id")]
     assert stored == accepted
-    assert main(["verify", "--db", str(db)]) == 0
+    assert in_own_thread(lambda: main(["verify", "--db", str(db)])) == 0
     assert "all 5 report records verify" in capsys.readouterr().out

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -13,6 +16,8 @@ from feedback.config import Config
 from feedback.service import FeedbackService
 from feedback.store.sqlite import SQLiteStore
 from tests.conftest import SUPERVISOR, Clock, staff
+
+T = TypeVar("T")
 
 
 async def a_handled_report(db: Path, config: Config, clock: Clock) -> str:
@@ -32,8 +37,14 @@ async def a_handled_report(db: Path, config: Config, clock: Clock) -> str:
         return tn
 
 
+def in_own_thread(fn: Callable[[], T]) -> T:
+    """Run a blocking entry point (the CLI, asyncio.run) away from any loop pytest keeps."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result()
+
+
 def verify(db: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["verify", "--db", str(db)])
+    code = in_own_thread(lambda: main(["verify", "--db", str(db)]))
     return code, capsys.readouterr().out
 
 
@@ -54,7 +65,7 @@ def test_tampering_is_found_and_named(
     how: str, tmp_path: Path, config: Config, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "record.db"
-    tn = asyncio.run(a_handled_report(db, config, clock))
+    tn = in_own_thread(lambda: asyncio.run(a_handled_report(db, config, clock)))
     assert verify(db, capsys) == (0, "all 2 report records verify\n")
 
     with sqlite3.connect(db) as conn:
