@@ -369,9 +369,18 @@ class Stats:
                 )
 
     async def _rebuild_month(self, tx: WriteTx, year: int, month: int) -> None:
-        """The month's histograms, summed from its days (what whole-month periods read)."""
+        """The month's counts and histograms, summed from its days (what whole-month periods
+        read)."""
         key = f"{year:04d}-{month:02d}"
+        await tx.execute("DELETE FROM stats_monthly WHERE month = ?", (key,))
         await tx.execute("DELETE FROM stats_monthly_days WHERE month = ?", (key,))
+        sums = ", ".join(f"SUM({c})" for c in COUNTS)
+        await tx.execute(
+            f"INSERT INTO stats_monthly (issue_type, month, department, channel, "
+            f"{', '.join(COUNTS)}) SELECT issue_type, ?, department, channel, {sums} "
+            "FROM stats_daily WHERE day >= ? AND day <= ? GROUP BY issue_type, department, channel",
+            (key, f"{key}-01", f"{key}-31"),
+        )
         await tx.execute(
             "INSERT INTO stats_monthly_days (issue_type, month, department, channel, measure, "
             "days, n) SELECT issue_type, ?, department, channel, measure, days, SUM(n) "
@@ -407,15 +416,40 @@ class Stats:
             params.append(flt.channel)
         return " WHERE " + " AND ".join(clauses), params
 
+    def _parts(
+        self,
+        flt: StatsFilter,
+        by_type: bool,
+        columns: str,
+        sources: tuple[tuple[str, str, list[tuple[str, str]]], ...],
+    ) -> tuple[list[str], list[Any]]:
+        """One sub-select per (table, range): each a primary-key range (an OR of ranges would
+        make SQLite scan every row of the issue type)."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for table, column, ranges in sources:
+            if not ranges:
+                continue
+            where, more = self._where(flt, by_type, ranges, column)
+            parts.append(f"SELECT {columns} FROM {table}{where}")
+            params += more
+        return parts, params
+
     async def _grouped(
         self, flt: StatsFilter, group: str, *, by_type: bool = False, with_days: bool = True
     ) -> tuple[dict[str, Figures], dict[str, dict[str, dict[int, int]]]]:
         """Counts and day histograms per value of ``group`` (a stats_daily column)."""
-        period = [(flt.date_from.isoformat(), flt.date_to.isoformat())]
-        where, params = self._where(flt, by_type, period)
+        head, months, tail = _split_months(flt.date_from, flt.date_to)
+        if group == "day":  # the trend needs its days; everything else reads whole months
+            head, months, tail = [(flt.date_from.isoformat(), flt.date_to.isoformat())], [], []
         sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTS)
+        parts, params = self._parts(
+            flt, by_type, f"{group} AS k, " + ", ".join(COUNTS),
+            (("stats_daily", "day", head), ("stats_daily", "day", tail),
+             ("stats_monthly", "month", months)),
+        )  # fmt: skip
         rows = await self.store.fetch(
-            f"SELECT {group} AS k, {sums} FROM stats_daily{where} GROUP BY {group}", params
+            f"SELECT k, {sums} FROM ({' UNION ALL '.join(parts)}) x GROUP BY k", params
         )
         figures: dict[str, Figures] = {}
         for row in rows:
@@ -425,15 +459,15 @@ class Stats:
         if not with_days:
             return figures, hists
         # Whole months from the monthly histograms, the ragged ends from the daily ones.
-        head, months, tail = _split_months(flt.date_from, flt.date_to)
-        daily_where, daily_params = self._where(flt, by_type, head + tail)
-        monthly_where, monthly_params = self._where(flt, by_type, months, "month")
+        parts, hist_params = self._parts(
+            flt, by_type, f"{group} AS k, measure, days, n",
+            (("stats_daily_days", "day", head), ("stats_daily_days", "day", tail),
+             ("stats_monthly_days", "month", months)),
+        )  # fmt: skip
         hist_rows = await self.store.fetch(
-            f"SELECT k, measure, days, SUM(n) AS n FROM ("
-            f"SELECT {group} AS k, measure, days, n FROM stats_daily_days{daily_where} "
-            f"UNION ALL SELECT {group} AS k, measure, days, n "
-            f"FROM stats_monthly_days{monthly_where}) x GROUP BY k, measure, days",
-            [*daily_params, *monthly_params],
+            f"SELECT k, measure, days, SUM(n) AS n FROM ({' UNION ALL '.join(parts)}) x "
+            "GROUP BY k, measure, days",
+            hist_params,
         )
         for row in hist_rows:
             by_measure = hists.setdefault(row["k"], {"sign": {}, "answer": {}})
@@ -473,8 +507,11 @@ class Stats:
             clauses.append("r.channel = ?")
             params.append(flt.channel)
         if flt.issue_type:
+            # Correlated EXISTS: a primary-key probe per overdue row, not a set of every report
+            # of that type.
             clauses.append(
-                "r.id IN (SELECT report_id FROM report_issue_types WHERE issue_type = ?)"
+                "EXISTS (SELECT 1 FROM report_issue_types x "
+                "WHERE x.report_id = r.id AND x.issue_type = ?)"
             )
             params.append(flt.issue_type)
         elif flt.issue_type == NO_TYPE:

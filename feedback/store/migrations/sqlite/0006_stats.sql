@@ -67,6 +67,29 @@ CREATE TABLE stats_daily_days (
     n INTEGER NOT NULL,
     PRIMARY KEY (issue_type, day, department, channel, measure, days)
 ) WITHOUT ROWID;
+-- The counts summed per month, for periods of whole months.
+CREATE TABLE stats_monthly (
+    issue_type TEXT NOT NULL,
+    month TEXT NOT NULL,
+    department TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    signed INTEGER NOT NULL,
+    signed_on_time INTEGER NOT NULL,
+    answered INTEGER NOT NULL,
+    answered_on_time INTEGER NOT NULL,
+    sent_back INTEGER NOT NULL,
+    extended INTEGER NOT NULL,
+    rated INTEGER NOT NULL,
+    satisfied INTEGER NOT NULL,
+    reopened INTEGER NOT NULL,
+    judged INTEGER NOT NULL,
+    substantiated INTEGER NOT NULL,
+    escalated INTEGER NOT NULL,
+    PRIMARY KEY (issue_type, month, department, channel)
+) WITHOUT ROWID;
+CREATE INDEX stats_monthly_by_month ON stats_monthly (month);
+
 -- The same histograms summed per month: a period of whole months reads these (a year is
 -- twelve months, not 365 days of rows); the ragged ends of a period read the daily ones.
 CREATE TABLE stats_monthly_days (
