@@ -95,3 +95,11 @@ async def test_oversized_body_is_413(client: TestClient) -> None:
 async def test_healthz(client: TestClient) -> None:
     resp = await client.get("/healthz")
     assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+async def test_non_standard_json_numbers_are_refused(client: TestClient) -> None:
+    for body in [b'{"title": NaN, "text": "x"}', b'{"text": Infinity}', b'{"a": 1e999999}']:
+        resp = await client.post(
+            "/api/v1/reports", data=body, headers={"Content-Type": "application/json"}
+        )
+        assert resp.status == 400, body

@@ -39,7 +39,13 @@ odd_text = st.text(
         "城管执法人员没收了摊贩的秤，没有开任何单据。" * 300,  # far over every limit
     ]
 )
-json_scalar = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | odd_text
+json_scalar = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | odd_text
+)
 json_value = st.recursive(
     json_scalar,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4),
