@@ -19,6 +19,10 @@ from feedback.config import CalendarYear
 
 log = logging.getLogger(__name__)
 
+# Statutory holidays on fixed solar dates (全国年节及纪念日放假办法): 元旦, 劳动节, 国庆节. A year
+# with no official schedule still skips these; lunar holidays and 调休 cannot be guessed.
+FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+
 
 @dataclass(frozen=True)
 class Deadline:
@@ -61,7 +65,7 @@ class WorkCalendar:
                     day.year,
                     day.year,
                 )
-            return day.weekday() < 5, True
+            return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS, True
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()

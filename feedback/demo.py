@@ -123,8 +123,12 @@ async def _life(
     end: datetime,
 ) -> None:  # fmt: skip
     named = rng.random() < 0.4
+    title = row["title"]
+    if not title or title[:2] not in row["text"]:
+        # The corpus's titles are topic words; keep one only when the text is about it.
+        title = ""  # the service makes one from the text
     data = {
-        "title": row["title"] or row["text"][:20],
+        "title": title,
         "text": row["text"],
         "place": rng.choice(PLACES),
         "kind": "consultation" if ("请问" in row["text"] or "？" in row["text"]) else "complaint",
@@ -156,6 +160,19 @@ async def _life(
             return
         await service.send_back(staff_of(report.department or ""), tn,
                                 rng.choice(SEND_BACK_REASONS), right)  # fmt: skip
+    elif rng.random() < 0.08:
+        # Ping-pong: a bureau wrongly passes its own matter on; the supervisor rules.
+        wrong = rng.choice([d for d in service.config.department_codes if d not in (right, "sfj")])
+        if not step(rng.uniform(2, 20)):
+            return
+        await service.send_back(staff_of(right), tn, rng.choice(SEND_BACK_REASONS), wrong)
+        if not step(rng.uniform(2, 20)):
+            return
+        # The wrong bureau sends it back too: the second send-back goes to the supervisor.
+        await service.send_back(staff_of(wrong), tn, rng.choice(SEND_BACK_REASONS), right)
+        if not step(rng.uniform(4, 30)) or rng.random() < 0.1:
+            return  # still waiting for the ruling
+        await service.assign(SUPERVISOR, tn, right, note="经审查，该事项属其法定职责，由其承办。")
     if stall < 0.04:
         return
     late = rng.random() < 0.12
@@ -167,6 +184,8 @@ async def _life(
             return
         await service.request_extension(staff_of(right), tn, rng.choice([5, 10, 15]),
                                         "案情复杂，需要调取执法记录仪视频并询问当事人。")  # fmt: skip
+        if not step(rng.uniform(2, 30)):
+            return  # still waiting for the supervisor
         await service.decide_extension(SUPERVISOR, tn, rng.random() < 0.8, "同意延期")
     if stall < 0.08:
         return
@@ -189,4 +208,12 @@ async def _life(
     if view.report.status is Status.REOPENED and step(rng.uniform(48, 240)):
         await service.answer(staff_of(right), tn, rng.choice(ANSWERS))
         if step(rng.uniform(12, 72)):
-            await service.rate(tn, code, rng.choice(["satisfied", "basically_satisfied"]), None)
+            view = await service.rate(
+                tn, code, rng.choice(["basically_satisfied", "unsatisfied"]), None
+            )
+    if view.report.status is Status.CLOSED and rng.random() < 0.08 and step(rng.uniform(24, 200)):
+        await service.request_review(tn, code, "对答复仍有异议，问题没有真正解决，申请复查。")
+        if step(rng.uniform(24, 240)) and rng.random() < 0.6:
+            await service.decide_review(
+                SUPERVISOR, tn, rng.random() < 0.5, "经复查，认定如下，并告知诉求人。"
+            )

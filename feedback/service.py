@@ -78,6 +78,7 @@ class DeadlineView:
     due: datetime
     working_days_left: int
     overdue: bool
+    estimated: bool = False  # the due day lies in a year with no official holiday schedule
 
 
 @dataclass
@@ -105,7 +106,7 @@ class StaffView:
 
 
 QUEUES = ("new", "in_progress", "due_soon", "overdue", "reopened", "extension", "answered",
-          "triage", "arbitration", "escalated", "all")  # fmt: skip
+          "triage", "arbitration", "escalated", "review", "all")  # fmt: skip
 
 
 class FeedbackService:
@@ -404,6 +405,8 @@ class FeedbackService:
         d = e.details
         if action in (Action.ROUTE, Action.ASSIGN) and e.after and e.after.get("department"):
             note = f"承办单位：{self.config.department_name(e.after['department'])}"
+        elif action is Action.SEND_BACK and d.get("arbitration"):
+            note = "承办单位再次退回，已提交区司法局裁定承办单位"
         elif action is Action.SEND_BACK:
             note = "承办单位认为不属于本单位职责，已重新分派"
         elif action is Action.ANSWER:
@@ -427,7 +430,8 @@ class FeedbackService:
             if due is None:
                 return
             left = self.calendar.working_days_left(now, due) if working else (due - now).days
-            out.append(DeadlineView(name, label, due, left, now > due))
+            estimated = working and not self.calendar.known(self.calendar.local_date(due))
+            out.append(DeadlineView(name, label, due, left, now > due, estimated))
 
         d = report.deadlines
         if report.status in (Status.ROUTED, Status.TRIAGE):
@@ -903,6 +907,11 @@ class FeedbackService:
                 flt.department = None
                 flt.statuses = [S.TRIAGE]
                 flt.arbitration = name == "arbitration"
+            case "review":
+                if not supervisor:
+                    raise PermissionDenied()
+                flt.department = None
+                flt.statuses = [S.REVIEW]
             case "escalated":
                 flt.escalated = True
                 flt.statuses = [s for s in S if s is not S.CLOSED]

@@ -31,7 +31,9 @@ class Settings:
         None, "key for signing session cookies (32+ characters); a random one per start when unset"
     )
     secure_cookies: bool = _setting(False, "mark cookies Secure (set when served over HTTPS)")
-    max_body_mb: int = _setting(25, "largest request body accepted, in MB")
+    max_body_mb: int = _setting(
+        52, "largest request body accepted, in MB (room for max_attachments × max_attachment_mb)"
+    )
     tick_seconds: int = _setting(300, "how often the background job checks deadlines (0 = off)")
     telegram_token: str | None = _setting(
         None, "Telegram bot token (for `feedback bot` and webhook mode)"

@@ -23,16 +23,17 @@ ANSWER_MIN = 10
 ANSWER_MAX = 10000
 COMMENT_MAX = 1000
 
+AUTO_TITLE = 30
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 # Control characters other than newline and tab are never meant; they are dropped.
 _CONTROL = {c for c in range(32) if c not in (9, 10)} | {127}
 
 
-def clean_text(value: Any, *, multiline: bool = True) -> str:
+def clean_text(value: Any, *, multiline: bool = True, field: str | None = None) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError("内容格式不正确。")
+        raise ValidationError("内容格式不正确，应为文字。", field=field)
     text = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch for ch in text if ord(ch) not in _CONTROL)
     # Lone surrogates cannot be stored as UTF-8.
@@ -73,20 +74,21 @@ def submit_input(data: dict[str, Any], channel: Channel = Channel.WEB) -> Submit
     """Validate a submission given as a mapping (JSON body, form, bot conversation)."""
     if not isinstance(data, dict):
         raise ValidationError("请求内容必须是一个 JSON 对象。")
-    title = clean_text(data.get("title"), multiline=False)
-    text = clean_text(data.get("text"))
+    title = clean_text(data.get("title"), multiline=False, field="title")
+    text = clean_text(data.get("text"), field="text")
     _length(text, "text", "诉求内容", TEXT_MIN, TEXT_MAX)
     if not title:
         # A short title from the text: people on phones often skip it.
-        title = text.split("\n", 1)[0][:30]
+        first = text.split("\n", 1)[0]
+        title = first if len(first) <= AUTO_TITLE else first[: AUTO_TITLE - 1] + "…"
     _length(title, "title", "标题", 1, TITLE_MAX)
-    place = clean_text(data.get("place"), multiline=False) or None
+    place = clean_text(data.get("place"), multiline=False, field="place") or None
     if place:
         _length(place, "place", "地点", 1, PLACE_MAX)
-    occurred = clean_text(data.get("occurred_at"), multiline=False) or None
+    occurred = clean_text(data.get("occurred_at"), multiline=False, field="occurred_at") or None
     if occurred:
         _length(occurred, "occurred_at", "发生时间", 1, OCCURRED_MAX)
-    authority = clean_text(data.get("authority"), multiline=False) or None
+    authority = clean_text(data.get("authority"), multiline=False, field="authority") or None
     if authority:
         _length(authority, "authority", "涉及单位", 1, AUTHORITY_MAX)
     kind_raw = data.get("kind") or "complaint"
@@ -105,8 +107,8 @@ def submit_input(data: dict[str, Any], channel: Channel = Channel.WEB) -> Submit
     contact = data.get("contact") or {}
     if not isinstance(contact, dict):
         raise ValidationError("联系方式格式不正确。", field="contact")
-    name = clean_text(contact.get("name"), multiline=False) or None
-    phone = clean_text(contact.get("phone"), multiline=False) or None
+    name = clean_text(contact.get("name"), multiline=False, field="contact.name") or None
+    phone = clean_text(contact.get("phone"), multiline=False, field="contact.phone") or None
     if name:
         _length(name, "contact.name", "姓名", 1, NAME_MAX)
     if phone:

@@ -112,3 +112,20 @@ async def test_near_duplicate_is_linked_not_merged(service: FeedbackService) -> 
         {"title": "医保报销", "text": "异地就医的医保报销需要准备哪些材料，去哪里办理？"}
     )
     assert other.report.duplicate_of is None
+
+
+def test_without_a_schedule_fixed_date_holidays_are_still_skipped() -> None:
+    # 2027 is not in the calendar package: New Year's Day is still a day off.
+    due = WorkCalendar().add_working_days(local(2026, 12, 31), 1)
+    assert WorkCalendar().local_date(due.due) == date(2027, 1, 4)
+    assert due.estimated
+
+
+async def test_an_estimated_deadline_says_so(service: FeedbackService, clock: Clock) -> None:
+    clock.now = local(2026, 12, 28)
+    result = await service.submit(dict(REPORT))
+    await service.assign(SUPERVISOR, result.tracking_number, "zhzf")
+    await service.accept(staff("zhzf"), result.tracking_number)
+    view = await service.status(result.tracking_number, result.follow_up_code)
+    (answer_by,) = view.deadlines
+    assert answer_by.name == "answer_by" and answer_by.estimated

@@ -39,6 +39,7 @@ def citizen_json(view: CitizenView) -> dict[str, Any]:
                 "due": _iso(d.due),
                 "working_days_left": d.working_days_left,
                 "overdue": d.overdue,
+                "estimated": d.estimated,
             }
             for d in view.deadlines
         ],
@@ -79,6 +80,9 @@ async def create_report(request: web.Request) -> web.Response:
         if not isinstance(data, dict):
             raise ValidationError("请求内容必须是一个 JSON 对象。", field="body")
         data.pop("telegram_chat_id", None)  # only the bot may set a chat id
+        if not isinstance(data.get("anonymous", True), bool):
+            # Forms send strings; JSON clients must say true or false, as the document says.
+            raise ValidationError("anonymous 应为 true 或 false。", field="anonymous")
         limits.check_text(data, request.app[settings_key])
         result = await request.app[service_key].submit(data, channel=Channel.API)
     return web.json_response(

@@ -40,6 +40,14 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
     """Build the app. The store opens and closes with it (cleanup_ctx); nothing global."""
+    if settings.max_body_mb <= settings.max_attachments * settings.max_attachment_mb:
+        log.warning(
+            "max_body_mb (%s) leaves no room for %s attachments of %s MB: the report form's "
+            "promise cannot be kept",
+            settings.max_body_mb,
+            settings.max_attachments,
+            settings.max_attachment_mb,
+        )
     app = web.Application(
         middlewares=[error_middleware],
         client_max_size=settings.max_body_mb * 1024 * 1024,

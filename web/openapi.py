@@ -139,6 +139,11 @@ SCHEMAS: dict[str, Any] = {
                         "due": DATETIME,
                         "working_days_left": {"type": "integer"},
                         "overdue": {"type": "boolean"},
+                        "estimated": {
+                            "type": "boolean",
+                            "description": "the due day lies in a year whose official holiday "
+                            "schedule is not loaded: counted Monday-Friday",
+                        },
                     },
                 },
             },
