@@ -13,7 +13,8 @@ migration 0006 are filled in as the service would.
 What it does NOT write: the per-report event chains (the full-process record), attachments,
 follow-up code hashes that verify, or contact data. `feedback verify` is meaningless on this
 database; it exists to time the statistics. At the end the rollup is brought up to date with
-the product's own code (feedback.stats.Stats.refresh), and that time is printed too.
+the product's own code (feedback.stats.Stats.refresh, in short transactions, as `feedback tick`
+would) and so is the public page's search index (feedback.public_search); both times are printed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from feedback import public_search  # noqa: E402
 from feedback.config import load_config  # noqa: E402
 from feedback.deadlines import WorkCalendar  # noqa: E402
 from feedback.stats import Stats  # noqa: E402
@@ -306,6 +308,9 @@ async def rollup(path: Path) -> None:
         t0 = time.perf_counter()
         days = await Stats(store, load_config()).refresh()
         print(f"rollup of {days} days brought up to date in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        indexed = await public_search.update(store)
+        print(f"search index of {indexed:,} reports built in {time.perf_counter() - t0:.1f} s")
     finally:
         await store.close()
 

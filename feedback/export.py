@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -146,6 +147,7 @@ FIGURE_SHEETS = (
     ("受理渠道", "by_channel"),
     ("趋势", "trend"),
 )
+BOLD = Font(bold=True)
 NUMBER_FORMATS = {"rate": "0.0%", "days": "0.0", "count": "0", "datetime": "yyyy-mm-dd hh:mm"}
 
 
@@ -153,44 +155,58 @@ def _figure_header(first: str) -> list[str]:
     return [first, *(label for _n, label, _k in FIGURE_COLUMNS)]
 
 
-def _figure_values(fig: Figures) -> list[Any]:
-    return [fig.label, *(getattr(fig, name) for name, _l, _k in FIGURE_COLUMNS)]
-
-
 def xlsx(board: Dashboard, reports: Sequence[dict[str, Any]], columns: Sequence[Column]) -> bytes:
-    """A workbook: 汇总 (overall + per bureau), one sheet per breakdown, and 诉求清单."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "汇总"
+    """A workbook: 汇总 (overall + per bureau), one sheet per breakdown, and 诉求清单.
+
+    Written in openpyxl's write-only mode: rows stream to the file instead of building a cell
+    object per value (47,000 reports took 26 s the other way). Formats and bold headers are
+    set per cell as the row is written; widths and frozen panes before the first row.
+    """
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("汇总")
     f = board.flt
+    _figure_layout(ws, header_row=3)
     ws.append(["统计期间", f"{f.date_from.isoformat()} 至 {f.date_to.isoformat()}"])
     ws.append([])
-    ws.append(_figure_header("范围"))
-    ws.append(_figure_values(board.overall))
-    _format_figures(ws, header_row=3)
+    ws.append(_bold(ws, _figure_header("范围")))
+    ws.append(_figure_cells(ws, board.overall))
     for title, attr in FIGURE_SHEETS:
         sheet = wb.create_sheet(title)
-        sheet.append(_figure_header(title))
+        _figure_layout(sheet, header_row=1)
+        sheet.append(_bold(sheet, _figure_header(title)))
         for fig in getattr(board, attr):
-            sheet.append(_figure_values(fig))
-        _format_figures(sheet, header_row=1)
+            sheet.append(_figure_cells(sheet, fig))
     sheet = wb.create_sheet("诉求清单")
-    sheet.append([c.header for c in columns])
-    for item in reports:
-        sheet.append([_cell(item.get(c.key), c) for c in columns])
     for i, c in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = c.width
-        fmt = NUMBER_FORMATS.get(c.kind)
-        if fmt:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = fmt
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
+    sheet.append(_bold(sheet, [c.header for c in columns]))
+    # One styled cell per formatted column; plain values elsewhere (cheap in write-only mode).
+    formats = [NUMBER_FORMATS.get(c.kind) for c in columns]
+    for item in reports:
+        row: list[Any] = []
+        for c, fmt in zip(columns, formats, strict=True):
+            value = _cell(item.get(c.key), c)
+            row.append(_styled(sheet, value, fmt) if fmt and value is not None else value)
+        sheet.append(row)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _styled(ws: Any, value: Any, number_format: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _bold(ws: Any, values: Sequence[Any]) -> list[WriteOnlyCell]:
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(ws, value=value)
+        cell.font = BOLD
+        cells.append(cell)
+    return cells
 
 
 def _cell(value: Any, column: Column) -> Any:
@@ -199,15 +215,18 @@ def _cell(value: Any, column: Column) -> Any:
     return value
 
 
-def _format_figures(ws: Any, header_row: int) -> None:
+def _figure_layout(ws: Any, header_row: int) -> None:
     ws.column_dimensions["A"].width = 26
-    for i, (_name, _label, kind) in enumerate(FIGURE_COLUMNS, start=2):
+    for i in range(2, len(FIGURE_COLUMNS) + 2):
         ws.column_dimensions[get_column_letter(i)].width = 14
-        for (cell,) in ws.iter_rows(min_row=header_row + 1, min_col=i, max_col=i):
-            cell.number_format = NUMBER_FORMATS[kind]
-    for cell in ws[header_row]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+    ws.freeze_panes = f"B{header_row + 1}"
+
+
+def _figure_cells(ws: Any, fig: Figures) -> list[Any]:
+    return [fig.label] + [
+        _styled(ws, getattr(fig, name), NUMBER_FORMATS[kind])
+        for name, _label, kind in FIGURE_COLUMNS
+    ]
 
 
 # -- CSV -----------------------------------------------------------------------------------

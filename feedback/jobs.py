@@ -18,9 +18,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from feedback import workflow
+from feedback import public_search, workflow
 from feedback.models import Actor, CloseReason, Report, Status
 from feedback.service import FeedbackService
+from feedback.stats import Stats
 from feedback.store import ReportFilter
 from feedback.workflow import Action
 
@@ -38,6 +39,7 @@ class TickResult:
     escalated: list[str] = field(default_factory=list)
     closed_unrated: list[str] = field(default_factory=list)
     skipped_locked: bool = False
+    stats_days: int = 0  # days of the statistics rollup recomputed
 
     def summary(self) -> str:
         if self.skipped_locked:
@@ -83,6 +85,10 @@ async def tick(service: FeedbackService, now: datetime | None = None) -> TickRes
         now = now or service.clock()
         await _deadlines(service, now, result)
         await _rating_windows(service, now, result)
+        # Keep the statistics rollup and the public search index current, so the dashboard
+        # and the public page rarely pay for a bulk change (both work in short transactions).
+        result.stats_days = await Stats(service.store, service.config).refresh()
+        await public_search.update(service.store)
     if result.warned or result.escalated or result.closed_unrated:
         log.info("tick: %s", result.summary())
     return result

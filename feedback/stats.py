@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -38,6 +39,9 @@ COUNTS = (
     "extended", "rated", "satisfied", "reopened", "judged", "substantiated", "escalated",
 )  # fmt: skip
 ALL_TYPES = "*"
+EVERY = "*"  # the cube's total over bureaus or channels
+REFRESH_LOCK = "feedback-stats"
+REFRESH_REPORTS = 5000  # dirty reports turned into dirty days per transaction
 NO_TYPE = ""  # reports without an issue type (一般诉求)
 PERIODS = ("week", "month")
 OPEN_ANSWERING = (Status.ACCEPTED.value, Status.EXTENSION_REQUESTED.value, Status.REOPENED.value)
@@ -292,29 +296,85 @@ class Stats:
 
     # -- the rollup ------------------------------------------------------------------------
 
-    async def refresh(self) -> int:
-        """Bring the rollup up to date with every changed report; returns the days redone."""
-        probe = await self.store.fetch("SELECT report_id FROM stats_dirty LIMIT 1")
-        if not probe:
+    async def refresh(self, max_seconds: float | None = None) -> int:
+        """Bring the rollup up to date with every changed report; returns the days redone.
+
+        In three steps, each a series of short write transactions so intake is never held up
+        for long (a bulk change of a million reports is minutes of work, done by `feedback
+        tick` in the background): dirty reports become dirty days, each day is recomputed in
+        its own transaction, then each month is summed from its days. Only one refresh runs at
+        a time (an advisory lock); a second caller returns at once. With ``max_seconds`` it
+        stops after that long and leaves the rest for the next call.
+        """
+        if not await self._anything_dirty():
             return 0
-        async with self.store.transaction() as tx:
-            rows = await tx.fetch(
+        lock = getattr(self.store, "try_advisory_lock", None)
+        async with lock(REFRESH_LOCK) if lock is not None else _no_lock() as got:
+            if not got:
+                return 0
+            deadline = None if max_seconds is None else _time.monotonic() + max_seconds
+            return await self._refresh_locked(deadline)
+
+    async def _anything_dirty(self) -> bool:
+        for table in ("stats_dirty", "stats_dirty_days", "stats_dirty_months"):
+            if await self.store.fetch(f"SELECT 1 AS x FROM {table} LIMIT 1"):
+                return True
+        return False
+
+    async def _refresh_locked(self, deadline: float | None) -> int:
+        def out_of_time() -> bool:
+            return deadline is not None and _time.monotonic() >= deadline
+
+        # Each batch is read first and written in a transaction of its own; a report that
+        # changes in between marks its day again, so nothing is lost.
+        while not out_of_time():  # 1. reports -> days
+            rows = await self.store.fetch(
                 "SELECT d.report_id, r.created_at FROM stats_dirty d "
-                "LEFT JOIN reports r ON r.id = d.report_id"
+                "LEFT JOIN reports r ON r.id = d.report_id ORDER BY d.report_id LIMIT ?",
+                (REFRESH_REPORTS,),
             )
+            if not rows:
+                break
             days = {self.local_day(ts(r["created_at"])) for r in rows if r["created_at"]}  # type: ignore[arg-type]
-            for day in sorted(days):
-                await self._rebuild_day(tx, day)
-            for month in sorted({(d.year, d.month) for d in days}):
-                await self._rebuild_month(tx, *month)
             ids = [r["report_id"] for r in rows]
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
+            async with self.store.transaction() as tx:
+                for day in sorted(days):
+                    await tx.execute(
+                        "INSERT INTO stats_dirty_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING",
+                        (day.isoformat(),),
+                    )
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    await tx.execute(
+                        f"DELETE FROM stats_dirty WHERE report_id IN ({', '.join('?' * len(chunk))})",
+                        chunk,
+                    )
+        done = 0
+        while not out_of_time():  # 2. each day in its own transaction
+            rows = await self.store.fetch("SELECT day FROM stats_dirty_days ORDER BY day LIMIT 1")
+            if not rows:
+                break
+            key = rows[0]["day"]
+            async with self.store.transaction() as tx:
+                await self._rebuild_day(tx, date.fromisoformat(key))
                 await tx.execute(
-                    f"DELETE FROM stats_dirty WHERE report_id IN ({', '.join('?' * len(chunk))})",
-                    chunk,
+                    "INSERT INTO stats_dirty_months (month) VALUES (?) "
+                    "ON CONFLICT (month) DO NOTHING",
+                    (key[:7],),
                 )
-        return len(days)
+                await tx.execute("DELETE FROM stats_dirty_days WHERE day = ?", (key,))
+            done += 1
+        while not out_of_time():  # 3. each month from its days
+            rows = await self.store.fetch(
+                "SELECT month FROM stats_dirty_months ORDER BY month LIMIT 1"
+            )
+            if not rows:
+                break
+            key = rows[0]["month"]
+            async with self.store.transaction() as tx:
+                await self._rebuild_month(tx, key)
+                await tx.execute("DELETE FROM stats_dirty_months WHERE month = ?", (key,))
+        return done
 
     async def _rebuild_day(self, tx: WriteTx, day: date) -> None:
         key = day.isoformat()
@@ -322,8 +382,8 @@ class Stats:
             self.time_param(self.day_start(day)),
             self.time_param(self.day_start(day + timedelta(days=1))),
         )
-        await tx.execute("DELETE FROM stats_daily WHERE day = ?", (key,))
-        await tx.execute("DELETE FROM stats_daily_days WHERE day = ?", (key,))
+        await tx.execute("DELETE FROM stats_cube_daily WHERE day = ?", (key,))
+        await tx.execute("DELETE FROM stats_cube_daily_days WHERE day = ?", (key,))
         counts = (
             "COUNT(*), "
             "SUM(CASE WHEN r.signed_on_time IS NOT NULL THEN 1 ELSE 0 END), "
@@ -339,7 +399,7 @@ class Stats:
             "SUM(CASE WHEN r.substantiated THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN r.escalation_level > 0 THEN 1 ELSE 0 END)"
         )
-        columns = "issue_type, day, department, channel, " + ", ".join(COUNTS)
+        columns = "issue_type, channel, department, day, " + ", ".join(COUNTS)
         where = "WHERE r.created_at >= ? AND r.created_at < ?"
         dept = "COALESCE(r.department, '')"
         # First every report once under '*', then each (report, type) pair ('' = no type).
@@ -354,99 +414,122 @@ class Stats:
         )
         for type_expr, source, type_group, type_params in variants:
             await tx.execute(
-                f"INSERT INTO stats_daily ({columns}) SELECT {type_expr}, ?, {dept}, r.channel, "
-                f"{counts} {source} {where} GROUP BY {type_group}{dept}, r.channel",
+                f"INSERT INTO stats_cube_daily ({columns}) SELECT {type_expr}, r.channel, {dept}, "
+                f"?, {counts} {source} {where} GROUP BY {type_group}r.channel, {dept}",
                 (*type_params, key, *window),
             )
             for measure in ("sign", "answer"):
                 column = f"r.{measure}_working_days"
                 await tx.execute(
-                    "INSERT INTO stats_daily_days (issue_type, day, department, channel, measure, "
-                    f"days, n) SELECT {type_expr}, ?, {dept}, r.channel, ?, {column}, COUNT(*) "
-                    f"{source} {where} AND {column} IS NOT NULL "
-                    f"GROUP BY {type_group}{dept}, r.channel, {column}",
+                    "INSERT INTO stats_cube_daily_days (issue_type, channel, department, day, "
+                    f"measure, days, n) SELECT {type_expr}, r.channel, {dept}, ?, ?, {column}, "
+                    f"COUNT(*) {source} {where} AND {column} IS NOT NULL "
+                    f"GROUP BY {type_group}r.channel, {dept}, {column}",
                     (*type_params, key, measure, *window),
                 )
+        # The totals over channels, then over bureaus (which also gives all-and-all).
+        sums = ", ".join(f"SUM({c})" for c in COUNTS)
+        for table, more in (("stats_cube_daily", ""), ("stats_cube_daily_days", "measure, days")):
+            value_columns = f"{more}, n" if more else ", ".join(COUNTS)
+            values = f"{more}, SUM(n)" if more else sums
+            extra_group = f", {more}" if more else ""
+            await tx.execute(
+                f"INSERT INTO {table} (issue_type, channel, department, day, {value_columns}) "
+                f"SELECT issue_type, ?, department, day, {values} FROM {table} "
+                f"WHERE day = ? AND channel <> ? GROUP BY issue_type, department, day{extra_group}",
+                (EVERY, key, EVERY),
+            )
+            await tx.execute(
+                f"INSERT INTO {table} (issue_type, channel, department, day, {value_columns}) "
+                f"SELECT issue_type, channel, ?, day, {values} FROM {table} "
+                f"WHERE day = ? AND department <> ? GROUP BY issue_type, channel, day{extra_group}",
+                (EVERY, key, EVERY),
+            )
 
-    async def _rebuild_month(self, tx: WriteTx, year: int, month: int) -> None:
-        """The month's counts and histograms, summed from its days (what whole-month periods
-        read)."""
-        key = f"{year:04d}-{month:02d}"
-        await tx.execute("DELETE FROM stats_monthly WHERE month = ?", (key,))
-        await tx.execute("DELETE FROM stats_monthly_days WHERE month = ?", (key,))
+    async def _rebuild_month(self, tx: WriteTx, key: str) -> None:
+        """A month's counts and histograms, summed from its days (what whole-month periods
+        read); every level of the cube sums the same level of the days."""
+        await tx.execute("DELETE FROM stats_cube_monthly WHERE month = ?", (key,))
+        await tx.execute("DELETE FROM stats_cube_monthly_days WHERE month = ?", (key,))
         sums = ", ".join(f"SUM({c})" for c in COUNTS)
         await tx.execute(
-            f"INSERT INTO stats_monthly (issue_type, month, department, channel, "
-            f"{', '.join(COUNTS)}) SELECT issue_type, ?, department, channel, {sums} "
-            "FROM stats_daily WHERE day >= ? AND day <= ? GROUP BY issue_type, department, channel",
+            f"INSERT INTO stats_cube_monthly (issue_type, channel, department, month, "
+            f"{', '.join(COUNTS)}) SELECT issue_type, channel, department, ?, {sums} "
+            "FROM stats_cube_daily WHERE day >= ? AND day <= ? "
+            "GROUP BY issue_type, channel, department",
             (key, f"{key}-01", f"{key}-31"),
         )
         await tx.execute(
-            "INSERT INTO stats_monthly_days (issue_type, month, department, channel, measure, "
-            "days, n) SELECT issue_type, ?, department, channel, measure, days, SUM(n) "
-            "FROM stats_daily_days WHERE day >= ? AND day <= ? "
-            "GROUP BY issue_type, department, channel, measure, days",
+            "INSERT INTO stats_cube_monthly_days (issue_type, channel, department, month, "
+            "measure, days, n) SELECT issue_type, channel, department, ?, measure, days, SUM(n) "
+            "FROM stats_cube_daily_days WHERE day >= ? AND day <= ? "
+            "GROUP BY issue_type, channel, department, measure, days",
             (key, f"{key}-01", f"{key}-31"),
         )
 
     # -- reading ---------------------------------------------------------------------------
 
     def _types(self, flt: StatsFilter, by_type: bool) -> list[str]:
-        """The issue_type keys to read: '*' for everything, or each type (an IN list keeps
-        the read on the primary key)."""
+        """The issue_type keys to read: '*' for everything, or each type."""
         if flt.issue_type is not None:
             return [flt.issue_type]
         return [*self.config.issue_type_codes, NO_TYPE] if by_type else [ALL_TYPES]
 
     def _where(
-        self, flt: StatsFilter, by_type: bool, ranges: list[tuple[str, str]], column: str = "day"
+        self, flt: StatsFilter, group: str, ranges: list[tuple[str, str]], column: str = "day"
     ) -> tuple[str, list[Any]]:
-        types = self._types(flt, by_type)
-        clauses = [f"issue_type IN ({', '.join('?' * len(types))})"]
-        params: list[Any] = list(types)
+        """Equality or an IN list on (issue_type, channel, department), then the period: one
+        primary-key seek per combination, reading only the cube level the query shows."""
+        clauses: list[str] = []
+        params: list[Any] = []
+
+        def pick(name: str, chosen: str | None, every: list[str]) -> None:
+            values = (
+                every if group == name and chosen is None else [EVERY if chosen is None else chosen]
+            )
+            clauses.append(f"{name} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+
+        pick("issue_type", flt.issue_type, self._types(flt, group == "issue_type"))
+        pick("channel", flt.channel or None, list(CHANNEL_LABELS))
+        pick("department", flt.department, [*self.config.department_codes, NO_TYPE])
         spans = " OR ".join(f"({column} >= ? AND {column} <= ?)" for _ in ranges)
         clauses.append(f"({spans})" if ranges else "1 = 0")
         for lo, hi in ranges:
             params += [lo, hi]
-        if flt.department is not None:
-            clauses.append("department = ?")
-            params.append(flt.department)
-        if flt.channel:
-            clauses.append("channel = ?")
-            params.append(flt.channel)
         return " WHERE " + " AND ".join(clauses), params
 
     def _parts(
         self,
         flt: StatsFilter,
-        by_type: bool,
+        group: str,
         columns: str,
         sources: tuple[tuple[str, str, list[tuple[str, str]]], ...],
     ) -> tuple[list[str], list[Any]]:
         """One sub-select per (table, range): each a primary-key range (an OR of ranges would
-        make SQLite scan every row of the issue type)."""
+        make SQLite scan every row of the key)."""
         parts: list[str] = []
         params: list[Any] = []
         for table, column, ranges in sources:
             if not ranges:
                 continue
-            where, more = self._where(flt, by_type, ranges, column)
+            where, more = self._where(flt, group, ranges, column)
             parts.append(f"SELECT {columns} FROM {table}{where}")
             params += more
         return parts, params
 
     async def _grouped(
-        self, flt: StatsFilter, group: str, *, by_type: bool = False, with_days: bool = True
+        self, flt: StatsFilter, group: str, *, with_days: bool = True
     ) -> tuple[dict[str, Figures], dict[str, dict[str, dict[int, int]]]]:
-        """Counts and day histograms per value of ``group`` (a stats_daily column)."""
+        """Counts and day histograms per value of ``group`` (a cube column, or day)."""
         head, months, tail = _split_months(flt.date_from, flt.date_to)
         if group == "day":  # the trend needs its days; everything else reads whole months
             head, months, tail = [(flt.date_from.isoformat(), flt.date_to.isoformat())], [], []
         sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTS)
         parts, params = self._parts(
-            flt, by_type, f"{group} AS k, " + ", ".join(COUNTS),
-            (("stats_daily", "day", head), ("stats_daily", "day", tail),
-             ("stats_monthly", "month", months)),
+            flt, group, f"{group} AS k, " + ", ".join(COUNTS),
+            (("stats_cube_daily", "day", head), ("stats_cube_daily", "day", tail),
+             ("stats_cube_monthly", "month", months)),
         )  # fmt: skip
         rows = await self.store.fetch(
             f"SELECT k, {sums} FROM ({' UNION ALL '.join(parts)}) x GROUP BY k", params
@@ -460,9 +543,9 @@ class Stats:
             return figures, hists
         # Whole months from the monthly histograms, the ragged ends from the daily ones.
         parts, hist_params = self._parts(
-            flt, by_type, f"{group} AS k, measure, days, n",
-            (("stats_daily_days", "day", head), ("stats_daily_days", "day", tail),
-             ("stats_monthly_days", "month", months)),
+            flt, group, f"{group} AS k, measure, days, n",
+            (("stats_cube_daily_days", "day", head), ("stats_cube_daily_days", "day", tail),
+             ("stats_cube_monthly_days", "month", months)),
         )  # fmt: skip
         hist_rows = await self.store.fetch(
             f"SELECT k, measure, days, SUM(n) AS n FROM ({' UNION ALL '.join(parts)}) x "
@@ -574,7 +657,7 @@ class Stats:
         await timed("refresh", self.refresh())
         departments, dept_hists = await timed("by_department", self._grouped(flt, "department"))
         overdue = await timed("overdue_counts", self.overdue_counts(flt, now))
-        types, _ = await timed("by_issue_type", self._grouped(flt, "issue_type", by_type=True))
+        types, _ = await timed("by_issue_type", self._grouped(flt, "issue_type"))
         channels, _ = await timed("by_channel", self._grouped(flt, "channel"))
         # The trend shows counts and rates; medians per week would need every daily histogram.
         days, _ = await timed("trend", self._grouped(flt, "day", with_days=False))
@@ -626,6 +709,11 @@ class Stats:
             if key in buckets:
                 buckets[key].add(fig.__dict__)
         return list(buckets.values())
+
+
+@asynccontextmanager
+async def _no_lock() -> AsyncIterator[bool]:
+    yield True
 
 
 def _set_days(fig: Figures, hists: dict[str, dict[int, int]]) -> None:

@@ -2,8 +2,9 @@
 
 No login. Nothing private can reach it: the report list selects only the columns it shows
 (never contact data, tracking numbers, places or rating comments), every text goes through
-feedback.anonymise, a search matches only the anonymised text (so it cannot probe for a phone
-number), and groups of fewer than five reports are not shown (domain notes §6).
+feedback.anonymise, a search matches only the anonymised text through an index that never holds
+anything else (feedback.public_search), so it cannot probe for a phone number, and groups of
+fewer than five reports are not shown (domain notes §6).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from feedback import public_search
 from feedback.anonymise import anonymise
 from feedback.models import Status
 from feedback.stats import Figures, Stats, StatsFilter, days_text, pct
@@ -26,7 +28,7 @@ routes = web.RouteTableDef()
 
 MIN_GROUP = 5  # cells with fewer reports are suppressed
 PAGE_SIZE = 20
-SEARCH_SCAN = 2000  # answered reports looked at for one search page, newest first
+SEARCH_CATCH_UP = 200  # queued reports indexed before a search (`feedback tick` does the rest)
 MAX_QUERY = 30
 
 
@@ -92,24 +94,18 @@ async def answered_reports(
         "AND answer IS NOT NULL"
     )
     if query:
-        # Narrow in SQL on the raw text, then keep only what the anonymised text still matches.
-        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where += " AND (title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\' OR answer LIKE ? ESCAPE '\\')"
-        params += [like, like, like]
-        limit, offset = SEARCH_SCAN, 0
-    else:
-        limit, offset = PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
+        # The index holds the masked text only: a search cannot probe for a phone number.
+        await public_search.update(stats.store, limit=SEARCH_CATCH_UP)
+        sub, more = public_search.matching(stats.store, query)
+        where += f" AND id IN ({sub})"
+        params += more
     rows = await stats.store.fetch(
         "SELECT title, text, answer, answered_at, department, issue_types, status FROM reports "
         f"WHERE {where} ORDER BY answered_at DESC LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        [*params, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE],
     )
     # Masking uses a part-of-speech tagger: off the event loop.
     items = await asyncio.to_thread(_publish, stats, rows)
-    if query:
-        items = [r for r in items if query in r.title or query in r.text or query in r.answer]
-        start = (page - 1) * PAGE_SIZE
-        return items[start : start + PAGE_SIZE], len(items) > start + PAGE_SIZE
     return items[:PAGE_SIZE], len(items) > PAGE_SIZE
 
 

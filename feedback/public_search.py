@@ -1,0 +1,167 @@
+"""The public page's search index: the ANONYMISED text of published reports (migration 0007).
+
+Triggers queue every report whose title, text, answer, status, bureau or answer time changes
+(`search_dirty`). `update()` reads a batch of queued reports, masks them with
+feedback.anonymise outside any transaction (the tagger is slow), then in one short write
+transaction stores the masked text of those still unchanged and drops them from the queue; a
+report changed meanwhile stays queued for the next batch. Raw text never reaches the index, so a
+search can only ever match what the public page shows. When the masking rules change (a new
+feedback/anonymise.py), the index is emptied and rebuilt with the new ones.
+
+SQLite: an FTS5 table with the trigram tokenizer (any substring of three or more characters is
+an index lookup; shorter words scan the masked text). PostgreSQL: a plain table read with
+strpos (a pg_trgm index could be added without changing the code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from feedback import anonymise as anonymise_module
+from feedback.anonymise import anonymise
+from feedback.models import Status
+from feedback.store import Store
+
+PUBLISHED = (Status.ANSWERED.value, Status.CLOSED.value, Status.REVIEW.value)
+BATCH = 500
+LOCK = "feedback-search"
+MIN_INDEXED = 3  # the trigram tokenizer's shortest indexed substring
+FIELDS = ("title", "text", "answer")
+RULES_COUNTER = "search_rules"  # the masking rules the index was built with
+
+
+def _postgres(store: Store) -> bool:
+    return store.url.startswith(("postgresql://", "postgres://"))
+
+
+def _key(store: Store) -> str:
+    return "report_id" if _postgres(store) else "rowid"
+
+
+@asynccontextmanager
+async def _no_lock() -> AsyncIterator[bool]:
+    yield True
+
+
+def _published(row: dict[str, Any]) -> bool:
+    return row["id"] is not None and row["status"] in PUBLISHED and bool(row["answer"])
+
+
+def _masked(rows: list[dict[str, Any]]) -> dict[int, tuple[str, str, str]]:
+    return {
+        int(r["id"]): (anonymise(r["title"]), anonymise(r["text"]), anonymise(r["answer"]))
+        for r in rows
+        if _published(r)
+    }
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+    if a is None:
+        return b["id"] is None
+    return all(a[k] == b[k] for k in (*FIELDS, "status"))
+
+
+async def update(store: Store, limit: int | None = None) -> int:
+    """Index the queued reports (at most about ``limit``); returns how many were handled.
+
+    One caller at a time (an advisory lock); a second returns 0 at once."""
+    lock = getattr(store, "try_advisory_lock", None)
+    async with lock(LOCK) if lock is not None else _no_lock() as got:
+        if not got:
+            return 0
+        await _follow_rules(store)
+        done = 0
+        while limit is None or done < limit:
+            handled = await _batch(store, BATCH if limit is None else min(BATCH, limit - done))
+            if not handled:
+                break
+            done += handled
+        return done
+
+
+def rules_version() -> int:
+    """A fingerprint of the masking rules (the source of feedback.anonymise)."""
+    return zlib.crc32(inspect.getsource(anonymise_module).encode("utf-8"))
+
+
+async def _follow_rules(store: Store) -> None:
+    """When the masking rules change, text masked by the old ones leaves the index at once
+    (it might hold what the new rules hide) and every published report is queued again."""
+    version = rules_version()
+    rows = await store.fetch("SELECT value FROM counters WHERE name = ?", (RULES_COUNTER,))
+    if rows and int(rows[0]["value"]) == version:
+        return
+    async with store.transaction() as tx:
+        await tx.execute("DELETE FROM public_search")
+        await tx.execute(
+            "INSERT INTO search_dirty (report_id) SELECT id FROM reports "
+            "WHERE answer IS NOT NULL ON CONFLICT DO NOTHING"
+        )
+        await tx.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (RULES_COUNTER, version),
+        )
+
+
+async def _batch(store: Store, size: int) -> int:
+    rows = await store.fetch(
+        "SELECT q.report_id AS qid, r.id, r.title, r.text, r.answer, r.status "
+        "FROM search_dirty q LEFT JOIN reports r ON r.id = q.report_id "
+        "ORDER BY q.report_id LIMIT ?",
+        (size,),
+    )
+    if not rows:
+        return 0
+    masked = await asyncio.to_thread(_masked, rows)
+    key = _key(store)
+    ids = [int(r["qid"]) for r in rows]
+    marks = ", ".join("?" * len(ids))
+    async with store.transaction() as tx:
+        now = {
+            int(r["id"]): r
+            for r in await tx.fetch(
+                f"SELECT id, title, text, answer, status FROM reports WHERE id IN ({marks})", ids
+            )
+        }
+        # Only reports unchanged since they were read: their masked text is current.
+        settled = [r for r in rows if _same(now.get(int(r["qid"])), r)]
+        if not settled:
+            return len(rows)
+        done = [int(r["qid"]) for r in settled]
+        marks = ", ".join("?" * len(done))
+        await tx.execute(f"DELETE FROM public_search WHERE {key} IN ({marks})", done)
+        for rid in done:
+            if rid in masked:
+                await tx.execute(
+                    f"INSERT INTO public_search ({key}, title, text, answer) VALUES (?, ?, ?, ?)",
+                    (rid, *masked[rid]),
+                )
+        await tx.execute(f"DELETE FROM search_dirty WHERE report_id IN ({marks})", done)
+    return len(rows)
+
+
+def matching(store: Store, query: str) -> tuple[str, list[Any]]:
+    """A sub-select of the ids of indexed reports whose masked text contains ``query``."""
+    if _postgres(store):
+        return (
+            "SELECT report_id FROM public_search WHERE strpos(title, ?) > 0 "
+            "OR strpos(text, ?) > 0 OR strpos(answer, ?) > 0",
+            [query, query, query],
+        )
+    if len(query) >= MIN_INDEXED:
+        # A phrase of the whole query: with trigram tokens, a substring match.
+        return (
+            "SELECT rowid FROM public_search WHERE public_search MATCH ?",
+            ['"' + query.replace('"', '""') + '"'],
+        )
+    return (
+        "SELECT rowid FROM public_search WHERE instr(title, ?) > 0 "
+        "OR instr(text, ?) > 0 OR instr(answer, ?) > 0",
+        [query, query, query],
+    )
