@@ -34,12 +34,12 @@ import asyncpg
 from feedback.errors import StoreError
 from feedback.models import Attachment, Event, Report
 from feedback.store.base import Chain, Correction, ReportFilter, User
+from feedback.store.portable import PortableReads
 from feedback.store.rows import (
     REPORT_COLUMNS,
     attachment_from_row,
     dump,
     event_from_row,
-    js,
     report_from_row,
     report_values,
     ts,
@@ -316,7 +316,7 @@ class PostgresTx:
         return [dict(r) for r in await self.conn.fetch(translate(sql), *params)]
 
 
-class PostgresStore:
+class PostgresStore(PortableReads):
     """Store on a PostgreSQL database (or one schema of it), shared by any number of
     processes."""
 
@@ -488,45 +488,3 @@ class PostgresStore:
                 yield Chain(r["tracking_number"], r["record_head"], r["record_count"],
                             by_report[r["id"]])  # fmt: skip
             last_id = ids[-1]
-
-    async def list_corrections(self, target: str | None = None) -> list[Correction]:
-        sql = "SELECT * FROM corrections"
-        params: tuple[Any, ...] = ()
-        if target:
-            sql += " WHERE target = ?"
-            params = (target,)
-        rows = await self.fetch(sql + " ORDER BY id", params)
-        return [
-            Correction(
-                id=r["id"],
-                report_id=r["report_id"],
-                target=r["target"],
-                title=r["title"],
-                text=r["text"],
-                labels=list(js(r["labels"])),
-                previous=list(js(r["previous"])),
-                actor_id=r["actor_id"],
-                created_at=ts(r["created_at"]),  # type: ignore[arg-type]
-            )
-            for r in rows
-        ]
-
-    async def get_user(self, username: str) -> User | None:
-        rows = await self.fetch("SELECT * FROM users WHERE username = ?", (username,))
-        return _user(rows[0]) if rows else None
-
-    async def list_users(self) -> list[User]:
-        return [_user(r) for r in await self.fetch("SELECT * FROM users ORDER BY username")]
-
-
-def _user(r: dict[str, Any]) -> User:
-    return User(
-        id=r["id"],
-        username=r["username"],
-        password_hash=r["password_hash"],
-        role=r["role"],
-        department=r["department"],
-        display_name=r["display_name"],
-        active=bool(r["active"]),
-        created_at=ts(r["created_at"]),
-    )

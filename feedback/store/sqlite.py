@@ -25,16 +25,15 @@ import aiosqlite
 from feedback.errors import StoreError
 from feedback.models import Attachment, Event, Report
 from feedback.store.base import Chain, Correction, ReportFilter, User
+from feedback.store.portable import PortableReads
 from feedback.store.rows import (
     REPORT_COLUMNS,
     attachment_from_row,
     dump,
     event_from_row,
     iso,
-    js,
     report_from_row,
     report_values,
-    ts,
 )
 
 
@@ -250,7 +249,7 @@ def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-class SQLiteStore:
+class SQLiteStore(PortableReads):
     """Store on one SQLite file. ``path`` may be ':memory:'-free file paths only (WAL)."""
 
     READERS = 2
@@ -421,45 +420,3 @@ class SQLiteStore:
                 yield Chain(r["tracking_number"], r["record_head"], r["record_count"],
                             by_report[r["id"]])  # fmt: skip
             last_id = ids[-1]
-
-    async def list_corrections(self, target: str | None = None) -> list[Correction]:
-        sql = "SELECT * FROM corrections"
-        params: tuple[Any, ...] = ()
-        if target:
-            sql += " WHERE target = ?"
-            params = (target,)
-        rows = await self.fetch(sql + " ORDER BY id", params)
-        return [
-            Correction(
-                id=r["id"],
-                report_id=r["report_id"],
-                target=r["target"],
-                title=r["title"],
-                text=r["text"],
-                labels=list(js(r["labels"])),
-                previous=list(js(r["previous"])),
-                actor_id=r["actor_id"],
-                created_at=ts(r["created_at"]),  # type: ignore[arg-type]
-            )
-            for r in rows
-        ]
-
-    async def get_user(self, username: str) -> User | None:
-        rows = await self.fetch("SELECT * FROM users WHERE username = ?", (username,))
-        return _user(rows[0]) if rows else None
-
-    async def list_users(self) -> list[User]:
-        return [_user(r) for r in await self.fetch("SELECT * FROM users ORDER BY username")]
-
-
-def _user(r: dict[str, Any]) -> User:
-    return User(
-        id=r["id"],
-        username=r["username"],
-        password_hash=r["password_hash"],
-        role=r["role"],
-        department=r["department"],
-        display_name=r["display_name"],
-        active=bool(r["active"]),
-        created_at=ts(r["created_at"]),
-    )
