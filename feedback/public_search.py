@@ -8,8 +8,9 @@ report changed meanwhile stays queued for the next batch. Raw text never reaches
 search can only ever match what the public page shows. When the masking rules change (a new
 feedback/anonymise.py), the index is emptied and rebuilt with the new ones.
 
-SQLite: an FTS5 table with the trigram tokenizer (any substring of three or more characters is
-an index lookup; shorter words scan the masked text). PostgreSQL: a plain table read with
+SQLite: an FTS5 table with the trigram tokenizer: any substring of three or more characters is
+an index lookup, and so are shorter words, through marks of every character and pair of
+characters appended to the indexed answer (`_markers`). PostgreSQL: a plain table read with
 strpos (a pg_trgm index could be added without changing the code).
 """
 
@@ -20,6 +21,7 @@ import inspect
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from feedback import anonymise as anonymise_module
@@ -31,6 +33,9 @@ PUBLISHED = (Status.ANSWERED.value, Status.CLOSED.value, Status.REVIEW.value)
 BATCH = 500
 LOCK = "feedback-search"
 MIN_INDEXED = 3  # the trigram tokenizer's shortest indexed substring
+# Marks appended to the indexed answer (SQLite) so one- and two-character words are index
+# lookups too (see _markers); the page never shows the indexed text.
+MARKS, CHAR_MARK, PAIR_END = "\x1d", "\x1e", "\x1f"
 FIELDS = ("title", "text", "answer")
 RULES_COUNTER = "search_rules"  # the masking rules the index was built with
 
@@ -52,12 +57,36 @@ def _published(row: dict[str, Any]) -> bool:
     return row["id"] is not None and row["status"] in PUBLISHED and bool(row["answer"])
 
 
-def _masked(rows: list[dict[str, Any]]) -> dict[int, tuple[str, str, str]]:
-    return {
-        int(r["id"]): (anonymise(r["title"]), anonymise(r["text"]), anonymise(r["answer"]))
-        for r in rows
-        if _published(r)
-    }
+def _masked(rows: list[dict[str, Any]], markers: bool) -> dict[int, tuple[str, str, str]]:
+    out = {}
+    for r in rows:
+        if _published(r):
+            title, text, answer = (anonymise(r[f]) for f in FIELDS)
+            marks = _markers(title, text, answer) if markers else ""
+            out[int(r["id"])] = (title, text, answer + marks)
+    return out
+
+
+def _markers(*fields: str) -> str:
+    """Every character and pair of characters of the masked text, as marks the trigram index
+    finds: pair xy as "xy\x1f", character c as "\x1ec\x1e". Every three characters of the
+    marks hold a control character, which a query never has, so a search of three or more
+    characters only ever matches the text itself."""
+    pairs: set[str] = set()
+    chars: set[str] = set()
+    for field in fields:
+        clean = [c for c in field if not _control(c)]
+        chars.update(clean)
+        pairs.update(a + b for a, b in zip(field, field[1:], strict=False) if not _control(a + b))
+    return (
+        MARKS
+        + "".join(p + PAIR_END for p in sorted(pairs))
+        + "".join(CHAR_MARK + c + CHAR_MARK for c in sorted(chars))
+    )
+
+
+def _control(text: str) -> bool:
+    return any(ord(c) < 0x20 for c in text)
 
 
 def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
@@ -84,15 +113,19 @@ async def update(store: Store, limit: int | None = None) -> int:
         return done
 
 
-def rules_version() -> int:
-    """A fingerprint of the masking rules (the source of feedback.anonymise)."""
-    return zlib.crc32(inspect.getsource(anonymise_module).encode("utf-8"))
+def _fingerprint() -> int:
+    """The masking rules this process runs: the source of feedback.anonymise as imported
+    (read once: the file on disk may change under a running process)."""
+    return zlib.crc32(Path(inspect.getfile(anonymise_module)).read_bytes())
+
+
+RULES_VERSION = _fingerprint()
 
 
 async def _follow_rules(store: Store) -> None:
     """When the masking rules change, text masked by the old ones leaves the index at once
     (it might hold what the new rules hide) and every published report is queued again."""
-    version = rules_version()
+    version = RULES_VERSION
     rows = await store.fetch("SELECT value FROM counters WHERE name = ?", (RULES_COUNTER,))
     if rows and int(rows[0]["value"]) == version:
         return
@@ -118,7 +151,7 @@ async def _batch(store: Store, size: int) -> int:
     )
     if not rows:
         return 0
-    masked = await asyncio.to_thread(_masked, rows)
+    masked = await asyncio.to_thread(_masked, rows, not _postgres(store))
     key = _key(store)
     ids = [int(r["qid"]) for r in rows]
     marks = ", ".join("?" * len(ids))
@@ -148,20 +181,22 @@ async def _batch(store: Store, size: int) -> int:
 
 def matching(store: Store, query: str) -> tuple[str, list[Any]]:
     """A sub-select of the ids of indexed reports whose masked text contains ``query``."""
+    query = "".join(c for c in query if not _control(c))
+    if not query:
+        return "SELECT 0 WHERE 1 = 0", []
     if _postgres(store):
         return (
             "SELECT report_id FROM public_search WHERE strpos(title, ?) > 0 "
             "OR strpos(text, ?) > 0 OR strpos(answer, ?) > 0",
             [query, query, query],
         )
-    if len(query) >= MIN_INDEXED:
-        # A phrase of the whole query: with trigram tokens, a substring match.
-        return (
-            "SELECT rowid FROM public_search WHERE public_search MATCH ?",
-            ['"' + query.replace('"', '""') + '"'],
-        )
+    if len(query) == 1:
+        phrase = CHAR_MARK + query + CHAR_MARK
+    elif len(query) == 2:
+        phrase = query + PAIR_END
+    else:  # with trigram tokens, a phrase of the whole query is a substring match
+        phrase = query
     return (
-        "SELECT rowid FROM public_search WHERE instr(title, ?) > 0 "
-        "OR instr(text, ?) > 0 OR instr(answer, ?) > 0",
-        [query, query, query],
+        "SELECT rowid FROM public_search WHERE public_search MATCH ?",
+        ['"' + phrase.replace('"', '""') + '"'],
     )

@@ -1,10 +1,15 @@
 """Supervision statistics (issue 6): how each bureau responds, computed in the database.
 
-The figures are read from a daily rollup (`stats_daily`, `stats_daily_days`, migration 0006)
-rather than from the reports themselves, so they answer in milliseconds at a million reports.
+The figures are read from a rollup cube (migration 0007: `stats_cube_daily`/`_monthly` counts
+and `stats_cube_daily_days`/`_monthly_days` histograms of working days) rather than from the
+reports themselves, so they answer in milliseconds at a million reports. The cube has one row
+per (issue type, channel, bureau, day or month) plus the totals over channels and over bureaus
+(channel/department '*'), so each breakdown reads exactly the level it shows: the issue-type
+breakdown over two years sums a few thousand rows, not two hundred thousand.
 Triggers mark every inserted or changed report in `stats_dirty`; `refresh()` recomputes the
-rollup rows of the days (local date of submission) those reports belong to, with
-INSERT … SELECT in one transaction. Every read calls it first, so the figures are never stale.
+days (local date of submission) those reports belong to, then their months, in many short
+transactions. `feedback tick` calls it, and every read calls it first, so the figures are
+current (a read that finds another refresh running does not wait for it).
 
 Definitions (shown on the dashboard too):
 - received: reports submitted in the period (by local date of submission);
@@ -364,16 +369,24 @@ class Stats:
                 )
                 await tx.execute("DELETE FROM stats_dirty_days WHERE day = ?", (key,))
             done += 1
-        while not out_of_time():  # 3. each month from its days
+        while not out_of_time():  # 3. each month from its days, one issue type at a time
             rows = await self.store.fetch(
                 "SELECT month FROM stats_dirty_months ORDER BY month LIMIT 1"
             )
             if not rows:
                 break
             key = rows[0]["month"]
-            async with self.store.transaction() as tx:
-                await self._rebuild_month(tx, key)
-                await tx.execute("DELETE FROM stats_dirty_months WHERE month = ?", (key,))
+            found = await self.store.fetch(
+                "SELECT DISTINCT issue_type FROM stats_cube_daily WHERE day >= ? AND day <= ?",
+                (f"{key}-01", f"{key}-31"),
+            )
+            kinds = sorted({ALL_TYPES, NO_TYPE, *self.config.issue_type_codes,
+                            *(r["issue_type"] for r in found)})  # fmt: skip
+            for i, kind in enumerate(kinds):
+                async with self.store.transaction() as tx:
+                    await self._rebuild_month(tx, key, kind)
+                    if i == len(kinds) - 1:  # interrupted before: the month is redone whole
+                        await tx.execute("DELETE FROM stats_dirty_months WHERE month = ?", (key,))
         return done
 
     async def _rebuild_day(self, tx: WriteTx, day: date) -> None:
@@ -446,25 +459,28 @@ class Stats:
                 (EVERY, key, EVERY),
             )
 
-    async def _rebuild_month(self, tx: WriteTx, key: str) -> None:
-        """A month's counts and histograms, summed from its days (what whole-month periods
-        read); every level of the cube sums the same level of the days."""
-        await tx.execute("DELETE FROM stats_cube_monthly WHERE month = ?", (key,))
-        await tx.execute("DELETE FROM stats_cube_monthly_days WHERE month = ?", (key,))
+    async def _rebuild_month(self, tx: WriteTx, key: str, issue_type: str) -> None:
+        """A month's counts and histograms of one issue type, summed from its days (what
+        whole-month periods read); every level of the cube sums the same level of the days.
+        One issue type per transaction: a whole month at once held the writer for seconds."""
+        where = "WHERE issue_type = ? AND month = ?"
+        await tx.execute(f"DELETE FROM stats_cube_monthly {where}", (issue_type, key))
+        await tx.execute(f"DELETE FROM stats_cube_monthly_days {where}", (issue_type, key))
         sums = ", ".join(f"SUM({c})" for c in COUNTS)
+        days = (issue_type, f"{key}-01", f"{key}-31")
         await tx.execute(
             f"INSERT INTO stats_cube_monthly (issue_type, channel, department, month, "
             f"{', '.join(COUNTS)}) SELECT issue_type, channel, department, ?, {sums} "
-            "FROM stats_cube_daily WHERE day >= ? AND day <= ? "
+            "FROM stats_cube_daily WHERE issue_type = ? AND day >= ? AND day <= ? "
             "GROUP BY issue_type, channel, department",
-            (key, f"{key}-01", f"{key}-31"),
+            (key, *days),
         )
         await tx.execute(
             "INSERT INTO stats_cube_monthly_days (issue_type, channel, department, month, "
             "measure, days, n) SELECT issue_type, channel, department, ?, measure, days, SUM(n) "
-            "FROM stats_cube_daily_days WHERE day >= ? AND day <= ? "
+            "FROM stats_cube_daily_days WHERE issue_type = ? AND day >= ? AND day <= ? "
             "GROUP BY issue_type, channel, department, measure, days",
-            (key, f"{key}-01", f"{key}-31"),
+            (key, *days),
         )
 
     # -- reading ---------------------------------------------------------------------------

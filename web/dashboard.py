@@ -6,6 +6,7 @@ Every figure comes from feedback.stats, so the page, the exports and `feedback s
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -162,7 +163,8 @@ async def escalate(request: web.Request) -> web.StreamResponse:
 async def export_xlsx(request: web.Request) -> web.Response:
     actor, stats, board, _q = await _board(request)
     rows = await export.report_rows(stats, board.flt, actor)
-    body = export.xlsx(board, rows, export.report_columns(actor))
+    # Tens of thousands of rows take seconds to write: off the event loop.
+    body = await asyncio.to_thread(export.xlsx, board, rows, export.report_columns(actor))
     return _download(
         body,
         export.filename(board, "figures", "xlsx"),
@@ -175,7 +177,7 @@ async def export_csv(request: web.Request) -> web.Response:
     actor, stats, board, _q = await _board(request)
     if request.query.get("what") == "reports":
         rows = await export.report_rows(stats, board.flt, actor)
-        body = export.reports_csv(rows, export.report_columns(actor))
+        body = await asyncio.to_thread(export.reports_csv, rows, export.report_columns(actor))
         name = export.filename(board, "reports", "csv")
     else:
         body = export.figures_csv(board)

@@ -80,8 +80,9 @@ async def test_refresh_runs_in_short_batches_and_can_stop_early(
     assert await stats.refresh(max_seconds=0) == 0  # out of time before the first step
     assert await left(service, "stats_dirty") == 5
     assert await stats.refresh() == 1  # every report was submitted on 10 March
-    # 3 batches of reports -> days, 1 day, 1 month: five short transactions, not one long one.
-    assert transactions == 5
+    # 3 batches of reports -> days, 1 day, then March per issue type ('*', none, each type):
+    # short transactions, not one long one.
+    assert transactions == 3 + 1 + 2 + len(config.issue_type_codes)
     assert [await left(service, t) for t in ("stats_dirty", "stats_dirty_days",
                                              "stats_dirty_months")] == [0, 0, 0]  # fmt: skip
     assert (await stats.dashboard(march(), clock.now)).overall.received == 5
@@ -147,7 +148,9 @@ async def test_search_index_holds_only_masked_text_of_published_reports(
         return sorted(r["tracking_number"] for r in got)
 
     assert await found("物业公司") == [s.c]  # four characters: the trigram index
-    assert await found("票据") == [s.a]  # two characters: a scan of the masked text
+    assert await found("票据") == [s.a]  # two characters
+    assert await found("票") == [s.a] and await found("乱") == [tn]  # one character
+    assert await found("据经") == [] and await found("\x1f") == []  # no pair; no control marks
     assert await found("户外广告") == []  # B was reopened: no longer published
     assert await found("13812345678") == [] and await found("张伟") == []
     assert await found('"乱罚') == [] and await found("乱罚款") == [tn]
