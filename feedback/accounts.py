@@ -69,14 +69,15 @@ def check_new_user(
     if r not in STAFF_ROLES:
         raise ValidationError("角色只能是 staff、supervisor 或 admin。", field="role")
     dept = (department or "").strip() or None
+    codes = "、".join(config.department_codes)
+    if dept is not None and not config.has_department(dept):
+        # A typo is told as a typo, with the codes to choose from.
+        raise ValidationError(f"未知的单位代码：{dept}（可用：{codes}）。", field="department")
     if r is Role.STAFF:
-        if not dept or not config.has_department(dept):
-            codes = "、".join(config.department_codes)
+        if not dept:
             raise ValidationError(
                 f"承办单位工作人员必须指定单位代码（{codes}）。", field="department"
             )
-    elif dept is not None and not config.has_department(dept):
-        raise ValidationError(f"未知的单位代码：{dept}", field="department")
     else:
         # Supervisors and admins belong to the supervising body unless told otherwise.
         dept = dept or config.supervisor_department

@@ -178,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `feedback … | head`: the reader left; no traceback
+        from feedback.cli_stats import quiet_stdout
+
+        quiet_stdout()
+        return 0
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import unicodedata
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from feedback.stats import (
     CHANNEL_LABELS,
@@ -66,6 +68,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 period=args.period,
             )
             board = await stats.dashboard(flt, now)
+            # Shown as the web shows times: the district's clock, not UTC.
+            now = now.astimezone(ZoneInfo(service.config.timezone))
             if args.xlsx:
                 from feedback import export
                 from feedback.models import Actor, Role
@@ -81,10 +85,29 @@ def cmd_stats(args: argparse.Namespace) -> int:
         Path(args.xlsx).write_bytes(workbook)
         print(f"wrote {args.xlsx}", file=sys.stderr)
     if args.json:
-        print(json.dumps(board.as_dict(), ensure_ascii=False, indent=2))
+        emit(json.dumps(board.as_dict(), ensure_ascii=False, indent=2))
     else:
-        print(render(board, now))
+        emit(render(board, now))
     return 0
+
+
+def quiet_stdout() -> None:
+    """After a broken pipe (`feedback stats | head`): send what is left to /dev/null, so the
+    flush at exit does not fail again with a traceback (as the Python docs on SIGPIPE advise)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test's capture): nothing will be flushed to a pipe
+
+
+def emit(text: str) -> None:
+    """Print to stdout; a reader that stopped reading is not an error."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_stdout()
 
 
 # Narrower headers for a terminal (the dashboard and exports spell them out).
@@ -134,6 +157,6 @@ def render(board: Dashboard, now: datetime) -> str:
         table("\n按问题类型", "问题类型", board.by_issue_type),
         table("\n按受理渠道", "渠道", board.by_channel),
         table("\n趋势（" + ("周" if f.period == "week" else "月") + "）", "期间", board.trend),
-        f"\n当前逾期 {board.overall.overdue_now} 件；统计时间 {now:%Y-%m-%d %H:%M} UTC",
+        f"\n当前逾期 {board.overall.overdue_now} 件；统计时间 {now:%Y-%m-%d %H:%M}（{now.tzinfo}）",
     ]
     return "\n".join(parts)

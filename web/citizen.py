@@ -57,6 +57,50 @@ def submission(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+# A stand-in that passes for a field already found wrong, so that checking again finds the
+# next wrong field. Contact stand-ins are valid values rather than blanks: a blanked phone
+# would raise "name or phone needed", an error the citizen did not make.
+_STAND_IN = {
+    "text": "（此处内容已另行提示错误，仅用于继续检查其他项目）",
+    "title": "",
+    "place": "",
+    "occurred_at": "",
+    "authority": "",
+    "kind": "complaint",
+    "anonymous": "1",
+    "contact_name": "某",
+    "contact_phone": "13800000000",
+}
+
+
+_FORM_ORDER = {name: i for i, name in enumerate(
+    ("kind", "text", "place", "occurred_at", "authority", "title", "anonymous", "contact",
+     "contact_name", "contact_phone")
+)}  # fmt: skip
+
+
+def report_errors(values: dict[str, str]) -> dict[str, str]:
+    """Every field error of the report form at once, by form field name (empty when valid).
+
+    The validator stops at the first wrong field; a citizen on a phone should not have to
+    submit once per mistake, so each wrong field is set aside in turn and the rest re-checked.
+    """
+    errors: dict[str, str] = {}
+    trial = dict(values)
+    for _ in range(len(REPORT_FIELDS) + 1):
+        try:
+            validation.submit_input(submission(trial), Channel.WEB)
+            break
+        except ValidationError as exc:
+            field = field_of(exc, "text")
+            errors.setdefault(field, exc.message)
+            if field not in _STAND_IN or trial.get(field) == _STAND_IN[field]:
+                break  # nothing more to set aside (e.g. "name or phone needed")
+            trial[field] = _STAND_IN[field]
+    # Listed in the order the form asks, top to bottom.
+    return dict(sorted(errors.items(), key=lambda kv: _FORM_ORDER.get(kv[0], len(_FORM_ORDER))))
+
+
 async def read_uploads(form: Form, name: str = "attachments") -> list[attachments.Upload]:
     uploads = []
     for item in form.getall(name, []):
@@ -105,9 +149,18 @@ async def report_submit(request: web.Request) -> web.Response:
         )
     uploads = await read_uploads(form)
     service = request.app[service_key]
+    # Fields and files are checked together, so every mistake is shown on the first return.
+    errors = report_errors(values)
+    try:
+        checked = attachments.check(uploads)
+    except ValidationError as exc:
+        errors[field_of(exc, "attachments")] = exc.message
+    if errors:
+        return await render(
+            request, "report_form.html", _form_context(values, errors, bool(uploads)), status=400
+        )
     try:
         inp = validation.submit_input(submission(values), Channel.WEB)
-        checked = attachments.check(uploads)
         root = request.app[settings_key].attachments_dir
         # On disk before the report that names them is committed.
         stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
@@ -254,6 +307,8 @@ async def claim_points(request: web.Request) -> web.Response:
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
     view = await service.status(tn, code)
-    return await _status_page(
-        request, view, code, notice=f"已领取 {points.granted} 分监督积分。感谢您的监督！"
+    notice = (
+        f"已领取 {points.granted} 分监督积分，已记入区司法局监督积分台账"
+        "（兑换办法以区司法局公布为准）。感谢您的监督！"
     )
+    return await _status_page(request, view, code, notice=notice)

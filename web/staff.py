@@ -42,11 +42,11 @@ QUEUE_LABELS = {
     "escalated": "督办件",
     "triage": "待分办",
     "arbitration": "争议裁定",
+    "review": "复查申请",
     "all": "全部",
 }
-STAFF_QUEUES = ("new", "due_soon", "overdue", "reopened", "in_progress", "extension", "answered",
-                "all")  # fmt: skip
-SUPERVISOR_QUEUES = ("escalated",)
+STAFF_QUEUES = ("new", "due_soon", "overdue", "reopened", "in_progress", "extension", "answered")
+SUPERVISOR_QUEUES = ("escalated", "review")
 TRIAGE_QUEUES = ("triage", "arbitration")
 
 
@@ -71,7 +71,15 @@ def queues_for(actor: Actor, config: Config) -> list[str]:
         names += SUPERVISOR_QUEUES
     if permissions.is_triage_desk(actor, config):
         names = list(TRIAGE_QUEUES) + names
-    return names
+    return names + ["all"]  # 全部 last, after the supervisors' own queues
+
+
+def landing_queue(actor: Actor, config: Config) -> str:
+    """The tab /staff opens on. The 司法局 desk's own work is 待分办, not a bureau's 待签收
+    (supervisors keep 待签收: they watch every bureau and reach 分办 from the main menu)."""
+    if permissions.is_triage_desk(actor, config) and not permissions.is_supervisor(actor):
+        return "triage"
+    return "new"
 
 
 async def _queue_page(request: web.Request, default: str) -> web.Response:
@@ -125,7 +133,8 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
 
 @routes.get("/staff")
 async def console(request: web.Request) -> web.Response:
-    return await _queue_page(request, "new")
+    _, actor = await require_staff(request)
+    return await _queue_page(request, landing_queue(actor, request.app[config_key]))
 
 
 @routes.get("/staff/triage")
@@ -367,6 +376,9 @@ async def report_action(request: web.Request) -> web.StreamResponse:
     except InvalidTransition as exc:
         return await _report_page(request, actor, tn, problem=exc.message, status=409)
     await flash(request, message)
+    if fn is _assign:
+        # Triage is a queue worked through one report after another: back to what is left.
+        raise web.HTTPSeeOther("/staff/triage")
     try:
         await service.staff_view(actor, tn)
     except NotFound:

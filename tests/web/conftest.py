@@ -178,6 +178,7 @@ async def submit(v: Visitor, **overrides: str) -> tuple[str, str]:
     status, html = await v.post("/report", {**REPORT_FORM, **overrides})
     assert status == 200, html
     tn = re.search(r'id="tracking-number">([^<]+)<', html)
-    code = re.search(r'id="follow-up-code">([^<]+)<', html)
+    code = re.search(r'id="follow-up-code">(.*?)</dd>', html)
     assert tn and code
-    return tn.group(1), code.group(1)
+    # The code is shown group by group (<span class="group">…</span>-…): its text is the code.
+    return tn.group(1), re.sub(r"<[^>]+>", "", code.group(1))

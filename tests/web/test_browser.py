@@ -178,3 +178,73 @@ async def test_staff_pages_on_a_phone(
     # Nothing spills sideways on a phone.
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
+
+
+async def test_every_queue_tab_is_in_sight(browser: Any, server: TestServer) -> None:
+    """A supervisor has a dozen queues: at 1280 px and on a phone none is cut off."""
+    base = str(server.make_url("")).rstrip("/")
+    for name, viewport in (("desk", DESKTOP), ("phone", PHONE)):
+        page = await new_page(browser, viewport)
+        await page.goto(base + "/staff/login")
+        await page.fill("#f-username", "sup1")
+        await page.fill("#f-password", PASSWORD)
+        await page.click("button:has-text('登录')")
+        tabs = page.locator("nav.tabs a")
+        labels = [t.strip() for t in await tabs.all_inner_texts()]
+        assert any(label.startswith("复查申请") for label in labels)
+        assert labels[-1] == "全部"
+        bar = await page.locator("nav.tabs ul").bounding_box()
+        assert bar is not None
+        for i in range(await tabs.count()):
+            box = await tabs.nth(i).bounding_box()
+            assert box is not None
+            assert (
+                box["x"] >= bar["x"] - 1 and box["x"] + box["width"] <= bar["x"] + bar["width"] + 1
+            )
+            assert box["x"] + box["width"] <= viewport["width"]
+        assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
+        await shot(page, f"13-supervisor-tabs-{name}")
+
+
+async def test_receipt_clear_of_the_header_and_code_groups_whole(
+    browser: Any, server: TestServer
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    for name, viewport in (
+        ("desk", DESKTOP),
+        ("phone", PHONE),
+        ("small-phone", {"width": 320, "height": 640}),
+    ):
+        page = await new_page(browser, viewport)
+        await page.goto(base + "/report")
+        await page.fill("#f-text", REPORT_FORM["text"])
+        await page.click("button:has-text('提交')")
+        header = await page.locator("header.site").bounding_box()
+        panel = await page.locator("section.panel.success").bounding_box()
+        assert header is not None and panel is not None
+        assert panel["y"] - (header["y"] + header["height"]) >= 12, name
+        groups = page.locator("#follow-up-code .group")
+        assert await groups.count() == 5
+        for i in range(await groups.count()):
+            lines = await groups.nth(i).evaluate("g => g.getClientRects().length")
+            assert lines == 1, f"group {i} broken across lines on {name}"
+        assert await page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
+        await shot(page, f"14-receipt-{name}")
+
+
+async def test_only_the_wrong_field_is_red(browser: Any, server: TestServer) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    page = await new_page(browser, PHONE)
+    await page.goto(base + "/report")
+    await page.fill("#f-text", REPORT_FORM["text"])
+    await page.check("input[name=anonymous][value='0']")
+    await page.fill("#f-contact_name", "张三")
+    await page.fill("#f-contact_phone", "12345")
+    await page.click("button:has-text('提交')")
+    assert "手机号码" in await page.inner_text("#contact_phone-error")
+    name = await page.locator("#f-contact_name").evaluate("e => getComputedStyle(e).borderTopColor")
+    phone = await page.locator("#f-contact_phone").evaluate(
+        "e => getComputedStyle(e).borderTopColor"
+    )
+    assert phone == "rgb(179, 38, 30)" and name != phone
+    await shot(page, "15-phone-error-only-phone")
