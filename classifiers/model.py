@@ -7,6 +7,7 @@ and safe to share between threads.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -98,11 +99,10 @@ class LinearModel:
             # what sets this label apart from the others, not what all labels share
             weights = weights - self.coef[cols].mean(axis=1)
         contrib = vals * weights
-        order = np.argsort(-contrib)[: limit * 8]
-        tokens = [t for t in doc.tokens if len(t) > 1]
+        order = np.argsort(-contrib, kind="stable")[: limit * 8]  # ties: by column
+        words: _Words | None = None
         scores: dict[str, float] = {}
-        for j in order:
-            c = float(contrib[j])
+        for j, c in zip(order.tolist(), contrib[order].tolist(), strict=True):
             if c <= 0:
                 break
             kind, term = self.space.term(int(cols[j]))
@@ -111,7 +111,9 @@ class LinearModel:
             if kind == "char":
                 # show the whole input word that contains the character n-gram, if any
                 # (n-grams across word boundaries are not shown: they read as noise)
-                whole = next((t for t in tokens if term in t), None)
+                if words is None:
+                    words = _Words(doc.tokens)
+                whole = words.containing(term)
                 if whole is None:
                     continue
                 term = whole
@@ -126,6 +128,26 @@ class LinearModel:
             if len(out) >= limit:
                 break
         return out
+
+
+class _Words:
+    """The report's words of two or more characters, searchable for a substring at C speed."""
+
+    def __init__(self, tokens: Sequence[str]) -> None:
+        self.words = [t for t in tokens if len(t) > 1]
+        self.starts: list[int] = []
+        pos = 0
+        for w in self.words:
+            self.starts.append(pos)
+            pos += len(w) + 1
+        self.joined = "\x00".join(self.words)
+
+    def containing(self, term: str) -> str | None:
+        """The first word that contains ``term`` (which has no NUL), or None."""
+        pos = self.joined.find(term)
+        if pos < 0:
+            return None
+        return self.words[bisect_right(self.starts, pos) - 1]
 
 
 class ReportClassifier:

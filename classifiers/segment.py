@@ -10,6 +10,7 @@ split nor pollute the vocabulary.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -63,6 +64,10 @@ _SPECIAL = re.compile("|".join(f"(?P<g{i}>{p})" for i, (_, p) in enumerate(_PATT
 _GROUP_TOKEN = {f"g{i}": tok for i, (tok, _) in enumerate(_PATTERNS)}
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+# jieba's own block and skip patterns (jieba/__init__.py: re_han_default, re_skip_default)
+_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
+_SKIP = re.compile(r"(\r\n|\s)")
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
@@ -132,6 +137,75 @@ def normalize(text: str) -> str:
     return "".join(piece for _, piece in _pieces(text))
 
 
+def _cut_block(freq: dict[str, int], logtotal: float, s: str) -> list[str]:
+    """jieba's dictionary-only segmentation of one block (``Tokenizer.cut(..., HMM=False)``).
+
+    The same maximum-probability route as jieba's ``get_DAG`` + ``calc`` +
+    ``__cut_DAG_NO_HMM`` (same candidates, same float operations, ties to the longer word),
+    in one backward pass without the DAG dict and tuples: about twice as fast, and segmentation
+    is most of the time a prediction takes.
+    """
+    n = len(s)
+    get = freq.get
+    log = math.log
+    score = [0.0] * (n + 1)
+    end = [0] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        best = -math.inf
+        best_end = 0
+        j = i + 1
+        f = get(s[i])
+        while f is not None:
+            if f:  # a word, not only a prefix of one
+                cand = log(f) - logtotal + score[j]
+                if cand >= best:
+                    best, best_end = cand, j
+            if j >= n:
+                break
+            j += 1
+            f = get(s[i:j])
+        if not best_end:  # no word starts here: the single character, frequency 1
+            best, best_end = 0.0 - logtotal + score[i + 1], i + 1
+        score[i] = best
+        end[i] = best_end
+    out: list[str] = []
+    buf = ""
+    i = 0
+    while i < n:
+        j = end[i]
+        w = s[i:j]
+        if j - i == 1 and w in _ASCII_ALNUM:  # runs of single letters/digits join up
+            buf += w
+        else:
+            if buf:
+                out.append(buf)
+                buf = ""
+            out.append(w)
+        i = j
+    if buf:
+        out.append(buf)
+    return out
+
+
+def cut(tok: jieba.Tokenizer, sentence: str) -> list[str]:
+    """Exactly ``list(tok.cut(sentence, HMM=False))``, faster."""
+    freq: dict[str, int] = tok.FREQ
+    logtotal = math.log(tok.total)
+    out: list[str] = []
+    for blk in _HAN.split(sentence):
+        if not blk:
+            continue
+        if _HAN.match(blk):
+            out.extend(_cut_block(freq, logtotal, blk))
+        else:
+            for x in _SKIP.split(blk):
+                if _SKIP.match(x):
+                    out.append(x)
+                else:
+                    out.extend(x)
+    return out
+
+
 def tokenize(text: str) -> list[str]:
     """Segment ``text`` into words: placeholders for masked data, no stopwords, no punctuation.
 
@@ -145,7 +219,7 @@ def tokenize(text: str) -> list[str]:
         if special:
             out.append(piece)
             continue
-        for word in tok.cut(piece, HMM=False):
+        for word in cut(tok, piece):
             w = word.strip()
             if not w or w in stops or not _WORDLIKE.search(w):
                 continue
