@@ -102,6 +102,25 @@ class Analyzed:
         return grams
 
     @cached_property
+    def char_keys(self) -> np.ndarray:
+        """Integer keys of the character n-grams (see :class:`_KeyIndex`), the title's repeated.
+
+        Cached: a department and an issue-type model with the same configuration share them.
+        """
+        lo, hi = self.char_ngrams
+        if _CODEPOINTS**hi >= _KEY_LIMIT:
+            raise ValueError(f"character {hi}-grams do not fit integer keys")
+
+        def keys(text: str) -> np.ndarray:
+            # every run of non-word characters becomes one NUL (id 0), which ends n-grams
+            return _gram_keys(_codepoints(_NOT_RUN.sub("\x00", text)), lo, hi, _CODEPOINTS)
+
+        found = keys(self.char_text)
+        if self.repeat and self.title_text:
+            found = np.concatenate([found, *([keys(self.title_text)] * self.repeat)])
+        return found
+
+    @cached_property
     def chars(self) -> list[str]:
         """Character n-grams within runs of word characters, the title's repeated."""
         grams = _char_grams(self.char_text, *self.char_ngrams)
@@ -372,18 +391,9 @@ class FeatureSpace:
 
     def _char_counts(self, doc: Analyzed) -> tuple[np.ndarray, np.ndarray]:
         index = self._char_keys
-        if index is None:
+        if index is None or doc.char_ngrams != self.config.char_ngrams:
             return _lookup(doc.chars, self._char_index)
-        lo, hi = self.config.char_ngrams
-
-        def keys(text: str) -> np.ndarray:
-            # every run of non-word characters becomes one NUL (id 0), which ends n-grams
-            return _gram_keys(_codepoints(_NOT_RUN.sub("\x00", text)), lo, hi, _CODEPOINTS)
-
-        found = keys(doc.char_text)
-        if doc.repeat and doc.title_text:
-            found = np.concatenate([found, *([keys(doc.title_text)] * doc.repeat)])
-        return index.count(found)
+        return index.count(doc.char_keys)
 
     def vector(self, doc: Analyzed) -> tuple[np.ndarray, np.ndarray]:
         """Sparse (columns, values) of one analysed report."""
