@@ -181,13 +181,21 @@ def xlsx(board: Dashboard, reports: Sequence[dict[str, Any]], columns: Sequence[
         sheet.column_dimensions[get_column_letter(i)].width = c.width
     sheet.freeze_panes = "A2"
     sheet.append(_bold(sheet, [c.header for c in columns]))
-    # One styled cell per formatted column; plain values elsewhere (cheap in write-only mode).
-    formats = [NUMBER_FORMATS.get(c.kind) for c in columns]
+    # One styled cell per formatted column, made once and given each row's value: the row is
+    # written out by append(), so the cell is free again for the next row (a new styled cell
+    # per value cost more than writing it).
+    styled = [
+        _styled(sheet, None, NUMBER_FORMATS[c.kind]) if c.kind in NUMBER_FORMATS else None
+        for c in columns
+    ]
     for item in reports:
         row: list[Any] = []
-        for c, fmt in zip(columns, formats, strict=True):
+        for c, template in zip(columns, styled, strict=True):
             value = _cell(item.get(c.key), c)
-            row.append(_styled(sheet, value, fmt) if fmt and value is not None else value)
+            if template is not None and value is not None:
+                template.value = value
+                value = template
+            row.append(value)
         sheet.append(row)
     buf = io.BytesIO()
     wb.save(buf)

@@ -9,7 +9,8 @@ breakdown over two years sums a few thousand rows, not two hundred thousand.
 Triggers mark every inserted or changed report in `stats_dirty`; `refresh()` recomputes the
 days (local date of submission) those reports belong to, then their months, in many short
 transactions. `feedback tick` calls it, and every read calls it first, so the figures are
-current (a read that finds another refresh running does not wait for it).
+current; after a bulk change a read spends at most READ_REFRESH_SECONDS on it, and a read that
+finds another refresh running does not wait for it.
 
 Definitions (shown on the dashboard too):
 - received: reports submitted in the period (by local date of submission);
@@ -47,6 +48,9 @@ ALL_TYPES = "*"
 EVERY = "*"  # the cube's total over bureaus or channels
 REFRESH_LOCK = "feedback-stats"
 REFRESH_REPORTS = 5000  # dirty reports turned into dirty days per transaction
+# A read brings the rollup up to date first, but after a bulk change it stops after this long
+# and shows what is there; `feedback tick` finishes the work in the background.
+READ_REFRESH_SECONDS = 5.0
 NO_TYPE = ""  # reports without an issue type (一般诉求)
 PERIODS = ("week", "month")
 OPEN_ANSWERING = (Status.ACCEPTED.value, Status.EXTENSION_REQUESTED.value, Status.REOPENED.value)
@@ -670,7 +674,7 @@ class Stats:
             timings[name] = (_time.perf_counter() - start) * 1000
             return result
 
-        await timed("refresh", self.refresh())
+        await timed("refresh", self.refresh(max_seconds=READ_REFRESH_SECONDS))
         departments, dept_hists = await timed("by_department", self._grouped(flt, "department"))
         overdue = await timed("overdue_counts", self.overdue_counts(flt, now))
         types, _ = await timed("by_issue_type", self._grouped(flt, "issue_type"))
