@@ -96,12 +96,14 @@ async def answered_reports(
     if query:
         # The index holds the masked text only: a search cannot probe for a phone number.
         await public_search.update(stats.store, limit=SEARCH_CATCH_UP)
-        sub, more = public_search.matching(stats.store, query)
+        hint, sub, more = await public_search.search_plan(stats.store, query)
         where += f" AND id IN ({sub})"
         params += more
+    else:
+        hint = ""
     rows = await stats.store.fetch(
         "SELECT title, text, answer, answered_at, department, issue_types, status FROM reports "
-        f"WHERE {where} ORDER BY answered_at DESC LIMIT ? OFFSET ?",
+        f"{hint} WHERE {where} ORDER BY answered_at DESC LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE],
     )
     # Masking uses a part-of-speech tagger: off the event loop.

@@ -15,6 +15,7 @@ from feedback.service import FeedbackService
 from feedback.stats import Stats, StatsFilter
 from tests.conftest import SUPERVISOR, Clock, staff
 from tests.stats.scenario import PII_TEXT, build, local
+from web.public import answered_reports
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
@@ -119,7 +120,7 @@ async def test_tick_keeps_the_rollup_and_the_search_index_current(
 
 
 async def test_search_index_holds_only_masked_text_of_published_reports(
-    service: FeedbackService, clock: Clock
+    service: FeedbackService, clock: Clock, config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s = await build(service, clock)  # A and C closed, B reopened, D and E unanswered
     clock.now = local(24)
@@ -171,3 +172,11 @@ async def test_search_index_holds_only_masked_text_of_published_reports(
     assert await left(service, "search_dirty") == 4  # A, B, C and the new one have answers
     await public_search.update(service.store)
     assert await left(service, "public_search") == 3 and await found("乱罚款") == [tn]
+
+    # A word found in many reports walks the answered reports newest first: same page.
+    stats = Stats(service.store, config)
+    since, shown = stats.day_start(MARCH[0]), list(config.department_codes)
+    few, _ = await answered_reports(stats, shown, since, "执法", 1)
+    monkeypatch.setattr(public_search, "MANY", 0)
+    many, _ = await answered_reports(stats, shown, since, "执法", 1)
+    assert [r.title for r in many] == [r.title for r in few] and len(few) == 3
