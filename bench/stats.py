@@ -131,10 +131,11 @@ async def other_timings(stats: Stats, now: datetime) -> None:
     departments = list(stats.config.department_codes)
     searches = (
         ("newest", ""),
-        ("search 物业, 2 characters: scans the masked text", "物业"),
-        ("search 无匹, 2 characters, no match", "无匹"),
-        ("search 违章建筑, 4 characters: trigram index", "违章建筑"),
-        ("search 没有的词, no match: trigram index", "没有的词"),
+        ("search 物业: 2 characters, 1 report in 6", "物业"),
+        ("search 无匹: 2 characters, no match", "无匹"),
+        ("search 违章建筑: trigram index, 1 report in 6", "违章建筑"),
+        ("search 没有的词: trigram index, no match", "没有的词"),
+        ("search 处理: in every report", "处理"),
     )
     for label, query in searches:
         await answered_reports(stats, departments, since, query, 1)  # warm the tagger
