@@ -148,7 +148,13 @@ FIGURE_SHEETS = (
     ("趋势", "trend"),
 )
 BOLD = Font(bold=True)
-NUMBER_FORMATS = {"rate": "0.0%", "days": "0.0", "count": "0", "datetime": "yyyy-mm-dd hh:mm"}
+NUMBER_FORMATS = {
+    "rate": "0.0%",
+    "days": "0.0",
+    "score": "0.0",
+    "count": "0",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
 
 
 def _figure_header(first: str) -> list[str]:
@@ -253,7 +259,7 @@ def _plain(value: Any, kind: str) -> Any:
         return ""
     if kind == "rate":
         return f"{value * 100:.1f}%"
-    if kind == "days":
+    if kind in ("days", "score"):
         return f"{value:.1f}"
     if kind == "datetime":
         return value.strftime("%Y-%m-%d %H:%M")

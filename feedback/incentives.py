@@ -170,6 +170,21 @@ class BureauScore:
 WEIGHTS = {"on_time": 40.0, "no_send_back": 30.0, "satisfaction": 30.0}
 
 
+def assessment_score(
+    on_time: float | None, send_back: float | None, satisfaction: float | None
+) -> float | None:
+    """考核 score out of 100 from the parts known; None when nothing is known yet."""
+    parts = [
+        (WEIGHTS["on_time"], on_time),
+        (WEIGHTS["no_send_back"], None if send_back is None else 1 - send_back),
+        (WEIGHTS["satisfaction"], satisfaction),
+    ]
+    known = [(w, v) for w, v in parts if v is not None]
+    if on_time is None:
+        return None  # nothing answered and nothing overdue yet: no basis for a score
+    return round(100 * sum(w * v for w, v in known) / sum(w for w, _ in known), 1)
+
+
 async def bureau_scores(service: FeedbackService) -> list[BureauScore]:
     """考核 scores computed from the record and the reports, never stored by hand."""
     answers = await service.store.fetch(
@@ -211,16 +226,6 @@ async def bureau_scores(service: FeedbackService) -> list[BureauScore]:
         sb_rate = sent_back.get(dept, 0) / handled[dept] if handled.get(dept) else None
         good, total = rated.get(dept, [0, 0])
         sat = good / total if total else None
-        parts = [
-            (WEIGHTS["on_time"], ot_rate),
-            (WEIGHTS["no_send_back"], None if sb_rate is None else 1 - sb_rate),
-            (WEIGHTS["satisfaction"], sat),
-        ]
-        known = [(w, v) for w, v in parts if v is not None]
-        score = (
-            round(100 * sum(w * v for w, v in known) / sum(w for w, _ in known), 1)
-            if known
-            else None
-        )
+        score = assessment_score(ot_rate, sb_rate, sat)
         scores.append(BureauScore(dept, len(ot), ot_rate, sb_rate, sat, score))
     return sorted(scores, key=lambda s: (s.score is None, -(s.score or 0)))

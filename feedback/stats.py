@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from feedback.config import Config
 from feedback.errors import ValidationError
+from feedback.incentives import assessment_score
 from feedback.models import Channel, Status
 from feedback.store import Store, WriteTx
 from feedback.store.rows import iso, ts
@@ -100,6 +101,16 @@ class Figures:
         return _ratio(self.answered_on_time, self.answered)
 
     @property
+    def timeliness_rate(self) -> float | None:
+        """Answered on time over answered plus overdue now: not answering is not punctual."""
+        return _ratio(self.answered_on_time, self.answered + (self.overdue_now or 0))
+
+    @property
+    def assessment_score(self) -> float | None:
+        """考核 (feedback.incentives.assessment_score): timeliness, routing, satisfaction."""
+        return assessment_score(self.timeliness_rate, self.send_back_rate, self.satisfaction_rate)
+
+    @property
     def send_back_rate(self) -> float | None:
         return _ratio(self.sent_back, self.received)
 
@@ -129,7 +140,7 @@ class Figures:
             out[name] = getattr(self, name)
         for name in ("sign_median", "sign_p90", "answer_median", "answer_p90"):
             out[name] = getattr(self, name)
-        for name, _label, _kind in RATE_COLUMNS:
+        for name, _label, _kind in RATE_COLUMNS + SCORE_COLUMNS:
             out[name] = getattr(self, name)
         return out
 
@@ -143,6 +154,7 @@ COUNT_COLUMNS: tuple[tuple[str, str, str], ...] = (
 RATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("sign_on_time_rate", "按时签收率", "rate"),
     ("answer_on_time_rate", "按时答复率", "rate"),
+    ("timeliness_rate", "按期办理率（含逾期未办）", "rate"),
     ("send_back_rate", "退回率", "rate"),
     ("extension_rate", "延期率", "rate"),
     ("satisfaction_rate", "满意率", "rate"),
@@ -155,7 +167,8 @@ DAY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("answer_median", "答复用时中位数（工作日）", "days"),
     ("answer_p90", "答复用时P90（工作日）", "days"),
 )
-FIGURE_COLUMNS = COUNT_COLUMNS + RATE_COLUMNS + DAY_COLUMNS
+SCORE_COLUMNS: tuple[tuple[str, str, str], ...] = (("assessment_score", "考核得分", "score"),)
+FIGURE_COLUMNS = COUNT_COLUMNS + RATE_COLUMNS + DAY_COLUMNS + SCORE_COLUMNS
 
 
 @dataclass
@@ -762,12 +775,12 @@ def _next_month(day: date) -> date:
 
 
 def _ranking(fig: Figures) -> tuple[float, float, int, str]:
-    """Bureau ranking: answered on time first, then satisfaction, then volume."""
-    on_time = fig.answer_on_time_rate
-    satisfied = fig.satisfaction_rate
+    """Bureau ranking by the 考核 score (overdue reports count against it), then volume."""
+    score = fig.assessment_score
+    timely = fig.timeliness_rate
     return (
-        -(on_time if on_time is not None else -1),
-        -(satisfied if satisfied is not None else -1),
+        -(score if score is not None else -1),
+        -(timely if timely is not None else -1),
         -fig.received,
         fig.key,
     )
@@ -836,7 +849,7 @@ def figure_text(fig: Figures, name: str, kind: str) -> str:
     value = getattr(fig, name)
     if kind == "rate":
         return pct(value)
-    if kind == "days":
+    if kind in ("days", "score"):
         return days_text(value)
     return "—" if value is None else str(value)
 

@@ -117,9 +117,8 @@ async def dashboard(request: web.Request) -> web.Response:
             ("当前逾期", str(o.overdue_now or 0), "overdue_now"),
         ],
         "ranking_chart": charts.bar_chart(
-            [(f.label, f.answer_on_time_rate) for f in board.by_department],
-            title="各承办单位按时答复率",
-            percent=True,
+            [(f.label, f.assessment_score) for f in board.by_department],
+            title="各承办单位考核得分（按期办理40%·不退回30%·满意30%）",
         ),
         "trend_chart": charts.line_chart(
             [(f.key, float(f.received)) for f in board.trend], title="受理量趋势"

@@ -56,8 +56,16 @@ async def test_per_bureau_figures_and_ranking(stats: Stats, clock: Clock) -> Non
     assert (zjj.received, zjj.sent_back, zjj.extended, zjj.overdue_now) == (2, 1, 1, 1)
     assert zjj.answer_on_time_rate == 1.0 and zjj.satisfaction_rate == 1.0
     assert (scjg.received, scjg.signed, scjg.signed_on_time, scjg.answered) == (1, 1, 0, 0)
-    # Ranking: answered on time first (zjj 100 %, zhzf 50 %, scjg nothing answered).
-    assert [f.key for f in board.by_department] == ["zjj", "zhzf", "scjg"]
+    # 按期办理率 counts what is overdue now as late: zjj answered its one report on time but
+    # has another overdue, so 1 of 2.
+    assert zjj.timeliness_rate == pytest.approx(0.5) and zhzf.timeliness_rate == pytest.approx(0.5)
+    # 考核: 40 × timeliness + 30 × (1 − send-back rate) + 30 × satisfaction.
+    assert zjj.assessment_score == pytest.approx(40 * 0.5 + 30 * 0.5 + 30 * 1.0)  # 65.0
+    assert zhzf.assessment_score == pytest.approx(40 * 0.5 + 30 * 1.0 + 30 * 0.5)  # 65.0
+    # Ranking by score, then timeliness, then volume, then code: a tie here, zhzf before zjj;
+    # scjg has answered nothing, so no score yet, last.
+    assert scjg.assessment_score is None or scjg.assessment_score < 65
+    assert [f.key for f in board.by_department] == ["zhzf", "zjj", "scjg"]
 
 
 async def test_issue_types_channels_and_trend(stats: Stats, clock: Clock) -> None:
