@@ -78,29 +78,30 @@ async def test_corrections_retrain_and_the_service_picks_up_the_new_model(
 
 
 async def _teach_and_retrain(routed: FeedbackService, provider: ModelProvider) -> None:
-    # A matter the bootstrap corpus never saw: fake supplements sold in live-stream shopping
-    # belong to 市场监管, whatever the shipped model thinks.
+    # A district's own decision the bootstrap corpus does not share: here, what residential
+    # EV chargers charge is a price matter for 市场监管 (scjg), not for 住建 (zjj).
     texts = [
-        "直播带货卖的保健品是假的，吃了一点效果都没有。",
-        "在直播间买的保健品是假货，主播还说能治病。",
-        "网红直播带货卖假保健品，包装上连生产许可证号都没有。",
-        "直播带货的保健品质量有问题，退货商家不理。",
-        "有人在直播间卖三无保健品，骗老年人买。",
-        "直播卖的保健品是假冒的，要求查处。",
-        "直播带货宣传保健品包治百病，是虚假宣传。",
-        "我妈在直播间买了好几千的保健品，全是假的。",
-        "短视频直播卖的保健品没有标签，怀疑是假货。",
-        "直播间低价卖进口保健品，到手发现是假的。",
-        "举报直播带货销售假冒保健品。",
-        "直播带货的保健品吃出问题了，主播拉黑了我。",
+        "小区充电桩收费太贵，一度电要两块钱，物业说是充电公司定的价。",
+        "电动车充电桩乱收费，充一次电比外面贵一倍。",
+        "小区里的充电桩收服务费没有任何标准，也不公示价格。",
+        "充电桩运营商私自涨价，电费加服务费每度快两块了。",
+        "新装的充电桩按小时收费，充不满也收全款，属于价格欺诈吧。",
+        "小区充电桩扫码付费价格不明示，要求查处。",
+        "电瓶车充电桩收费不透明，一块钱只给充一小时。",
+        "充电桩价格比国家规定高出很多，谁来管管。",
+        "小区地下车库充电桩收取高额服务费，业主意见很大。",
+        "充电桩公司乱收停车占位费，没有任何公示。",
+        "投诉小区充电桩收费标准过高，和宣传的不一样。",
+        "汽车充电桩电价加价太离谱，请价格监管部门处理。",
     ]
-    probe = "直播带货假保健品"
+    probe = "电动车充电桩收费太贵了"
     before = provider.classify("", probe)
-    if before.department == "scjg":
-        pytest.skip("the shipped model already knows this matter")
+    # The premise of the story: the shipped model sends this elsewhere. If a rebuilt model
+    # learns it, pick another district-specific matter for this test.
+    assert before.department != "scjg", before.top
     source_before = provider.source
     for i, text in enumerate(texts):
-        result = await routed.submit({"title": f"直播带货{i}", "text": text})
+        result = await routed.submit({"title": f"充电桩收费{i}", "text": text})
         tn = result.tracking_number
         if result.status is Status.TRIAGE:
             await routed.assign(SUPERVISOR, tn, "scjg")
