@@ -15,6 +15,9 @@ from feedback.store import Store
 from feedback.store.sqlite import SQLiteStore
 from tests.store.pg import open_clean_store, throwaway_database
 
+# The `browser` fixture (Debian's Chromium) for the tests in a real browser.
+pytest_plugins = ["tests.browser"]
+
 
 class Clock:
     """A clock the test moves by hand: deadlines are about time passing."""

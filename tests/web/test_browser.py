@@ -6,54 +6,20 @@ Never downloads a browser: without /usr/bin/chromium these tests are skipped.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestServer
 
 from feedback.models import Status
 from feedback.service import FeedbackService
+from tests.browser import MARKS, new_page, shot
 from tests.web.conftest import PASSWORD, REPORT_FORM, png_bytes
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield b
-        await b.close()
-
-
-async def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-async def new_page(browser: Any, viewport: dict[str, int]) -> Any:
-    # JavaScript off: every function of the site must work without it.
-    context = await browser.new_context(
-        viewport=viewport, java_script_enabled=False, locale="zh-CN"
-    )
-    return await context.new_page()
+pytestmark = MARKS
 
 
 async def staff_login(browser: Any, base: str, username: str) -> Any:

@@ -6,40 +6,17 @@ Never downloads a browser: without /usr/bin/chromium these tests are skipped.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestServer
 
 from feedback.service import FeedbackService
+from tests.browser import MARKS, SHOTS
 from tests.conftest import Clock
 from tests.stats.scenario import build
 from tests.web.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Chromium at {CHROMIUM}"),
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        b = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        yield b
-        await b.close()
+pytestmark = MARKS
 
 
 async def page_for(browser: Any, width: int, height: int) -> Any:
