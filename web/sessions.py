@@ -29,7 +29,7 @@ COOKIE_NAME = "feedback_session"
 SESSION_SECONDS = 10 * 3600
 _USER = "user"
 _LOGIN_AT = "login_at"
-_REQUEST_USER = "feedback.user"
+_REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("feedback.user")
 
 
 def setup(app: web.Application, settings: Settings) -> None:
