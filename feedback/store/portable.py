@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from feedback.store.base import Correction, User
-from feedback.store.rows import js, ts
+from feedback.models import Event, Report
+from feedback.store.base import Chain, Correction, ReportFilter, User
+from feedback.store.rows import attachment_from_row, event_from_row, iso, js, report_from_row, ts
+
+CHAIN_PAGE = 500
 
 
 def correction_from_row(r: dict[str, Any]) -> Correction:
@@ -36,6 +39,51 @@ def user_from_row(r: dict[str, Any]) -> User:
     )
 
 
+def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if flt.statuses:
+        clauses.append(f"status IN ({', '.join('?' for _ in flt.statuses)})")
+        params.extend(s.value for s in flt.statuses)
+    if flt.department is not None:
+        clauses.append("department = ?")
+        params.append(flt.department)
+    if flt.issue_type:
+        clauses.append("id IN (SELECT report_id FROM report_issue_types WHERE issue_type = ?)")
+        params.append(flt.issue_type)
+    if flt.channel:
+        clauses.append("channel = ?")
+        params.append(flt.channel)
+    if flt.tracking_number:
+        clauses.append("tracking_number = ?")
+        params.append(flt.tracking_number)
+    if flt.query:
+        clauses.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
+        like = "%" + flt.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params.extend([like, like])
+    if flt.created_from:
+        clauses.append("created_at >= ?")
+        params.append(iso(flt.created_from))
+    if flt.created_to:
+        clauses.append("created_at < ?")
+        params.append(iso(flt.created_to))
+    if flt.due_before:
+        clauses.append(
+            "((status = 'routed' AND sign_by < ?) OR "
+            "(status IN ('accepted', 'extension_requested', 'reopened') AND answer_by < ?))"
+        )
+        params.extend([iso(flt.due_before)] * 2)
+    if flt.arbitration is not None:
+        clauses.append("arbitration = ?")
+        params.append(int(flt.arbitration))
+    if flt.escalated is not None:
+        clauses.append("escalation_level > 0" if flt.escalated else "escalation_level = 0")
+    if flt.telegram_chat_id is not None:
+        clauses.append("telegram_chat_id = ?")
+        params.append(flt.telegram_chat_id)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
 class PortableReads:
     """Mixed into each store, which provides `fetch`."""
 
@@ -57,3 +105,63 @@ class PortableReads:
     async def list_users(self) -> list[User]:
         rows = await self.fetch("SELECT * FROM users ORDER BY username")
         return [user_from_row(r) for r in rows]
+
+    async def get_report(self, tracking_number: str) -> Report | None:
+        rows = await self.fetch(
+            "SELECT * FROM reports WHERE tracking_number = ?", (tracking_number,)
+        )
+        if not rows:
+            return None
+        report = report_from_row(rows[0])
+        atts = await self.fetch(
+            "SELECT * FROM attachments WHERE report_id = ? ORDER BY id", (report.id,)
+        )
+        report.attachments = [attachment_from_row(a) for a in atts]
+        return report
+
+    async def list_reports(self, flt: ReportFilter) -> list[Report]:
+        where, params = _where(flt)
+        order = "DESC" if flt.newest_first else "ASC"
+        rows = await self.fetch(
+            f"SELECT * FROM reports{where} ORDER BY created_at {order}, id {order} "
+            "LIMIT ? OFFSET ?",
+            (*params, flt.limit, flt.offset),
+        )
+        return [report_from_row(r) for r in rows]
+
+    async def count_reports(self, flt: ReportFilter) -> int:
+        where, params = _where(flt)
+        rows = await self.fetch(f"SELECT COUNT(*) AS n FROM reports{where}", params)
+        return int(rows[0]["n"])
+
+    async def list_events(self, report_id: int) -> list[Event]:
+        rows = await self.fetch(
+            "SELECT * FROM events WHERE report_id = ? ORDER BY seq", (report_id,)
+        )
+        return [event_from_row(r) for r in rows]
+
+    async def iter_chains(self) -> AsyncIterator[Chain]:
+        """Every report's chain, a page of reports at a time (bounded memory)."""
+        last_id = 0
+        while True:
+            reports = await self.fetch(
+                "SELECT id, tracking_number, record_head, record_count FROM reports "
+                "WHERE id > ? ORDER BY id LIMIT ?",
+                (last_id, CHAIN_PAGE),
+            )
+            if not reports:
+                return
+            ids = [r["id"] for r in reports]
+            events = await self.fetch(
+                "SELECT * FROM events WHERE report_id >= ? AND report_id <= ? "
+                "ORDER BY report_id, seq",
+                (ids[0], ids[-1]),
+            )
+            by_report: dict[int, list[Event]] = {i: [] for i in ids}
+            for e in events:
+                if e["report_id"] in by_report:
+                    by_report[e["report_id"]].append(event_from_row(e))
+            for r in reports:
+                yield Chain(r["tracking_number"], r["record_head"], r["record_count"],
+                            by_report[r["id"]])  # fmt: skip
+            last_id = ids[-1]

@@ -33,18 +33,16 @@ import asyncpg
 
 from feedback.errors import StoreError
 from feedback.models import Attachment, Event, Report
-from feedback.store.base import Chain, Correction, ReportFilter, User
+from feedback.store.base import Correction, User
 from feedback.store.portable import PortableReads
 from feedback.store.rows import (
     REPORT_COLUMNS,
-    attachment_from_row,
     dump,
-    event_from_row,
     report_from_row,
     report_values,
     ts,
 )
-from feedback.store.sqlite import _where, migrations
+from feedback.store.sqlite import migrations
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # Key of the advisory lock that lets one process at a time apply migrations.
@@ -428,63 +426,3 @@ class PostgresStore(PortableReads):
     async def schema_version(self) -> int:
         rows = await self.fetch("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
         return int(rows[0]["v"])
-
-    async def get_report(self, tracking_number: str) -> Report | None:
-        pool = self._require_pool()
-        row = await pool.fetchrow(
-            "SELECT * FROM reports WHERE tracking_number = $1", tracking_number
-        )
-        if row is None:
-            return None
-        report = report_from_row(dict(row))
-        atts = await pool.fetch(
-            "SELECT * FROM attachments WHERE report_id = $1 ORDER BY id", report.id
-        )
-        report.attachments = [attachment_from_row(dict(a)) for a in atts]
-        return report
-
-    async def list_reports(self, flt: ReportFilter) -> list[Report]:
-        # The filter is shared with SQLite; its ISO-string and 0/1 parameters pass the codecs.
-        where, params = _where(flt)
-        order = "DESC" if flt.newest_first else "ASC"
-        rows = await self.fetch(
-            f"SELECT * FROM reports{where} ORDER BY created_at {order}, id {order} "
-            "LIMIT ? OFFSET ?",
-            (*params, flt.limit, flt.offset),
-        )
-        return [report_from_row(r) for r in rows]
-
-    async def count_reports(self, flt: ReportFilter) -> int:
-        where, params = _where(flt)
-        rows = await self.fetch(f"SELECT COUNT(*) AS n FROM reports{where}", params)
-        return int(rows[0]["n"])
-
-    async def list_events(self, report_id: int) -> list[Event]:
-        rows = await self._require_pool().fetch(
-            "SELECT * FROM events WHERE report_id = $1 ORDER BY seq", report_id
-        )
-        return [event_from_row(dict(r)) for r in rows]
-
-    async def iter_chains(self) -> AsyncIterator[Chain]:
-        pool = self._require_pool()
-        last_id = 0
-        while True:
-            reports = await pool.fetch(
-                "SELECT id, tracking_number, record_head, record_count FROM reports "
-                "WHERE id > $1 ORDER BY id LIMIT 500",
-                last_id,
-            )
-            if not reports:
-                return
-            ids = [r["id"] for r in reports]
-            events = await pool.fetch(
-                "SELECT * FROM events WHERE report_id = ANY($1::bigint[]) ORDER BY report_id, seq",
-                ids,
-            )
-            by_report: dict[int, list[Event]] = {i: [] for i in ids}
-            for e in events:
-                by_report[e["report_id"]].append(event_from_row(dict(e)))
-            for r in reports:
-                yield Chain(r["tracking_number"], r["record_head"], r["record_count"],
-                            by_report[r["id"]])  # fmt: skip
-            last_id = ids[-1]
