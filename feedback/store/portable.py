@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from feedback.models import Event, Report
+from feedback.models import Attachment, Event, Report
 from feedback.store.base import Chain, Correction, ReportFilter, User
-from feedback.store.rows import attachment_from_row, event_from_row, iso, js, report_from_row, ts
+from feedback.store.rows import (
+    attachment_from_row,
+    dump,
+    event_from_row,
+    iso,
+    js,
+    report_from_row,
+    ts,
+)
 
 CHAIN_PAGE = 500
 
@@ -165,3 +174,46 @@ class PortableReads:
                 yield Chain(r["tracking_number"], r["record_head"], r["record_count"],
                             by_report[r["id"]])  # fmt: skip
             last_id = ids[-1]
+
+
+class PortableWrites:
+    """Mixed into each store's write transaction, which provides `execute` (an INSERT returns
+    the new id on both stores)."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        raise NotImplementedError
+
+    async def insert_event(self, event: Event) -> None:
+        await self.execute(
+            "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
+            "before, after, public, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event.report_id, event.seq, iso(event.at), event.actor_role, event.actor_id,
+             event.action, dump(event.details), dump(event.before), dump(event.after),
+             event.public, event.prev_hash, event.hash),
+        )  # fmt: skip
+
+    async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
+        return await self.execute(
+            "INSERT INTO attachments (report_id, filename, content_type, size, sha256, "
+            "storage_key, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (report_id, attachment.filename, attachment.content_type, attachment.size,
+             attachment.sha256, attachment.storage_key, attachment.uploaded_by,
+             iso(attachment.created_at or datetime.now(UTC))),
+        )  # fmt: skip
+
+    async def insert_correction(self, correction: Correction) -> int:
+        return await self.execute(
+            "INSERT INTO corrections (report_id, target, title, text, labels, previous, "
+            "actor_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (correction.report_id, correction.target, correction.title, correction.text,
+             dump(correction.labels), dump(correction.previous), correction.actor_id,
+             iso(correction.created_at)),
+        )  # fmt: skip
+
+    async def update_user(self, user: User) -> None:
+        await self.execute(
+            "UPDATE users SET password_hash = ?, role = ?, department = ?, display_name = ?, "
+            "active = ? WHERE id = ?",
+            (user.password_hash, user.role, user.department, user.display_name, user.active,
+             user.id),
+        )  # fmt: skip

@@ -32,12 +32,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from feedback.errors import StoreError
-from feedback.models import Attachment, Event, Report
-from feedback.store.base import Correction, User
-from feedback.store.portable import PortableReads
+from feedback.models import Report
+from feedback.store.base import User
+from feedback.store.portable import PortableReads, PortableWrites
 from feedback.store.rows import (
     REPORT_COLUMNS,
-    dump,
     report_from_row,
     report_values,
     ts,
@@ -158,7 +157,7 @@ def _status_count(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class PostgresTx:
+class PostgresTx(PortableWrites):
     def __init__(self, store: PostgresStore, conn: asyncpg.Connection):
         self.store = store
         self.conn = conn
@@ -210,56 +209,6 @@ class PostgresTx:
         )
         return None if row is None else report_from_row(dict(row))
 
-    async def insert_event(self, event: Event) -> None:
-        await self.conn.execute(
-            "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
-            "before, after, public, prev_hash, hash) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            event.report_id,
-            event.seq,
-            event.at,
-            event.actor_role,
-            event.actor_id,
-            event.action,
-            dump(event.details),
-            dump(event.before),
-            dump(event.after),
-            event.public,
-            event.prev_hash,
-            event.hash,
-        )
-
-    async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
-        value = await self.conn.fetchval(
-            "INSERT INTO attachments (report_id, filename, content_type, size, sha256, "
-            "storage_key, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-            "RETURNING id",
-            report_id,
-            attachment.filename,
-            attachment.content_type,
-            attachment.size,
-            attachment.sha256,
-            attachment.storage_key,
-            attachment.uploaded_by,
-            attachment.created_at or datetime.now(UTC),
-        )
-        return int(value)
-
-    async def insert_correction(self, correction: Correction) -> int:
-        value = await self.conn.fetchval(
-            "INSERT INTO corrections (report_id, target, title, text, labels, previous, "
-            "actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-            correction.report_id,
-            correction.target,
-            correction.title,
-            correction.text,
-            dump(correction.labels),
-            dump(correction.previous),
-            correction.actor_id,
-            correction.created_at,
-        )
-        return int(value)
-
     async def insert_user(self, user: User) -> int:
         try:
             # A savepoint, so a taken name leaves the surrounding transaction usable.
@@ -279,18 +228,6 @@ class PostgresTx:
         except asyncpg.UniqueViolationError as exc:
             raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc
         return int(value)
-
-    async def update_user(self, user: User) -> None:
-        await self.conn.execute(
-            "UPDATE users SET password_hash = $1, role = $2, department = $3, "
-            "display_name = $4, active = $5 WHERE id = $6",
-            user.password_hash,
-            user.role,
-            user.department,
-            user.display_name,
-            user.active,
-            user.id,
-        )
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Like SQLite's: an INSERT into a table with an ``id`` returns the new id, anything

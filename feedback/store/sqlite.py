@@ -23,12 +23,11 @@ from typing import Any
 import aiosqlite
 
 from feedback.errors import StoreError
-from feedback.models import Attachment, Event, Report
-from feedback.store.base import Correction, User
-from feedback.store.portable import PortableReads
+from feedback.models import Report
+from feedback.store.base import User
+from feedback.store.portable import PortableReads, PortableWrites
 from feedback.store.rows import (
     REPORT_COLUMNS,
-    dump,
     iso,
     report_from_row,
     report_values,
@@ -54,7 +53,7 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return conn
 
 
-class SQLiteTx:
+class SQLiteTx(PortableWrites):
     def __init__(self, conn: aiosqlite.Connection):
         self.conn = conn
 
@@ -102,62 +101,6 @@ class SQLiteTx:
         row = await cur.fetchone()
         return None if row is None else report_from_row(dict(row))
 
-    async def insert_event(self, event: Event) -> None:
-        await self.conn.execute(
-            "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
-            "before, after, public, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                event.report_id,
-                event.seq,
-                iso(event.at),
-                event.actor_role,
-                event.actor_id,
-                event.action,
-                dump(event.details),
-                dump(event.before),
-                dump(event.after),
-                event.public,
-                event.prev_hash,
-                event.hash,
-            ),
-        )
-
-    async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
-        cur = await self.conn.execute(
-            "INSERT INTO attachments (report_id, filename, content_type, size, sha256, "
-            "storage_key, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                report_id,
-                attachment.filename,
-                attachment.content_type,
-                attachment.size,
-                attachment.sha256,
-                attachment.storage_key,
-                attachment.uploaded_by,
-                iso(attachment.created_at or datetime.now(UTC)),
-            ),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
-    async def insert_correction(self, correction: Correction) -> int:
-        cur = await self.conn.execute(
-            "INSERT INTO corrections (report_id, target, title, text, labels, previous, "
-            "actor_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                correction.report_id,
-                correction.target,
-                correction.title,
-                correction.text,
-                dump(correction.labels),
-                dump(correction.previous),
-                correction.actor_id,
-                iso(correction.created_at),
-            ),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
-
     async def insert_user(self, user: User) -> int:
         try:
             cur = await self.conn.execute(
@@ -177,20 +120,6 @@ class SQLiteTx:
             raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc
         assert cur.lastrowid is not None
         return cur.lastrowid
-
-    async def update_user(self, user: User) -> None:
-        await self.conn.execute(
-            "UPDATE users SET password_hash = ?, role = ?, department = ?, display_name = ?, "
-            "active = ? WHERE id = ?",
-            (
-                user.password_hash,
-                user.role,
-                user.department,
-                user.display_name,
-                user.active,
-                user.id,
-            ),
-        )
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """For modules with their own tables (ledger, outbox): returns the row id or count."""
