@@ -38,8 +38,10 @@ def new_follow_up_code() -> str:
 
 
 def normalise_code(value: str) -> str:
-    """Accept what people type: lower case, spaces, missing or full-width dashes."""
-    cleaned = re.sub(r"[\s\-－—]", "", value or "").upper()
+    """Accept what people type: lower case, spaces, missing or full-width dashes. Anything
+    outside ASCII letters and digits cannot be part of a code and is dropped (this also keeps
+    undecodable bytes from a hostile header away from the hash)."""
+    cleaned = re.sub(r"[^0-9A-Za-z]", "", value or "").upper()
     return "-".join(cleaned[i : i + GROUP_LEN] for i in range(0, len(cleaned), GROUP_LEN))
 
 

@@ -170,3 +170,10 @@ async def test_bad_input_gets_a_chinese_message(
         await service.submit(bad)
     assert err.value.field == field
     assert any("\u4e00" <= ch <= "\u9fff" for ch in err.value.message)
+
+
+async def test_a_code_with_undecodable_bytes_is_just_wrong(service: FeedbackService) -> None:
+    # A header's raw bytes arrive as lone surrogates; they must not reach the hash function.
+    result = await service.submit(dict(REPORT))
+    with pytest.raises(NotFound):
+        await service.status(result.tracking_number, "\udcc3\udca9ABCD")
