@@ -36,6 +36,16 @@ from feedback.store import Store
 from feedback.store.rows import js, ts
 
 MAX_ROWS = 200_000  # an export is a download, not a backup
+# A cell starting with one of these is taken as a formula by Excel, LibreOffice and Sheets
+# (OWASP "CSV injection"): citizen text such as =HYPERLINK("http://…?"&A2) would run in the
+# supervisor's spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
 RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 KIND_LABELS = {"complaint": "投诉", "consultation": "咨询"}
 
@@ -194,11 +204,14 @@ def xlsx(board: Dashboard, reports: Sequence[dict[str, Any]], columns: Sequence[
         _styled(sheet, None, NUMBER_FORMATS[c.kind]) if c.kind in NUMBER_FORMATS else None
         for c in columns
     ]
+    quoted = [_quoted(sheet) for _c in columns]
     for item in reports:
         row: list[Any] = []
-        for c, template in zip(columns, styled, strict=True):
+        for c, template, as_text in zip(columns, styled, quoted, strict=True):
             value = _cell(item.get(c.key), c)
-            if template is not None and value is not None:
+            if formula_like(value):
+                value = _text_cell(as_text, value)
+            elif template is not None and value is not None:
                 template.value = value
                 value = template
             row.append(value)
@@ -211,6 +224,20 @@ def xlsx(board: Dashboard, reports: Sequence[dict[str, Any]], columns: Sequence[
 def _styled(ws: Any, value: Any, number_format: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     cell.number_format = number_format
+    return cell
+
+
+def _quoted(ws: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws)
+    # The quote prefix (Excel's leading ') keeps the text as typed when someone edits the cell.
+    cell.quotePrefix = True
+    return cell
+
+
+def _text_cell(cell: WriteOnlyCell, value: str) -> WriteOnlyCell:
+    """Citizen text that looks like a formula, written as a string cell, never a formula."""
+    cell.value = value
+    cell.data_type = "s"  # openpyxl made it "f" because of the leading "="
     return cell
 
 
@@ -237,7 +264,8 @@ def _figure_layout(ws: Any, header_row: int) -> None:
 
 
 def _figure_cells(ws: Any, fig: Figures) -> list[Any]:
-    return [fig.label] + [
+    label: Any = _text_cell(_quoted(ws), fig.label) if formula_like(fig.label) else fig.label
+    return [label] + [
         _styled(ws, getattr(fig, name), NUMBER_FORMATS[kind])
         for name, _label, kind in FIGURE_COLUMNS
     ]
@@ -246,10 +274,16 @@ def _figure_cells(ws: Any, fig: Figures) -> list[Any]:
 # -- CSV -----------------------------------------------------------------------------------
 
 
+def csv_safe(value: Any) -> Any:
+    """A leading ' on text a spreadsheet would run as a formula (OWASP's CSV-injection rule);
+    the reader still sees what was typed, after the quote."""
+    return "'" + value if formula_like(value) else value
+
+
 def _csv(rows: Iterable[Sequence[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerows(rows)
+    writer.writerows([csv_safe(v) for v in row] for row in rows)
     # The BOM tells Excel the file is UTF-8; without it Chinese headers come out garbled.
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
