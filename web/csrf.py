@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp_session import get_session
 
-from feedback.errors import PermissionDenied
+from feedback.errors import PermissionDenied, ValidationError
 from web.keys import csrf_exempt_key
 
 FIELD = "csrf_token"
@@ -24,6 +24,8 @@ HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _SESSION_KEY = "csrf"
 REFUSED = "页面已过期或无法确认请求来自本站，请返回上一页刷新后重新提交。"
+MALFORMED = "提交的表单格式有误，请返回上一页重新提交。"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -51,8 +53,15 @@ async def token(request: web.Request) -> str:
 async def _sent_token(request: web.Request) -> str:
     header = request.headers.get(HEADER)
     if header:
+        if request.content_type in FORM_TYPES:
+            # Parsed here, where a broken body is a 400; the handler then reads the parsed
+            # form aiohttp keeps (it would have failed with a 500 on the raw body).
+            try:
+                await request.post()
+            except (HttpProcessingError, ValueError, UnicodeDecodeError):
+                raise ValidationError(MALFORMED, field="body") from None
         return header
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.content_type in FORM_TYPES:
         # aiohttp keeps the parsed form, so the handler reads it again for free.
         try:
             form = await request.post()
