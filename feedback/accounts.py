@@ -1,21 +1,25 @@
 """Staff accounts: creating them, checking passwords, and slowing down people who guess.
 
-Passwords are stored only as argon2id hashes (feedback.secrets). Failed logins are counted in
-the `login_attempts` table (migration 0003), not in memory, so the limit holds across
-processes and restarts.
+Passwords are stored only as argon2id hashes (feedback.secrets). Each login attempt first
+reserves a slot under the per-username and per-address limits (feedback.ratelimit, in the
+database, so they hold across processes, restarts and a burst of concurrent requests); a
+right password gives its slot back. Every checked attempt is also kept in `login_attempts`
+(migration 0003) for the audit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from feedback import secrets
 from feedback.config import Config
-from feedback.errors import PermissionDenied, RateLimited, ValidationError
+from feedback.errors import PermissionDenied, ValidationError
 from feedback.models import Actor, Role
+from feedback.ratelimit import RateLimiter, Rule, TooManyRequests
 from feedback.store import Store
 from feedback.store.base import User
 
@@ -37,7 +41,11 @@ USERNAME_FAILURES = 5
 ADDRESS_FAILURES = 20
 
 BAD_LOGIN = "用户名或密码不正确。"
-THROTTLED = "登录失败次数过多，请 15 分钟后再试。"
+THROTTLED = "登录失败次数过多，请 {minutes} 分钟后再试。"
+LOGIN_RULES = (
+    Rule("login:username", USERNAME_FAILURES, THROTTLE_WINDOW),
+    Rule("login:address", ADDRESS_FAILURES, THROTTLE_WINDOW),
+)
 
 # Verified against when the username does not exist, so a miss costs as long as a wrong
 # password and usernames cannot be discovered by timing.
@@ -155,23 +163,6 @@ def actor_for(user: User) -> Actor:
     )
 
 
-async def _failures(store: Store, column: str, value: str, since: datetime) -> int:
-    # `column` is one of two fixed names, never user input.
-    rows = await store.fetch(
-        f"SELECT COUNT(*) AS n FROM login_attempts WHERE {column} = ? AND at >= ? AND success = ?",
-        (value, since.isoformat(), False),
-    )
-    return int(rows[0]["n"])
-
-
-async def throttled(store: Store, username: str, address: str, now: datetime) -> bool:
-    since = now - THROTTLE_WINDOW
-    return (
-        await _failures(store, "username", username, since) >= USERNAME_FAILURES
-        or await _failures(store, "address", address, since) >= ADDRESS_FAILURES
-    )
-
-
 async def _record(store: Store, username: str, address: str, now: datetime, ok: bool) -> None:
     async with store.transaction() as tx:
         await tx.execute(
@@ -185,14 +176,20 @@ async def authenticate(
 ) -> User:
     """The active user with this password, or an error that does not say which part was wrong.
 
-    Raises RateLimited before checking anything once too many attempts have failed, so a
-    guesser learns nothing more, not even from a right password.
+    ``address`` is the client's address as the app sees it behind its trusted proxies. The
+    attempt is reserved before the password is checked, so once the limit is reached the
+    request gets TooManyRequests (429, Retry-After) without any check: a guesser learns nothing
+    more, not even from a right password, however many guesses arrive at once.
     """
     now = now or datetime.now(UTC)
     name = (username or "").strip().lower()[:64]
     address = address or "unknown"
-    if await throttled(store, name, address, now):
-        raise RateLimited(THROTTLED)
+    limiter = RateLimiter(store)
+    try:
+        ticket = await limiter.acquire([(LOGIN_RULES[0], name), (LOGIN_RULES[1], address)], now)
+    except TooManyRequests as exc:
+        minutes = max(1, math.ceil(exc.retry_after / 60))
+        raise TooManyRequests(exc.retry_after, THROTTLED.format(minutes=minutes)) from None
     user = await store.get_user(name) if name else None
     stored = user.password_hash if user else _DUMMY_HASH
     ok = await asyncio.to_thread(secrets.verify_secret, stored, password or "")
@@ -200,4 +197,5 @@ async def authenticate(
     await _record(store, name, address, now, ok)
     if not ok or user is None:
         raise PermissionDenied(BAD_LOGIN, field="password")
+    await limiter.release(ticket)  # a right password does not count against anyone
     return user

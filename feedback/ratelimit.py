@@ -1,9 +1,10 @@
 """Rate limits: a sliding-window log in the database, shared by every process.
 
-Each counted request is a row in ``rate_hits`` (migration 0005). ``acquire`` counts the rows
-of the window and inserts its own in one write transaction, so a burst of concurrent
-requests cannot all slip through before any is recorded (the SQLite store serialises
-writers; PostgreSQL runs the same statements). A caller that decides afterwards that the
+Each counted request is a row in ``rate_hits`` (migration 0005). ``acquire`` reserves the
+attempt before the caller checks anything: it locks each subject (``tx.lock_name``: SQLite's
+single writer, a PostgreSQL advisory transaction lock), counts the rows of the window and
+inserts its own in that one transaction, so of a burst of concurrent requests at most
+``limit`` get through and the rest get 429 with Retry-After. A caller that decides afterwards that the
 request should not count (a correct follow-up code, a form with a typo) gives the slot back
 with ``release``. The table, not memory, holds the counts so that the limits survive restarts
 and hold when several server processes share one database.
@@ -77,6 +78,9 @@ class RateLimiter:
         if not active:
             return ticket
         async with self.store.transaction() as tx:
+            # Sorted, so two requests locking the same subjects never wait for each other.
+            for scope, subject in sorted({(r.scope, s) for r, s in active}):
+                await tx.lock_name(f"rate:{scope}:{subject}")
             wait, full = 0, False
             for rule, subject in active:
                 rows = await tx.fetch(

@@ -13,6 +13,7 @@ from feedback.store.base import User
 from web import sessions
 from web.citizen import text_value
 from web.keys import store_key
+from web.limits import client_address
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -48,14 +49,20 @@ async def login(request: web.Request) -> web.StreamResponse:
     username = text_value(form, "username", 64).strip()
     password = text_value(form, "password", 500)
     values = {"username": username, "next": safe_next(text_value(form, "next", 500))}
-    address = request.remote or "unknown"
+    # The address the rest of the app uses: behind the district's proxy, request.remote is the
+    # proxy, and 20 failures from anyone would lock every staff member out.
+    address = client_address(request)
     try:
         user = await accounts.authenticate(request.app[store_key], username, password, address)
     except RateLimited as exc:
-        return await render(
+        page = await render(
             request, "staff/login.html", {"values": values, "errors": {"password": exc.message}},
             status=429,
         )  # fmt: skip
+        retry = getattr(exc, "retry_after", None)
+        if retry:
+            page.headers["Retry-After"] = str(retry)
+        return page
     except PermissionDenied as exc:
         return await render(
             request, "staff/login.html", {"values": values, "errors": {"password": exc.message}},

@@ -229,6 +229,12 @@ class PostgresTx(PortableWrites):
             raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc
         return int(value)
 
+    async def lock_name(self, name: str) -> None:
+        # A transaction-level advisory lock: released at commit or rollback, or when the
+        # connection dies; READ COMMITTED then shows the rows the previous holder wrote.
+        key = lock_key(f"{self.store.schema or ''}:{name}")
+        await self.conn.execute("SELECT pg_advisory_xact_lock($1)", key)
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Like SQLite's: an INSERT into a table with an ``id`` returns the new id, anything
         else the number of rows it touched."""

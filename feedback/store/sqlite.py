@@ -121,6 +121,11 @@ class SQLiteTx(PortableWrites):
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    async def lock_name(self, name: str) -> None:
+        # BEGIN IMMEDIATE took the database's write lock: every other writer, in this process
+        # or another, already waits for the end of this transaction.
+        return None
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """For modules with their own tables (ledger, outbox): returns the row id or count."""
         cur = await self.conn.execute(sql, params)
