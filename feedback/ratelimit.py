@@ -28,6 +28,7 @@ KEEP = timedelta(days=1)
 # About one acquire in this many also deletes old rows (random, so no state is needed).
 PRUNE_ONE_IN = 200
 SUBJECT_MAX = 200
+BACKOFF_BASE = timedelta(seconds=1)
 
 
 def stamp(value: datetime) -> str:
@@ -41,11 +42,49 @@ def parse_stamp(value: str) -> datetime:
 
 @dataclass(frozen=True)
 class Rule:
-    """At most ``limit`` counted requests per subject in any ``window``; 0 switches it off."""
+    """At most ``limit`` counted requests per subject in any ``window``; 0 switches it off.
+
+    With ``max_delay`` the rule backs off instead of closing: past ``limit`` a request is let
+    through once ``BACKOFF_BASE`` × 2^(counted − limit) (at most ``max_delay``) has passed
+    since the last counted one. Guessers slow down exponentially, but whoever waits is always
+    checked, so a citizen with the right code is never shut out for the whole window.
+    """
 
     scope: str
     limit: int
     window: timedelta
+    max_delay: timedelta | None = None
+
+    def delay(self, counted: int) -> timedelta:
+        assert self.max_delay is not None
+        doublings = min(counted - self.limit, 30)
+        return min(self.max_delay, BACKOFF_BASE * (2**doublings))
+
+
+def wait_words(seconds: int) -> str:
+    """How long to wait, as a citizen reads it: 45 秒, 3 分钟."""
+    seconds = max(1, seconds)
+    return f"{seconds} 秒" if seconds < 60 else f"{math.ceil(seconds / 60)} 分钟"
+
+
+# Follow-up codes (web/limits.code_attempt, the JSON API): wrong codes back off per address and
+# tracking number, and per address across numbers (one address sweeping the sequential
+# numbers); there is no limit per number alone, which would let strangers lock the citizen out.
+CODE_WINDOW = timedelta(minutes=15)
+CODE_PAIR_MAX_DELAY = timedelta(minutes=15)
+CODE_ADDRESS_MAX_DELAY = timedelta(minutes=1)
+CODE_WAIT = "查询码输入错误次数较多，为防止他人猜测，请 {wait}后再试。"
+
+
+def code_rules(
+    address: str, tracking_number: str, per_address: int, per_report: int
+) -> list[tuple[Rule, str]]:
+    """The back-off rules for one follow-up-code attempt (limits 0 = off)."""
+    tn = tracking_number or "-"
+    return [
+        (Rule("code:pair", per_report, CODE_WINDOW, CODE_PAIR_MAX_DELAY), f"{address} {tn}"),
+        (Rule("code:address", per_address, CODE_WINDOW, CODE_ADDRESS_MAX_DELAY), address),
+    ]
 
 
 class TooManyRequests(RateLimited):
@@ -71,8 +110,11 @@ class RateLimiter:
     def __init__(self, store: Store):
         self.store = store
 
-    async def acquire(self, hits: Sequence[tuple[Rule, str]], now: datetime) -> Ticket:
-        """Take one slot under each (rule, subject), or raise TooManyRequests taking none."""
+    async def acquire(
+        self, hits: Sequence[tuple[Rule, str]], now: datetime, message: str = MESSAGE
+    ) -> Ticket:
+        """Take one slot under each (rule, subject), or raise TooManyRequests taking none.
+        ``message`` may hold ``{wait}``: how long to wait, in words."""
         ticket = Ticket(secrets.token_hex(12))
         active = [(r, s[:SUBJECT_MAX]) for r, s in hits if r.limit > 0]
         if not active:
@@ -84,18 +126,23 @@ class RateLimiter:
             wait, full = 0, False
             for rule, subject in active:
                 rows = await tx.fetch(
-                    "SELECT COUNT(*) AS n, MIN(at) AS first FROM rate_hits "
+                    "SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM rate_hits "
                     "WHERE scope = ? AND subject = ? AND at > ?",
                     (rule.scope, subject, stamp(now - rule.window)),
                 )
-                n, first = int(rows[0]["n"]), rows[0]["first"]
-                if n >= rule.limit:
+                n, first, last = int(rows[0]["n"]), rows[0]["first"], rows[0]["last"]
+                if n >= rule.limit and rule.max_delay is not None:
+                    free_at = parse_stamp(last) + rule.delay(n) if last else now
+                    if free_at > now:
+                        full = True
+                        wait = max(wait, math.ceil((free_at - now).total_seconds()))
+                elif n >= rule.limit:
                     full = True
                     # When the oldest counted request leaves the window, one slot frees up.
                     free_at = parse_stamp(first) + rule.window if first else now
                     wait = max(wait, math.ceil((free_at - now).total_seconds()))
             if full:
-                raise TooManyRequests(wait)
+                raise TooManyRequests(wait, message.format(wait=wait_words(wait)))
             for rule, subject in active:
                 await tx.execute(
                     "INSERT INTO rate_hits (scope, subject, ticket, at) VALUES (?, ?, ?, ?)",

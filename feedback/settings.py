@@ -47,10 +47,14 @@ class Settings:
         20, "reports accepted per client address per hour (web form and JSON API without a key)"
     )
     code_attempts_per_15min: int = _setting(
-        10, "wrong follow-up codes allowed per client address in 15 minutes before 429"
+        10,
+        "wrong follow-up codes per client address (any report) in 15 minutes before each "
+        "further try from it waits, doubling up to a minute",
     )
     code_attempts_per_report: int = _setting(
-        20, "wrong follow-up codes allowed per tracking number in 15 minutes before 429"
+        5,
+        "wrong follow-up codes from one address for one tracking number in 15 minutes before "
+        "each further try waits, doubling up to 15 minutes (other addresses are not slowed)",
     )
     api_key_default_per_minute: int = _setting(
         60, "requests per minute for an API key created without --rate"

@@ -12,9 +12,10 @@ Handlers (the JSON API, Open311, and the citizen web forms) use these helpers:
 A submission counts against the client address (``submit_per_hour``), or against the key's
 own per-minute limit when a valid API key is given; a submission refused for bad input gives
 its slot back, so a citizen fixing a typo is not punished. A follow-up code attempt counts
-only when the code is wrong (NotFound), per address and per tracking number, so guessing is
-stopped from one address and from many addresses at one report. Over the limit the request
-gets 429, 操作过于频繁，请稍后再试 and Retry-After.
+only when the code is wrong (NotFound); past the limits each further try from that address
+waits twice as long (feedback.ratelimit.code_rules), and is told how long, while other
+addresses (the citizen's own) are not slowed. Over a limit the request gets 429 with a
+Chinese message and Retry-After.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from feedback import attachments, secrets
+from feedback import attachments, ratelimit, secrets
 from feedback.apikeys import ApiKey, authenticate
 from feedback.errors import NotFound, PermissionDenied, ValidationError
 from feedback.models import Attachment
@@ -36,7 +37,6 @@ from feedback.settings import Settings
 from web.keys import service_key, settings_key, store_key
 
 SUBMIT_WINDOW = timedelta(hours=1)
-CODE_WINDOW = timedelta(minutes=15)
 KEY_WINDOW = timedelta(minutes=1)
 BAD_KEY = "API 密钥无效或已被吊销。"
 
@@ -98,19 +98,21 @@ async def submission(request: web.Request, key: ApiKey | None = None) -> AsyncIt
 
 def code_rules(request: web.Request, tracking_number: str) -> list[tuple[Rule, str]]:
     settings = request.app[settings_key]
-    tn = secrets.normalise_tracking_number(tracking_number or "")
-    return [
-        (Rule("code:address", settings.code_attempts_per_15min, CODE_WINDOW),
-         client_address(request)),
-        (Rule("code:report", settings.code_attempts_per_report, CODE_WINDOW), tn or "-"),
-    ]  # fmt: skip
+    return ratelimit.code_rules(
+        client_address(request),
+        secrets.normalise_tracking_number(tracking_number or ""),
+        settings.code_attempts_per_15min,
+        settings.code_attempts_per_report,
+    )
 
 
 @asynccontextmanager
 async def code_attempt(request: web.Request, tracking_number: str) -> AsyncIterator[None]:
     """Count a follow-up code attempt; only a wrong code (NotFound) keeps counting."""
     rl = limiter(request)
-    ticket = await rl.acquire(code_rules(request, tracking_number), _now(request))
+    ticket = await rl.acquire(
+        code_rules(request, tracking_number), _now(request), ratelimit.CODE_WAIT
+    )
     try:
         yield
     except NotFound:
