@@ -1,6 +1,10 @@
-"""Rebuild the shipped bundle from classifiers/data/bootstrap.csv (deterministic).
+"""Rebuild the shipped bundle from the project's corpus (classifiers/data/corpus/*.jsonl).
 
-python -m classifiers.build_shipped [--out DIR]
+python -m classifiers.build_shipped [--out DIR] [--corpus FILE ...]
+
+Deterministic: the same corpus gives the same bundle. The 涉及单位 weight is fitted with the
+bureau names and aliases of the shipped district configuration (``feedback/default.toml``, read
+as data: classifiers never import feedback).
 """
 
 from __future__ import annotations
@@ -8,19 +12,22 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
+from classifiers.authority import AuthorityMatcher
 from classifiers.bundle import SHIPPED_DIR
+from classifiers.corpus import corpus_files, read_corpus, to_examples
 from classifiers.evaluation import evaluate
 from classifiers.features import FeatureConfig
-from classifiers.model import TARGETS
-from classifiers.segment import DATA_DIR
+from classifiers.model import DEPARTMENT, TARGETS
 from classifiers.storage import data_sha256, save_model
-from classifiers.training import TrainConfig, analyze_all, read_examples, train
+from classifiers.training import TrainConfig, analyze_all, train
 
-__all__ = ["BOOTSTRAP", "SHIPPED_CONFIG", "build", "main"]
+__all__ = ["DEFAULT_CONFIG", "SHIPPED_CONFIG", "build", "default_matcher", "main"]
 
-BOOTSTRAP = DATA_DIR / "bootstrap.csv"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "feedback" / "default.toml"
 # Pruned vocabularies keep the committed bundle small (a few MB).
 SHIPPED_CONFIG = TrainConfig(
     features=FeatureConfig(min_df=2, max_word_features=20000, max_char_features=30000),
@@ -28,30 +35,58 @@ SHIPPED_CONFIG = TrainConfig(
 )
 
 
-def build(out: Path = SHIPPED_DIR, corpus: Path = BOOTSTRAP) -> dict[str, dict[str, object]]:
+def default_matcher(path: Path = DEFAULT_CONFIG) -> AuthorityMatcher:
+    """Bureau names and aliases of a district configuration file."""
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    return AuthorityMatcher(
+        {d["code"]: [d["name"], *d.get("aliases", [])] for d in data.get("departments", [])}
+    )
+
+
+def build(
+    out: Path = SHIPPED_DIR,
+    corpus: Sequence[Path] | None = None,
+    config: TrainConfig = SHIPPED_CONFIG,
+) -> dict[str, dict[str, object]]:
     """Train both targets on ``corpus`` and write ``out/department`` and ``out/issue_type``."""
-    digest = data_sha256([corpus])
+    files = list(corpus) if corpus else corpus_files()
+    rows = read_corpus(files)
+    digest = data_sha256(files)
+    matcher = default_matcher()
     summary: dict[str, dict[str, object]] = {}
     docs = None
     for target in TARGETS:
-        examples = read_examples(corpus, target=target)
+        examples = to_examples(rows, target)
         if docs is None:
-            docs = analyze_all(examples, SHIPPED_CONFIG.features)
-        model = train(examples, target, config=SHIPPED_CONFIG, docs=docs)
+            docs = analyze_all(examples, config.features)
+        model = train(
+            examples,
+            target,
+            config=config,
+            docs=docs,
+            authority_match=matcher.match if target == DEPARTMENT else None,
+        )
         report = evaluate(model, examples)
         metrics = {
             "training_accuracy": report["accuracy"],
             "training_macro_f1": report["macro_f1"],
-            "corpus": corpus.name,
+            "corpus": [f.name for f in files],
+            "n_messages": len(rows),
         }
         target_dir = out / target
         if target_dir.exists():
             shutil.rmtree(target_dir)
         save_model(model, target_dir, metrics=metrics, training_sha256=digest)
+        held = {k: v for k, v in model.rule.items() if k in ("held_out", "authority_weight")}
+        types = model.rule.get("types")
+        if isinstance(types, dict):
+            held["thresholds"] = {k: v.get("threshold") for k, v in types.items()}
         summary[target] = {
             "labels": len(model.labels),
             "features": model.space.n_features,
             **metrics,
+            **held,
         }
     return summary
 
@@ -59,7 +94,7 @@ def build(out: Path = SHIPPED_DIR, corpus: Path = BOOTSTRAP) -> dict[str, dict[s
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=SHIPPED_DIR, help="bundle directory")
-    ap.add_argument("--corpus", type=Path, default=BOOTSTRAP, help="training CSV")
+    ap.add_argument("--corpus", type=Path, action="append", help="corpus file (repeatable)")
     args = ap.parse_args(argv)
     for target, info in build(args.out, args.corpus).items():
         print(target, info)

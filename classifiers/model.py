@@ -6,21 +6,23 @@ and safe to share between threads.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from classifiers.features import Analyzed, FeatureSpace, analyze
+
+if TYPE_CHECKING:
+    from classifiers.cues import CueReport
 
 __all__ = ["DEPARTMENT", "ISSUE_TYPE", "TARGETS", "LinearModel", "Prediction", "ReportClassifier"]
 
 DEPARTMENT = "department"
 ISSUE_TYPE = "issue_type"
 TARGETS = (DEPARTMENT, ISSUE_TYPE)
-_MASKED = re.compile("[\ue000-\ue003]")
 
 
 @dataclass
@@ -32,7 +34,17 @@ class Prediction:
     top: list[tuple[str, float]]
     issue_types: list[str]
     issue_type_probabilities: dict[str, float]
-    reasons: list[str]
+    reasons: list[str]  # every label's reasons, de-duplicated (department's first)
+    reasons_by_label: dict[str, list[str]] = field(default_factory=dict)
+    #: False: out of domain (无法识别): no issue types, never auto-routed
+    recognised: bool = True
+    #: held-out [threshold, accuracy, share] of the department model (see ``route_threshold``)
+    route_curve: list[list[float]] = field(default_factory=list, repr=False)
+
+    def route_threshold(self, target_accuracy: float) -> float | None:
+        """The lowest probability at which held-out reports were right ``target_accuracy`` of
+        the time (None: the model has no table; 1.01: no threshold reaches the target)."""
+        return threshold_for(self.route_curve, target_accuracy)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -43,8 +55,22 @@ class Prediction:
             "issue_type_probabilities": {
                 k: round(v, 4) for k, v in self.issue_type_probabilities.items()
             },
-            "reasons": list(self.reasons),
+            "reasons": {k: list(v) for k, v in self.reasons_by_label.items()},
+            "recognised": self.recognised,
         }
+
+
+def threshold_for(curve: Sequence[Sequence[float]], target_accuracy: float) -> float | None:
+    if not curve:
+        return None
+    # the curve runs from the most confident down; accuracy above a threshold is not
+    # monotone, so the lowest threshold is taken only while every higher one met the target
+    best: float | None = None
+    for row in curve:
+        if row[1] < target_accuracy:
+            break
+        best = row[0]
+    return best if best is not None else 1.01
 
 
 @dataclass
@@ -65,6 +91,13 @@ class LinearModel:
     calib_bias: np.ndarray  # (n_labels,)
     metrics: dict[str, object] = field(default_factory=dict)
     training_sha256: str = ""
+    #: what turns scores into decisions, fitted on held-out data (see classifiers.training):
+    #: department: authority_weight, route_curve; issue types: per type the cue-stack weights
+    #: and threshold; both: noncontent (vocabulary words never shown as reasons)
+    rule: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._noncontent = frozenset(str(w) for w in self.rule.get("noncontent", ()) or ())  # type: ignore[union-attr]
 
     def analyze(self, title: str, text: str) -> Analyzed:
         return analyze(title, text, self.space.config)
@@ -91,7 +124,10 @@ class LinearModel:
     def reasons(
         self, doc: Analyzed, cols: np.ndarray, vals: np.ndarray, label_index: int, limit: int = 5
     ) -> list[str]:
-        """Input words that pushed most towards ``labels[label_index]``."""
+        """Whole content words of the input that pushed most towards ``labels[label_index]``
+        (see classifiers.reasons: no single characters, stop words or cross-word fragments)."""
+        from classifiers.reasons import showable
+
         if not len(cols):
             return []
         weights = self.coef[cols, label_index]
@@ -99,25 +135,25 @@ class LinearModel:
             # what sets this label apart from the others, not what all labels share
             weights = weights - self.coef[cols].mean(axis=1)
         contrib = vals * weights
-        order = np.argsort(-contrib, kind="stable")[: limit * 8]  # ties: by column
+        order = np.argsort(-contrib, kind="stable")[: limit * 12]  # ties: by column
         words: _Words | None = None
         scores: dict[str, float] = {}
         for j, c in zip(order.tolist(), contrib[order].tolist(), strict=True):
             if c <= 0:
                 break
             kind, term = self.space.term(int(cols[j]))
-            if _MASKED.search(term):
-                continue
             if kind == "char":
-                # show the whole input word that contains the character n-gram, if any
-                # (n-grams across word boundaries are not shown: they read as noise)
+                # the whole input word that contains the character n-gram; n-grams across
+                # word boundaries have none and are not shown
                 if words is None:
                     words = _Words(doc.tokens)
                 whole = words.containing(term)
-                if whole is None:
-                    continue
-                term = whole
-            scores[term] = scores.get(term, 0.0) + c
+                parts = [whole] if whole is not None else []
+            else:
+                parts = self.space.word_terms[int(cols[j])].split(" ")
+            for part in parts:
+                if part not in self._noncontent and showable(part):
+                    scores[part] = scores.get(part, 0.0) + c / len(parts)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         out: list[str] = []
         for term, _ in ranked:
@@ -183,23 +219,41 @@ class ReportClassifier:
     def issue_types(self) -> list[str]:
         return list(self.issue_type.labels) if self.issue_type else []
 
-    def predict(self, title: str, text: str, k: int = 3) -> Prediction:
-        """Classify one report; ``top`` holds the ``k`` likeliest departments."""
-        reasons: list[str] = []
+    def predict(
+        self, title: str, text: str, k: int = 3, authority_bureau: str | None = None
+    ) -> Prediction:
+        """Classify one report; ``top`` holds the ``k`` likeliest departments.
+
+        ``authority_bureau``: the bureau the citizen's 涉及单位 field names (matched by the
+        caller against the district's names), weighed as evidence against the text.
+        """
+        from classifiers.ood import UNRECOGNISED, assess
+
+        recognised = assess(title, text).recognised
+        by_label: dict[str, list[str]] = {}
         department: str | None = None
         dep_p = 0.0
         top: list[tuple[str, float]] = []
+        curve: list[list[float]] = []
         doc: Analyzed | None = None
         if self.department is not None:
             m = self.department
             doc = m.analyze(title, text)
             z, cols, vals = m.decision(doc)
-            p = m.calibrate(z)
+            s = z * m.calib_scale + m.calib_bias
+            weight = float(m.rule.get("authority_weight", 0.0) or 0.0)  # type: ignore[arg-type]
+            if authority_bureau in m.labels and weight:
+                s = s.copy()
+                s[m.labels.index(authority_bureau)] += weight
+            e = np.exp(s - s.max())
+            p = e / e.sum()
             order = np.argsort(-p)
             best = int(order[0])
             department, dep_p = m.labels[best], float(p[best])
             top = [(m.labels[int(i)], float(p[int(i)])) for i in order[: max(k, 1)]]
-            reasons.extend(m.reasons(doc, cols, vals, best, self.max_reasons))
+            curve = m.rule.get("route_curve") or []  # type: ignore[assignment]
+            if recognised:
+                by_label[department] = m.reasons(doc, cols, vals, best, self.max_reasons)
         issue_types: list[str] = []
         issue_p: dict[str, float] = {}
         if self.issue_type is not None:
@@ -207,16 +261,48 @@ class ReportClassifier:
             if doc is None or m.space.config != self.department_config():
                 doc = m.analyze(title, text)
             z, cols, vals = m.decision(doc)
-            p = m.calibrate(z)
+            p, thresholds, cue_report = self._issue_probabilities(m, z, title, text)
             issue_p = {lab: float(v) for lab, v in zip(m.labels, p.tolist(), strict=True)}
-            for i in np.argsort(-p):
-                if p[i] < self.issue_type_threshold:
-                    break
-                issue_types.append(m.labels[int(i)])
-                for r in m.reasons(doc, cols, vals, int(i), 3):
-                    if r not in reasons:
-                        reasons.append(r)
-        return Prediction(department, dep_p, top, issue_types, issue_p, reasons)
+            if recognised:
+                for i in np.argsort(-p):
+                    lab = m.labels[int(i)]
+                    if p[i] < thresholds[int(i)]:
+                        continue
+                    issue_types.append(lab)
+                    found = cue_report.phrases(lab) if cue_report is not None else []
+                    words = m.reasons(doc, cols, vals, int(i), self.max_reasons)
+                    by_label[lab] = list(dict.fromkeys([*found[:3], *words]))[: self.max_reasons]
+        if not recognised:
+            by_label = {UNRECOGNISED: []}
+        reasons = list(dict.fromkeys(r for rs in by_label.values() for r in rs))
+        return Prediction(
+            department, dep_p, top, issue_types, issue_p, reasons, by_label, recognised, curve
+        )
+
+    def _issue_probabilities(
+        self, m: LinearModel, z: np.ndarray, title: str, text: str
+    ) -> tuple[np.ndarray, list[float], CueReport | None]:
+        """Per type: the cue-stacked probability and its threshold (or Platt and the default)."""
+        from classifiers.cues import Cues
+        from classifiers.training import cue_text
+
+        types = m.rule.get("types") or {}
+        assert isinstance(types, dict)
+        p = m.calibrate(z)
+        thresholds = [self.issue_type_threshold] * len(m.labels)
+        report = None
+        for i, lab in enumerate(m.labels):
+            spec = types.get(lab)
+            if not isinstance(spec, dict):
+                continue
+            thresholds[i] = float(spec.get("threshold", self.issue_type_threshold))
+            if "weights" in spec:
+                if report is None:
+                    report = Cues.load().analyse(cue_text(title, text))
+                w = np.asarray(spec["weights"], dtype=np.float64)
+                x = np.concatenate([[z[i]], report.features(lab)])
+                p[i] = 1.0 / (1.0 + np.exp(-np.clip(float(x @ w) + float(spec["bias"]), -50, 50)))
+        return p, thresholds, report
 
     def department_config(self) -> object:
         return self.department.space.config if self.department is not None else None

@@ -107,6 +107,7 @@ def save_model(
         "numpy_version": str(np.__version__),
         "metrics": {**model.metrics, **(metrics or {})},
         "training_data_sha256": training_sha256 or model.training_sha256,
+        "decision": model.rule,
         "files": files,
     }
     fd, tmp = tempfile.mkstemp(dir=out, prefix=".manifest.")
@@ -211,4 +212,5 @@ def load_model(
         calib_bias=arrays["calib_bias"],
         metrics=dict(metrics) if isinstance(metrics, dict) else {},
         training_sha256=str(manifest.get("training_data_sha256", "")),
+        rule=dict(rule) if isinstance(rule := manifest.get("decision"), dict) else {},
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.features import Analyzed, FeatureConfig, analyze, fit_space
+from classifiers.features import Analyzed, FeatureConfig, analyze, document, fit_space
 from classifiers.model import DEPARTMENT, ISSUE_TYPE, TARGETS, LinearModel
 
 __all__ = [
@@ -37,6 +37,8 @@ class Example:
     text: str
     labels: tuple[str, ...]
     weight: float = 1.0
+    authority: str = ""  # the citizen's 涉及单位 field
+    group: str = ""  # who wrote it: held-out folds leave whole groups out when there are some
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class TrainConfig:
     calibration_folds: int = 3
     seed: int = 0
     n_jobs: int = 1  # >1 fits folds in threads: faster, but liblinear then is not reproducible
+    # held-out predictions leave one author out at a time (when there are >= 3): only useful
+    # when every author wrote for every label (the corpus writers split the bureaus between
+    # them, so the shipped build uses stratified folds)
+    group_folds: bool = False
+    # issue types: combine the learned score with the cue rules of classifiers/cues.py
+    cue_stack: bool = True
 
 
 def _split_labels(value: str | None) -> tuple[str, ...]:
@@ -177,17 +185,102 @@ def analyze_all(
     return docs
 
 
+def _held_out_folds(
+    y: np.ndarray, groups: Sequence[str], k: int, seed: int, by_group: bool
+) -> list[np.ndarray]:
+    """One fold per author when there are at least three (and ``by_group``), else stratified."""
+    names = sorted(set(groups))
+    if by_group and len(names) >= 3:
+        g = np.array([names.index(x) for x in groups])
+        return [np.flatnonzero(g == i) for i in range(len(names))]
+    return _folds(y, k, seed)
+
+
+def _fit_temperature_authority(
+    z: np.ndarray, y: np.ndarray, match: np.ndarray
+) -> tuple[float, float]:
+    """Softmax scale and the weight of a 涉及单位 match, minimising held-out log-loss.
+
+    ``match[i, j]`` is 1 when example i's 涉及单位 names label j. The weight is a log-odds bonus
+    for that label: evidence weighed against the text, not an override.
+    """
+    from scipy.optimize import minimize
+
+    has = match.any(axis=1)
+
+    def nll(params: np.ndarray) -> float:
+        s = z * np.exp(params[0]) + params[1] * match
+        s = s - s.max(axis=1, keepdims=True)
+        logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(len(y)), y].mean())
+
+    if not has.any():
+        return _fit_temperature(z, y), 0.0
+    res = minimize(
+        nll, np.array([0.0, 1.0]), method="L-BFGS-B", bounds=[(-3.0, 2.0), (0.0, 8.0)]
+    )
+    return float(np.exp(res.x[0])), float(res.x[1])
+
+
+def route_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 60) -> list[list[float]]:
+    """[threshold, accuracy of the reports at or above it, their share] at up to ``points``
+    thresholds (held-out predictions): routing picks the lowest threshold meeting a target."""
+    order = np.argsort(-confidence, kind="stable")
+    conf, ok = confidence[order], correct[order].astype(np.float64)
+    acc = np.cumsum(ok) / np.arange(1, len(ok) + 1)
+    picks = np.unique(np.linspace(0, len(ok) - 1, min(points, len(ok))).astype(int))
+    return [
+        [round(float(conf[i]), 4), round(float(acc[i]), 4), round((i + 1) / len(ok), 4)]
+        for i in picks
+    ]
+
+
+def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    best_t, best_f = 0.5, -1.0
+    for t in np.arange(0.05, 0.96, 0.01):
+        pred = p >= t
+        tp = float((pred & (y == 1)).sum())
+        f = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
+        if f > best_f + 1e-9:
+            best_t, best_f = float(t), f
+    return round(best_t, 2)
+
+
+def _fit_stack(z: np.ndarray, cues: np.ndarray, y: np.ndarray) -> tuple[list[float], float]:
+    """Logistic layer over [learned score, cue features] of held-out predictions."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.hstack([z[:, None], cues])
+    lr = LogisticRegression(C=1.0, max_iter=1000)
+    lr.fit(X, y)
+    return [round(float(w), 6) for w in lr.coef_[0]], round(float(lr.intercept_[0]), 6)
+
+
+def _noncontent_words(terms: Sequence[str]) -> list[str]:
+    """Word terms that are not content words by jieba's part-of-speech tags (never reasons)."""
+    from classifiers.reasons import content_tag
+
+    return [t for t in terms if " " not in t and not content_tag(t)]
+
+
 def train(
     examples: Sequence[Example],
     target: str,
     progress: Progress | None = None,
     config: TrainConfig | None = None,
     docs: Sequence[Analyzed] | None = None,
+    authority_match: Callable[[str], str | None] | None = None,
 ) -> LinearModel:
     """Train a model for ``target`` ('department': one label per example, examples without a
     label are skipped; 'issue_type': any number of labels per example).
 
     ``docs`` may carry the already analysed examples (same order) to save segmentation time.
+    ``authority_match`` maps a 涉及单位 field to a label (department), for weighing that field.
+
+    Held-out predictions (one author left out at a time when there are authors) fit what turns
+    scores into decisions: the department's softmax temperature, the 涉及单位 weight and the
+    table routing thresholds are chosen from; for each issue type a logistic layer over the
+    learned score and the cue rules, and the threshold with the best F1.
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {TARGETS}, not {target!r}")
@@ -204,14 +297,16 @@ def train(
     space = fit_space(docs, config.features)
     X = space.matrix(docs)
     weights = np.array([ex.weight for ex in examples], dtype=np.float64)
+    groups = [ex.group for ex in examples]
     k = max(2, config.calibration_folds)
+    rule: dict[str, object] = {}
 
     if not multilabel:
         labels = sorted({ex.labels[0] for ex in examples})
         if len(labels) < 2:
             raise ValueError(f"department training needs at least two labels, got {labels}")
         y = np.array([labels.index(ex.labels[0]) for ex in examples])
-        folds = _folds(y, k, config.seed)
+        folds = _held_out_folds(y, groups, k, config.seed, config.group_folds)
         everything = np.arange(len(y))
         jobs = [np.setdiff1d(everything, test_idx) for test_idx in folds] + [everything]
         done = 0
@@ -237,11 +332,32 @@ def train(
             z = np.full((len(test_idx), len(labels)), -10.0)
             z[:, present] = X[test_idx] @ c + b
             z_oof[test_idx] = z
-        scale = _fit_temperature(z_oof, y)
+        match = np.zeros_like(z_oof)
+        if authority_match is not None:
+            for i, ex in enumerate(examples):
+                code = authority_match(ex.authority) if ex.authority else None
+                if code in labels:
+                    match[i, labels.index(code)] = 1.0
+        scale, authority_weight = _fit_temperature_authority(z_oof, y, match)
+        s = z_oof * scale + authority_weight * match
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        correct = p.argmax(axis=1) == y
+        rule = {
+            "authority_weight": round(authority_weight, 4),
+            "route_curve": route_curve(p.max(axis=1), correct),
+            "held_out": {
+                "folds": len(folds),
+                "accuracy": round(float(correct.mean()), 4),
+                "by": "author" if len(folds) != k else "stratified",
+            },
+        }
         _, coef, intercept = fitted[-1]
         calib_scale = np.full(len(labels), scale)
         calib_bias = np.zeros(len(labels))
     else:
+        from classifiers.cues import FEATURES, Cues
+
         labels = sorted({lab for ex in examples for lab in ex.labels})
         if not labels:
             raise ValueError("issue-type training needs at least one example with a label")
@@ -250,18 +366,32 @@ def train(
         intercept = np.zeros(len(labels))
         calib_scale = np.ones(len(labels))
         calib_bias = np.zeros(len(labels))
-        for li in range(len(labels)):
+        cues = Cues.load()
+        reports = [cues.analyse(cue_text(ex.title, ex.text)) for ex in examples]
+        stack: dict[str, object] = {}
+        for li, lab in enumerate(labels):
             y = Y[:, li]
             if y.sum() == len(y):  # every example has it
                 intercept[li], calib_bias[li] = 10.0, 0.0
                 continue
             if y.sum() >= k:
                 z_bin = np.zeros(len(y))
-                for test_idx in _folds(y, k, config.seed):
+                for test_idx in _held_out_folds(y, groups, k, config.seed, config.group_folds):
                     train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
+                    if len(np.unique(y[train_idx])) < 2:
+                        continue
                     c, b = _fit_linear(X[train_idx], y[train_idx], config, True, weights[train_idx])
                     z_bin[test_idx] = (X[test_idx] @ c).ravel() + b[0]
                 calib_scale[li], calib_bias[li] = _fit_platt(z_bin, y)
+                if config.cue_stack and lab in cues.lists:
+                    F = np.array([r.features(lab) for r in reports])
+                    w, b0 = _fit_stack(z_bin, F, y)
+                    s = np.hstack([z_bin[:, None], F]) @ np.array(w) + b0
+                    p = 1 / (1 + np.exp(-np.clip(s, -50, 50)))
+                    stack[lab] = {"weights": w, "bias": b0, "threshold": _best_f1_threshold(p, y)}
+                else:
+                    p = 1 / (1 + np.exp(-np.clip(calib_scale[li] * z_bin + calib_bias[li], -50, 50)))
+                    stack[lab] = {"threshold": _best_f1_threshold(p, y)}
             else:
                 calib_scale[li], calib_bias[li] = 2.0, 0.0
             c, b = _fit_linear(X, y, config, True, weights)
@@ -269,6 +399,8 @@ def train(
             intercept[li] = b[0]
             if progress:
                 progress("fitting", li + 1, len(labels))
+        rule = {"cue_features": list(FEATURES), "types": stack}
+    rule["noncontent"] = _noncontent_words(space.word_terms)
 
     import sklearn
 
@@ -283,4 +415,10 @@ def train(
         calib_bias=calib_bias.astype(np.float64),
         metrics={"n_examples": len(examples), "sklearn": str(sklearn.__version__)},
         training_sha256=examples_sha256(examples),
+        rule=rule,
     )
+
+
+def cue_text(title: str, text: str) -> str:
+    """The part of a report the cue rules read (the head: long letters repeat themselves)."""
+    return document(title, text)[:1500]

@@ -1,0 +1,156 @@
+"""Explicit cues for the issue-type decision: who acted, negation, questions, hearsay.
+
+The lists live in ``classifiers/data/cues/`` (one phrase a line). For each issue type the cues give
+a few numbers per report (:data:`FEATURES`) that a small logistic layer combines with the learned
+model's score (fitted on held-out corpus predictions, see ``classifiers.training``). The point is
+the distinction real traffic needs: "多次投诉" to a company names no misconduct of an authority;
+"多次向城管反映无人处理" does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from classifiers.segment import DATA_DIR
+
+__all__ = ["CUES_DIR", "FEATURES", "ISSUE_TYPES", "Cues"]
+
+CUES_DIR = DATA_DIR / "cues"
+ISSUE_TYPES = ("opacity", "improper_procedure", "abuse_of_power", "inaction")
+#: per issue type, in this order
+FEATURES = (
+    "cue",  # a phrase of the type's list, not negated
+    "cue_authority",  # ... with an authority named within the window around it
+    "cue_company_only",  # ... with a private party and no authority within the window
+    "negated_only",  # the type's phrases occur, but every one right after a negator
+    "authority",  # an authority is named anywhere
+    "question",  # a consultation or policy question
+    "hearsay",  # second-hand claim
+)
+_WINDOW = 30  # characters either side of a cue in which its actor is looked for
+_NEGATION_REACH = 4  # a negator ending this close before a cue negates it
+
+
+def _read_list(path: Path) -> list[str]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append(line)
+    return out
+
+
+def _pattern(phrases: list[str]) -> re.Pattern[str]:
+    # longest first, so "互相推诿" wins over "推诿"
+    alts = sorted(set(phrases), key=len, reverse=True)
+    return re.compile("|".join(re.escape(p) for p in alts)) if alts else re.compile(r"(?!)")
+
+
+@dataclass(frozen=True)
+class _Spans:
+    starts: np.ndarray
+    ends: np.ndarray
+    words: tuple[str, ...]
+
+
+def _find(pattern: re.Pattern[str], text: str) -> _Spans:
+    found = [(m.start(), m.end(), m.group()) for m in pattern.finditer(text)]
+    return _Spans(
+        np.array([f[0] for f in found], dtype=np.int64),
+        np.array([f[1] for f in found], dtype=np.int64),
+        tuple(f[2] for f in found),
+    )
+
+
+class Cues:
+    """The cue lists, compiled."""
+
+    def __init__(self, directory: Path = CUES_DIR) -> None:
+        self.directory = directory
+        self.lists = {p.stem: _read_list(p) for p in sorted(directory.glob("*.txt"))}
+        missing = {"authority", "company", "negation", "question", "hearsay", *ISSUE_TYPES} - set(
+            self.lists
+        )
+        if missing:
+            raise ValueError(f"{directory}: cue lists missing: {sorted(missing)}")
+        self._re = {name: _pattern(words) for name, words in self.lists.items()}
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def load(cls) -> Cues:
+        return cls()
+
+    def _spans(self, name: str, text: str) -> _Spans:
+        return _find(self._re[name], text)
+
+    def analyse(self, text: str) -> CueReport:
+        return CueReport(self, text)
+
+    def keyword_types(self, text: str) -> list[str]:
+        """The plain keyword rule: every type one of whose phrases appears (a yardstick)."""
+        return [t for t in ISSUE_TYPES if self._re[t].search(text)]
+
+
+class CueReport:
+    """The cues found in one report's text."""
+
+    def __init__(self, cues: Cues, text: str) -> None:
+        self.text = text
+        self.authority = cues._spans("authority", text)
+        self.company = cues._spans("company", text)
+        self.negation = cues._spans("negation", text)
+        self.question = bool(cues._re["question"].search(text))
+        self.hearsay = bool(cues._re["hearsay"].search(text))
+        self.types = {t: cues._spans(t, text) for t in ISSUE_TYPES}
+
+    def _negated(self, start: int) -> bool:
+        ends = self.negation.ends
+        if not len(ends):
+            return False
+        gap = start - ends
+        return bool(((gap >= 0) & (gap <= _NEGATION_REACH)).any())
+
+    @staticmethod
+    def _near(spans: _Spans, start: int, end: int) -> bool:
+        if not len(spans.starts):
+            return False
+        return bool(((spans.ends >= start - _WINDOW) & (spans.starts <= end + _WINDOW)).any())
+
+    def features(self, issue_type: str) -> np.ndarray:
+        spans = self.types[issue_type]
+        cue = cue_auth = cue_company = 0.0
+        negated = 0
+        for s, e in zip(spans.starts.tolist(), spans.ends.tolist(), strict=True):
+            if self._negated(s):
+                negated += 1
+                continue
+            cue = 1.0
+            if self._near(self.authority, s, e):
+                cue_auth = 1.0
+            elif self._near(self.company, s, e):
+                cue_company = 1.0
+        return np.array(
+            [
+                cue,
+                cue_auth,
+                cue_company,
+                1.0 if negated and not cue else 0.0,
+                1.0 if len(self.authority.starts) else 0.0,
+                1.0 if self.question else 0.0,
+                1.0 if self.hearsay else 0.0,
+            ]
+        )
+
+    def phrases(self, issue_type: str) -> list[str]:
+        """The type's phrases found (not negated), in order of appearance, once each."""
+        spans = self.types[issue_type]
+        out: list[str] = []
+        for s, w in zip(spans.starts.tolist(), spans.words, strict=True):
+            if not self._negated(s) and w not in out:
+                out.append(w)
+        return out
