@@ -46,9 +46,8 @@ from classifiers.cues import Cues  # noqa: E402
 from classifiers.model import Prediction, ReportClassifier  # noqa: E402
 from feedback import routing  # noqa: E402
 from feedback.config import Config, load_config  # noqa: E402
+from tests.shared_data import SHARED, TEDDY  # noqa: E402
 
-SHARED = ROOT / ".." / "shared" / "data"
-TEDDY = SHARED / "teddy2020"
 LABELS7 = ["城乡建设", "劳动和社会保障", "教育文体", "商贸旅游", "环境保护", "卫生计生", "交通运输"]
 #: the README's bureau map: which 一级标签 a bureau's reports carry
 BUREAU_LABELS: dict[str, tuple[str, ...]] = {
@@ -191,7 +190,7 @@ def report_department(clf: ReportClassifier, config: Config, data: list[tuple[st
     kece, _ = ece_table(kconf, kcorrect.astype(float))
     print(f"  keyword rules (share of hits as probability): ECE {kece:.3f}")
     routed = np.array([
-        routing.decide(p, f"{t}\n{x}", config, title=t, text=x).confident
+        routing.decide(p, f"{t}\n{x}", config).confident
         for p, (t, x, _) in zip(preds, data, strict=True)
     ])
     cov = float(routed.mean())
@@ -248,7 +247,7 @@ def report_ood(clf: ReportClassifier, config: Config) -> None:
     ]
     for title, text in samples:
         p = clf.predict(title, text)
-        d = routing.decide(p, f"{title}\n{text}", config, title=title, text=text)
+        d = routing.decide(p, f"{title}\n{text}", config)
         print(f"  out of domain {text[:40]!r}: {'ROUTED' if d.confident else 'triage'} ({d.why})   target never auto-routed  {_mark(not d.confident)}")
 
 

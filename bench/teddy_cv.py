@@ -53,9 +53,10 @@ from classifiers.evaluation import evaluate  # noqa: E402
 from classifiers.features import fit_space  # noqa: E402
 from classifiers.storage import save_model  # noqa: E402
 from classifiers.training import Example, TrainConfig, analyze_all, train  # noqa: E402
+from tests.shared_data import TEDDY  # noqa: E402
 
 # the shared data sits beside the checkout (../shared), never at an absolute path
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "teddy2020"
+DATA = TEDDY
 SEED = 20200
 C_GRID = [0.2, 0.4, 0.8, 1.6]
 NEAR_RAW = 0.8

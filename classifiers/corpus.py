@@ -17,7 +17,7 @@ from classifiers.model import DEPARTMENT, ISSUE_TYPE
 from classifiers.segment import DATA_DIR
 from classifiers.training import Example
 
-__all__ = ["CORPUS_DIR", "FIELDS", "corpus_files", "read_corpus", "to_examples"]
+__all__ = ["CORPUS_DIR", "FIELDS", "corpus_examples", "corpus_files", "read_corpus", "to_examples"]
 
 CORPUS_DIR = DATA_DIR / "corpus"
 FIELDS = ("id", "title", "text", "authority", "department", "issue_types", "voice", "author")
@@ -99,3 +99,8 @@ def to_examples(rows: Sequence[dict[str, object]], target: str) -> list[Example]
             )
         )
     return out
+
+
+def corpus_examples(target: str, paths: Sequence[Path] | None = None) -> list[Example]:
+    """The shipped corpus as training examples of ``target``."""
+    return to_examples(read_corpus(paths), target)

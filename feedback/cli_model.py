@@ -49,9 +49,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "classify",
         help="classify reports: one JSON line each",
-        description="Reads one report per stdin line (or CSV rows with title,text) and prints "
-        "one JSON object per report: department, department_probability, top, issue_types, "
-        "issue_type_probabilities, reasons.",
+        description="Reads one report per stdin line (or CSV rows with title,text and an "
+        "optional authority, the 涉及单位 field) and prints one JSON object per report: "
+        "department, department_probability, top, issue_types, issue_type_probabilities, "
+        "reasons (keyed by label), recognised, and route: 'routed' or 'triage', the decision "
+        "the service takes with the configured thresholds. An empty line gives an error row.",
     )
     p.add_argument(
         "--model",
@@ -135,28 +137,42 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _reports(csv_file: str | None) -> Any:
+    """(line or row number, title, text, authority) of every input report."""
     if csv_file:
         with open(csv_file, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
-                yield (row.get("title") or ""), (row.get("text") or "")
+            for n, row in enumerate(csv.DictReader(fh), 2):
+                yield n, (row.get("title") or ""), (row.get("text") or ""), row.get("authority")
         return
-    for line in sys.stdin:
-        if line.strip():
-            yield "", line.strip()
+    for n, line in enumerate(sys.stdin, 1):
+        yield n, "", line.strip(), None
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from classifiers.bundle import load_classifier, load_shipped
     from classifiers.storage import ModelError
+    from feedback import routing
+    from feedback.config import load_config
+    from feedback.errors import ConfigError
 
     try:
         clf = load_classifier(args.model) if args.model else load_shipped()
-    except (ModelError, OSError) as exc:
+        config = load_config(getattr(args, "config", None))
+    except (ModelError, OSError, ConfigError) as exc:
         return _fail(str(exc))
     try:
-        for title, text in _reports(args.csv):
-            pred = clf.predict(title, text, k=args.k)
-            print(json.dumps(pred.to_json(), ensure_ascii=False), flush=True)
+        for n, title, text, authority in _reports(args.csv):
+            if not (title.strip() or text.strip()):
+                row: dict[str, Any] = {"line": n, "error": "empty report: nothing to classify"}
+            else:
+                bureau = routing.authority_bureau(authority, config)
+                pred = clf.predict(title, text, k=args.k, authority_bureau=bureau)
+                decision = routing.decide(pred, f"{title}\n{text}", config)
+                row = {
+                    **pred.to_json(),
+                    "route": "routed" if decision.confident else "triage",
+                    "issue_types": decision.issue_types,
+                }
+            print(json.dumps(row, ensure_ascii=False), flush=True)
     except OSError as exc:
         return _fail(str(exc))
     return 0

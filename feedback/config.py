@@ -22,6 +22,8 @@ class Department:
     name: str
     remit: str
     keywords: tuple[str, ...] = ()
+    # other names citizens give the bureau in the 涉及单位 field (人社局, 环保局 …)
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class IssueType:
 
 @dataclass(frozen=True)
 class RoutingSettings:
+    # route automatically at the classifier's probability that was right this often on its
+    # held-out validation data (the model's own table); confident_probability and min_margin
+    # apply only to a model without such a table
+    target_accuracy: float = 0.95
     confident_probability: float = 0.55
     min_margin: float = 0.15
     assist_probability: float = 0.2
@@ -153,6 +159,7 @@ def parse_config(data: dict[str, Any]) -> Config:
                 name=d["name"],
                 remit=d.get("remit", ""),
                 keywords=tuple(d.get("keywords", ())),
+                aliases=tuple(d.get("aliases", ())),
             )
             for d in data["departments"]
         )

@@ -1,6 +1,6 @@
 """A realistic demo data set: a few hundred reports over several months, in every state.
 
-Texts come from the project's own bootstrap corpus (classifiers/data/bootstrap.csv). Each
+Texts come from the project's own bootstrap corpus (classifiers/data/corpus/). Each
 report lives its life through the real service — routing by the model, triage, signing for,
 send-backs, extensions, answers, ratings, reopenings, 督办, 查实 — with the clock set to each
 step's moment, so the record, the deadlines and the statistics are all real.
@@ -8,7 +8,6 @@ step's moment, so the record, the deadlines and the statistics are all real.
 
 from __future__ import annotations
 
-import csv
 import logging
 import random
 from dataclasses import dataclass
@@ -48,10 +47,17 @@ class DemoClock:
 
 
 def _corpus() -> list[dict[str, str]]:
-    from classifiers.build_shipped import BOOTSTRAP
+    from classifiers.corpus import read_corpus
 
-    with open(BOOTSTRAP, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return [
+        {
+            "title": str(r.get("title") or ""),
+            "text": str(r["text"]),
+            "department": str(r.get("department") or ""),
+            "issue_types": "|".join(r["issue_types"]),  # type: ignore[arg-type]
+        }
+        for r in read_corpus()
+    ]
 
 
 async def _demo_users(service: FeedbackService) -> None:

@@ -68,8 +68,8 @@ class ModelProvider:
                 log.exception("promoted model refused; falling back to the shipped model")
         return load_classifier(SHIPPED_DIR, self.issue_type_threshold), SHIPPED_DIR
 
-    def classify(self, title: str, text: str) -> Prediction:
-        return self.current().predict(title, text)
+    def classify(self, title: str, text: str, authority_bureau: str | None = None) -> Prediction:
+        return self.current().predict(title, text, authority_bureau=authority_bureau)
 
     @property
     def source(self) -> Path | None:
@@ -98,9 +98,9 @@ def retrain_from_corrections(
     Each target's candidate is scored against the current model on the same held-back
     corrections; the new bundle is promoted only if no target got worse.
     """
-    from classifiers.build_shipped import BOOTSTRAP
+    from classifiers.corpus import corpus_examples
     from classifiers.retrain import retrain
-    from classifiers.training import Example, read_examples
+    from classifiers.training import Example
 
     root = Path(models_root)
     root.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,7 @@ def retrain_from_corrections(
                 # Too few to hold any back: keep the current model of this target.
                 shutil.copytree(current / target, bundle / target)
                 continue
-            base = read_examples(BOOTSTRAP, target=target)
+            base = corpus_examples(target)
             result = retrain(base, examples, current, bundle / target, target, progress=progress)
             outcomes.append(
                 RetrainOutcome(

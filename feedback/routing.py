@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from classifiers.authority import AuthorityMatcher
+from classifiers.ood import UNRECOGNISED
 from feedback.config import Config
 
 
@@ -22,6 +24,20 @@ class PredictionLike(Protocol):
     reasons: list[str]
 
 
+_MATCHERS: dict[int, tuple[Config, AuthorityMatcher]] = {}
+
+
+def authority_bureau(authority: str | None, config: Config) -> str | None:
+    """The bureau the citizen's 涉及单位 field names (by name or alias), if exactly one."""
+    if not authority:
+        return None
+    cached = _MATCHERS.get(id(config))
+    if cached is None or cached[0] is not config:
+        matcher = AuthorityMatcher({d.code: [d.name, *d.aliases] for d in config.departments})
+        _MATCHERS[id(config)] = cached = (config, matcher)
+    return cached[1].match(authority)
+
+
 @dataclass
 class RoutingDecision:
     confident: bool
@@ -31,6 +47,7 @@ class RoutingDecision:
     top: list[tuple[str, float]] = field(default_factory=list)
     issue_type_probabilities: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
+    reasons_by_label: dict[str, list[str]] = field(default_factory=dict)
     keyword_hits: dict[str, list[str]] = field(default_factory=dict)
     why: str = ""
     duplicate_of: dict[str, Any] | None = None
@@ -46,6 +63,7 @@ class RoutingDecision:
                 k: round(v, 4) for k, v in self.issue_type_probabilities.items()
             },
             "reasons": self.reasons,
+            "reasons_by_label": self.reasons_by_label,
             "keyword_hits": self.keyword_hits,
             "why": self.why,
             "duplicate_of": self.duplicate_of,
@@ -74,11 +92,17 @@ def decide(prediction: PredictionLike | None, text: str, config: Config) -> Rout
             why="分类模型不可用，转人工分办",
         )
     top = [(c, float(p)) for c, p in prediction.top if config.has_department(c)]
-    issue_types = [
-        t
-        for t, p in prediction.issue_type_probabilities.items()
-        if p >= settings.issue_type_probability and t in config.issue_type_codes
-    ]
+    curve_threshold = getattr(prediction, "route_threshold", None)
+    threshold = curve_threshold(settings.target_accuracy) if curve_threshold else None
+    if threshold is None:  # a model without per-type thresholds: the configured one
+        chosen = [
+            t
+            for t, p in prediction.issue_type_probabilities.items()
+            if p >= settings.issue_type_probability
+        ]
+    else:
+        chosen = list(prediction.issue_types)
+    issue_types = [t for t in chosen if t in config.issue_type_codes]
     issue_types.sort(key=lambda t: config.issue_type_codes.index(t))
     decision = RoutingDecision(
         confident=False,
@@ -87,20 +111,30 @@ def decide(prediction: PredictionLike | None, text: str, config: Config) -> Rout
         top=top,
         issue_type_probabilities=dict(prediction.issue_type_probabilities),
         reasons=list(prediction.reasons),
+        reasons_by_label=dict(getattr(prediction, "reasons_by_label", {}) or {}),
         keyword_hits=hits,
     )
+    if not getattr(prediction, "recognised", True):
+        decision.issue_types = []
+        decision.why = f"{UNRECOGNISED}：中文内容过少，转人工分办"
+        return decision
     if not top:
         decision.why = "模型未给出可用的承办单位，转人工分办"
         return decision
     lead, p_lead = top[0]
     p_second = top[1][1] if len(top) > 1 else 0.0
-    # Keywords of the lead's remit in the text make a borderline prediction trustworthy.
-    bonus = 0.1 if lead in hits else 0.0
+    if threshold is not None:
+        # calibrated: the threshold was chosen for the target accuracy on held-out data
+        sure = p_lead >= threshold
+    else:
+        # Keywords of the lead's remit in the text make a borderline prediction trustworthy.
+        bonus = 0.1 if lead in hits else 0.0
+        sure = p_lead + bonus >= settings.confident_probability and (
+            p_lead - p_second >= settings.min_margin
+        )
     if lead == config.supervisor_department:
         decision.why = "涉及执法监督事项，由区司法局分办"
-    elif p_lead + bonus >= settings.confident_probability and (
-        p_lead - p_second >= settings.min_margin
-    ):
+    elif sure:
         decision.confident = True
         decision.department = lead
         decision.assisting = _assisting(lead, top, hits, settings.assist_probability)

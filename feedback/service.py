@@ -46,7 +46,8 @@ from feedback.workflow import Action
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Classify = Callable[[str, str], PredictionLike]
+# (title, text, the bureau the 涉及单位 field names or None) -> prediction
+Classify = Callable[[str, str, str | None], PredictionLike]
 Clock = Callable[[], datetime]
 
 
@@ -215,11 +216,14 @@ class FeedbackService:
             raise NotFound()
         return report
 
-    async def _predict(self, title: str, text: str) -> PredictionLike | None:
+    async def _predict(
+        self, title: str, text: str, authority: str | None = None
+    ) -> PredictionLike | None:
         if self.classify is None:
             return None
+        bureau = routing.authority_bureau(authority, self.config)
         try:
-            return await self.in_thread(self.classify, title, text)
+            return await self.in_thread(self.classify, title, text, bureau)
         except Exception:  # the classifier failing must never lose a report
             log.exception("classifier failed; the report goes to triage")
             return None
@@ -278,7 +282,7 @@ class FeedbackService:
             inp.channel = validation.Channel(channel)
         code = secrets.new_follow_up_code()
         code_hash = await self.in_thread(secrets.hash_code, code)
-        prediction = await self._predict(inp.title, inp.text)
+        prediction = await self._predict(inp.title, inp.text, inp.authority)
         decision = routing.decide(prediction, f"{inp.title}\n{inp.text}", self.config)
         now = self.clock()
         duplicate = await self._duplicate(f"{inp.title}\n{inp.text}", decision.department, now)

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from classifiers import ood
 from feedback.errors import ValidationError
 from feedback.models import Channel, Kind
 
@@ -77,6 +78,8 @@ def submit_input(data: dict[str, Any], channel: Channel = Channel.WEB) -> Submit
     title = clean_text(data.get("title"), multiline=False, field="title")
     text = clean_text(data.get("text"), field="text")
     _length(text, "text", "诉求内容", TEXT_MIN, TEXT_MAX)
+    if ood.assess(title, text).refuse:  # digits, emoji, a bare link: not a report at all
+        raise ValidationError(ood.REFUSE_MESSAGE, field="text")
     if not title:
         # A short title from the text: people on phones often skip it.
         first = text.split("\n", 1)[0]

@@ -7,13 +7,12 @@ or a shipped model would see different features from the ones it was trained on.
 
 from __future__ import annotations
 
-import csv
 import random
 
 import numpy as np
 import pytest
 
-from classifiers.build_shipped import BOOTSTRAP
+from classifiers.corpus import read_corpus
 from classifiers.features import FeatureConfig, FeatureSpace, analyze, document, fit_space
 from classifiers.model import ReportClassifier
 from classifiers.segment import _get, cut, tokenize
@@ -31,8 +30,7 @@ ODD = [
 
 
 def _texts(n: int = 250) -> list[tuple[str, str]]:
-    with BOOTSTRAP.open(encoding="utf-8") as fh:
-        rows = [(r.get("title") or "", r["text"]) for r in csv.DictReader(fh)]
+    rows = [(str(r["title"]), str(r["text"])) for r in read_corpus()]
     random.Random(3).shuffle(rows)
     return rows[:n]
 
