@@ -32,7 +32,6 @@ import re
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -106,7 +105,9 @@ def _as_label(bureau: str | None, truth: str) -> str | None:
     return labels[0] if labels else None
 
 
-def macro_f1(truth: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]) -> tuple[float, dict[str, tuple[float, float, float]]]:
+def macro_f1(
+    truth: Sequence[str], predicted: Sequence[str | None], labels: Sequence[str]
+) -> tuple[float, dict[str, tuple[float, float, float]]]:
     per: dict[str, tuple[float, float, float]] = {}
     for lab in labels:
         tp = sum(1 for t, p in zip(truth, predicted, strict=True) if t == lab and p == lab)
@@ -140,7 +141,9 @@ def _mark(ok: bool) -> str:
     return "MET" if ok else "NOT MET"
 
 
-def issue_f1(truth: Sequence[set[str]], predicted: Sequence[set[str]]) -> tuple[float, dict[str, tuple[float, int, int]]]:
+def issue_f1(
+    truth: Sequence[set[str]], predicted: Sequence[set[str]]
+) -> tuple[float, dict[str, tuple[float, int, int]]]:
     per: dict[str, tuple[float, int, int]] = {}
     for t in TYPES:
         tp = sum(1 for a, b in zip(truth, predicted, strict=True) if t in a and t in b)
@@ -162,37 +165,55 @@ def keyword_bureau(text: str, config: Config) -> tuple[str | None, float, bool]:
     return counts[0][1], counts[0][0] / total, len(counts) == 1
 
 
-def report_department(clf: ReportClassifier, config: Config, data: list[tuple[str, str, str]]) -> None:
+def report_department(
+    clf: ReportClassifier, config: Config, data: list[tuple[str, str, str]]
+) -> None:
     truth = [lab for _, _, lab in data]
     t0 = time.process_time()
     preds: list[Prediction] = [clf.predict(t, x) for t, x, _ in data]
     cpu_ms = (time.process_time() - t0) * 1000 / len(data)
     bureaus = [p.department for p in preds]
-    f1, per = macro_f1(truth, [_as_label(b, t) for b, t in zip(bureaus, truth, strict=True)], LABELS7)
-    correct = np.array([t in BUREAU_LABELS.get(b or "", ()) for b, t in zip(bureaus, truth, strict=True)])
+    f1, per = macro_f1(
+        truth, [_as_label(b, t) for b, t in zip(bureaus, truth, strict=True)], LABELS7
+    )
+    correct = np.array(
+        [t in BUREAU_LABELS.get(b or "", ()) for b, t in zip(bureaus, truth, strict=True)]
+    )
     conf = np.array([p.department_probability for p in preds])
     kw = [keyword_bureau(f"{t}\n{x}", config) for t, x, _ in data]
-    kf1, kper = macro_f1(truth, [_as_label(b, t) for (b, _, _), t in zip(kw, truth, strict=True)], LABELS7)
-    print(f"department on {len(data)} real messages (7 一级标签 via the bureau map); CPU {cpu_ms:.2f} ms/report")
-    print(f"  macro-F1 {f1:.3f}   target >= 0.80 (goal 0.85)  {_mark(f1 >= 0.80)}   keyword rules {kf1:.3f}")
+    kf1, kper = macro_f1(
+        truth, [_as_label(b, t) for (b, _, _), t in zip(kw, truth, strict=True)], LABELS7
+    )
+    print(
+        f"department on {len(data)} real messages (7 一级标签 via the bureau map); CPU {cpu_ms:.2f} ms/report"
+    )
+    print(
+        f"  macro-F1 {f1:.3f}   target >= 0.80 (goal 0.85)  {_mark(f1 >= 0.80)}   keyword rules {kf1:.3f}"
+    )
     print(f"  bureau right {correct.mean():.3f}")
     for lab in LABELS7:
         p, r, f = per[lab]
         kp, kr, kf = kper[lab]
         print(f"    {lab:8s} P {p:.2f} R {r:.2f} F1 {f:.2f}    keywords F1 {kf:.2f}")
     ece, lines = ece_table(conf, correct.astype(float))
-    print(f"  ECE of the predicted bureau's probability {ece:.3f}   target <= 0.05  {_mark(ece <= 0.05)}")
+    print(
+        f"  ECE of the predicted bureau's probability {ece:.3f}   target <= 0.05  {_mark(ece <= 0.05)}"
+    )
     print("  reliability (10 equal-width bins):")
     for line in lines:
         print(line)
     kconf = np.array([s for _, s, _ in kw])
-    kcorrect = np.array([t in BUREAU_LABELS.get(b or "", ()) for (b, _, _), t in zip(kw, truth, strict=True)])
+    kcorrect = np.array(
+        [t in BUREAU_LABELS.get(b or "", ()) for (b, _, _), t in zip(kw, truth, strict=True)]
+    )
     kece, _ = ece_table(kconf, kcorrect.astype(float))
     print(f"  keyword rules (share of hits as probability): ECE {kece:.3f}")
-    routed = np.array([
-        routing.decide(p, f"{t}\n{x}", config).confident
-        for p, (t, x, _) in zip(preds, data, strict=True)
-    ])
+    routed = np.array(
+        [
+            routing.decide(p, f"{t}\n{x}", config).confident
+            for p, (t, x, _) in zip(preds, data, strict=True)
+        ]
+    )
     cov = float(routed.mean())
     acc = float(correct[routed].mean()) if routed.any() else 0.0
     print(
@@ -205,7 +226,9 @@ def report_department(clf: ReportClassifier, config: Config, data: list[tuple[st
         run = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
         ok = np.flatnonzero(run >= target)
         best = (ok.max() + 1) / len(order) if len(ok) else 0.0
-        print(f"    (for orientation: the largest top-confidence share {target:.0%} right is {best:.3f})")
+        print(
+            f"    (for orientation: the largest top-confidence share {target:.0%} right is {best:.3f})"
+        )
     kr = np.array([r for _, _, r in kw])
     print(
         f"  keyword rules routed when one bureau is hit: coverage {kr.mean():.3f}, "
@@ -222,33 +245,51 @@ def report_issue_types(clf: ReportClassifier, data: list[tuple[str, str, set[str
     kpred = [set(cues.keyword_types(f"{t}\n{x}")) for t, x, _ in data]
     kf1, kper = issue_f1(truth, kpred)
     print(f"issue types on {len(data)} agreed real rows (issue_types_dev.csv, agree=1)")
-    print(f"  macro-F1 {f1:.3f}   target >= 0.65 (goal 0.80)  {_mark(f1 >= 0.65)}   keyword rules {kf1:.3f}   two labellers 0.896")
+    print(
+        f"  macro-F1 {f1:.3f}   target >= 0.65 (goal 0.80)  {_mark(f1 >= 0.65)}   keyword rules {kf1:.3f}   two labellers 0.896"
+    )
     n_none_t = sum(1 for a in truth if not a)
     n_none_p = sum(1 for b in predicted if not b)
-    print("  per type: F1, predicted / true (target: within ±25 %)      keyword rules F1, predicted")
+    print(
+        "  per type: F1, predicted / true (target: within ±25 %)      keyword rules F1, predicted"
+    )
     all_ok = True
     for t in TYPES:
         f, n_pred, n_true = per[t]
         ok = n_true and abs(n_pred - n_true) <= 0.25 * n_true
         all_ok &= bool(ok)
-        print(f"    {t:18s} F1 {f:.2f}  {n_pred:4d} / {n_true:4d}  {_mark(bool(ok))}      {kper[t][0]:.2f}  {kper[t][1]:4d}")
-    print(f"    {'none':18s}          {n_none_p:4d} / {n_none_t:4d}  {_mark(abs(n_none_p - n_none_t) <= 0.25 * n_none_t)}      {sum(1 for b in kpred if not b):4d}")
+        print(
+            f"    {t:18s} F1 {f:.2f}  {n_pred:4d} / {n_true:4d}  {_mark(bool(ok))}      {kper[t][0]:.2f}  {kper[t][1]:4d}"
+        )
+    print(
+        f"    {'none':18s}          {n_none_p:4d} / {n_none_t:4d}  {_mark(abs(n_none_p - n_none_t) <= 0.25 * n_none_t)}      {sum(1 for b in kpred if not b):4d}"
+    )
     print(f"  counts within ±25 % for every type: {_mark(all_ok)}")
-    hi = [(t in truth[i]) for i, p in enumerate(preds) for t, v in p.issue_type_probabilities.items() if v >= 0.9]
+    hi = [
+        (t in truth[i])
+        for i, p in enumerate(preds)
+        for t, v in p.issue_type_probabilities.items()
+        if v >= 0.9
+    ]
     if hi:
         print(f"  issue-type labels given >= 0.9: {len(hi)}, right {np.mean(hi):.2f}")
 
 
 def report_ood(clf: ReportClassifier, config: Config) -> None:
     samples = [
-        ("", "The street light outside my building has been broken for two weeks and nobody fixes it."),
+        (
+            "",
+            "The street light outside my building has been broken for two weeks and nobody fixes it.",
+        ),
         ("", "https://example.com/video/123"),
         ("", "12345678901 ？？？"),
     ]
     for title, text in samples:
         p = clf.predict(title, text)
         d = routing.decide(p, f"{title}\n{text}", config)
-        print(f"  out of domain {text[:40]!r}: {'ROUTED' if d.confident else 'triage'} ({d.why})   target never auto-routed  {_mark(not d.confident)}")
+        print(
+            f"  out of domain {text[:40]!r}: {'ROUTED' if d.confident else 'triage'} ({d.why})   target never auto-routed  {_mark(not d.confident)}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", type=Path, default=None, help="bundle directory (default: shipped)")
     ap.add_argument("--train", action="store_true", help="train a bundle from the corpus first")
     ap.add_argument("--corpus", type=Path, action="append", help="corpus file(s) for --train")
-    ap.add_argument("--anchor-cv", action="store_true", help="the trained-on-real anchor comparison")
+    ap.add_argument(
+        "--anchor-cv", action="store_true", help="the trained-on-real anchor comparison"
+    )
     args, rest = ap.parse_known_args(argv)
     if args.anchor_cv:
         sys.path.insert(0, str(ROOT / "bench"))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from classifiers.authority import AuthorityMatcher
 from classifiers.bundle import SHIPPED_DIR
-from classifiers.corpus import corpus_files, read_corpus, to_examples
+from classifiers.corpus import read_corpus, shipped_files, to_examples
 from classifiers.evaluation import evaluate
 from classifiers.features import FeatureConfig
 from classifiers.model import DEPARTMENT, TARGETS
@@ -50,16 +50,14 @@ def build(
     config: TrainConfig = SHIPPED_CONFIG,
 ) -> dict[str, dict[str, object]]:
     """Train both targets on ``corpus`` and write ``out/department`` and ``out/issue_type``."""
-    files = list(corpus) if corpus else corpus_files()
+    files = list(corpus) if corpus else shipped_files()
     rows = read_corpus(files)
     digest = data_sha256(files)
     matcher = default_matcher()
     summary: dict[str, dict[str, object]] = {}
-    docs = None
     for target in TARGETS:
         examples = to_examples(rows, target)
-        if docs is None:
-            docs = analyze_all(examples, config.features)
+        docs = analyze_all(examples, config.features)
         model = train(
             examples,
             target,

@@ -97,7 +97,10 @@ class LinearModel:
     rule: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._noncontent = frozenset(str(w) for w in self.rule.get("noncontent", ()) or ())  # type: ignore[union-attr]
+        words = self.rule.get("noncontent") or ()
+        self._noncontent = (
+            frozenset(str(w) for w in words) if isinstance(words, list) else frozenset()
+        )
 
     def analyze(self, title: str, text: str) -> Analyzed:
         return analyze(title, text, self.space.config)

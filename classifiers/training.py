@@ -39,6 +39,9 @@ class Example:
     weight: float = 1.0
     authority: str = ""  # the citizen's 涉及单位 field
     group: str = ""  # who wrote it: held-out folds leave whole groups out when there are some
+    # False: learn from it but fit no probability or threshold on it (the old stitched corpus
+    # is far easier than real text, so its held-out scores would make the model overconfident)
+    calibrate: bool = True
 
 
 @dataclass(frozen=True)
@@ -216,9 +219,7 @@ def _fit_temperature_authority(
 
     if not has.any():
         return _fit_temperature(z, y), 0.0
-    res = minimize(
-        nll, np.array([0.0, 1.0]), method="L-BFGS-B", bounds=[(-3.0, 2.0), (0.0, 8.0)]
-    )
+    res = minimize(nll, np.array([0.0, 1.0]), method="L-BFGS-B", bounds=[(-3.0, 2.0), (0.0, 8.0)])
     return float(np.exp(res.x[0])), float(res.x[1])
 
 
@@ -338,16 +339,21 @@ def train(
                 code = authority_match(ex.authority) if ex.authority else None
                 if code in labels:
                     match[i, labels.index(code)] = 1.0
-        scale, authority_weight = _fit_temperature_authority(z_oof, y, match)
+        cal = np.array([ex.calibrate for ex in examples])
+        if not cal.any():
+            cal[:] = True
+        z_oof, y_cal, match = z_oof[cal], y[cal], match[cal]
+        scale, authority_weight = _fit_temperature_authority(z_oof, y_cal, match)
         s = z_oof * scale + authority_weight * match
         p = np.exp(s - s.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        correct = p.argmax(axis=1) == y
+        correct = p.argmax(axis=1) == y_cal
         rule = {
             "authority_weight": round(authority_weight, 4),
             "route_curve": route_curve(p.max(axis=1), correct),
             "held_out": {
                 "folds": len(folds),
+                "examples": int(cal.sum()),
                 "accuracy": round(float(correct.mean()), 4),
                 "by": "author" if len(folds) != k else "stratified",
             },
@@ -390,7 +396,9 @@ def train(
                     p = 1 / (1 + np.exp(-np.clip(s, -50, 50)))
                     stack[lab] = {"weights": w, "bias": b0, "threshold": _best_f1_threshold(p, y)}
                 else:
-                    p = 1 / (1 + np.exp(-np.clip(calib_scale[li] * z_bin + calib_bias[li], -50, 50)))
+                    p = 1 / (
+                        1 + np.exp(-np.clip(calib_scale[li] * z_bin + calib_bias[li], -50, 50))
+                    )
                     stack[lab] = {"threshold": _best_f1_threshold(p, y)}
             else:
                 calib_scale[li], calib_bias[li] = 2.0, 0.0

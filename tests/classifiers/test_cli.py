@@ -87,14 +87,29 @@ def test_train_evaluate_classify(
             "issue_types",
             "issue_type_probabilities",
             "reasons",
+            "route",
         }
+        assert all(isinstance(v, list) for v in x["reasons"].values())
 
-    monkeypatch.setattr("sys.stdin", io.StringIO("城管罚款不给处罚决定书\n\n小区物业不管电梯\n"))
+    monkeypatch.setattr(
+        "sys.stdin",
+        io.StringIO("城管罚款不给处罚决定书\n\n小区物业不管电梯\n\nThe street light is broken\n"),
+    )
     args = _parse("classify")
     assert args.func(args) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert len(lines) == 2 and lines[0]["department"] == "zhzf"
+    # one row per input line: an empty line is an error row, not silently dropped
+    assert len(lines) == 5
+    assert lines[1] == {"line": 2, "error": "empty report: nothing to classify"}
+    assert lines[3]["line"] == 4 and "error" in lines[3]
+    assert lines[0]["department"] == "zhzf"
     assert isinstance(lines[0]["top"][0], list) and len(lines[0]["top"]) == 3
+    for row in (lines[0], lines[2], lines[4]):
+        assert row["route"] in ("routed", "triage")
+        assert isinstance(row["reasons"], dict)
+    # the service's own decision: what it cannot read never goes out automatically
+    assert lines[4]["route"] == "triage" and lines[4]["recognised"] is False
+    assert lines[4]["issue_types"] == []
 
     args = _parse("classify", "--model", str(tmp_path / "missing"))
     assert args.func(args) == 2

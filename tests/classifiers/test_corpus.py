@@ -29,7 +29,7 @@ def test_every_message_is_well_formed_and_labelled_with_the_districts_codes() ->
     config = load_config()
     files = corpus_files()
     assert files, "no corpus files under classifiers/data/corpus/"
-    rows = read_corpus()
+    rows = read_corpus(corpus_files())
     ids = [r["id"] for r in rows]
     assert len(set(ids)) == len(ids), "message ids must be unique"
     for r in rows:
@@ -40,7 +40,7 @@ def test_every_message_is_well_formed_and_labelled_with_the_districts_codes() ->
 
 
 def test_no_message_is_stitched_twice() -> None:
-    texts = [_NOISE.sub("", str(r["text"])) for r in read_corpus()]
+    texts = [_NOISE.sub("", str(r["text"])) for r in read_corpus(corpus_files())]
     assert len(set(texts)) == len(texts), "the same text appears twice in the corpus"
 
 
@@ -66,7 +66,7 @@ def test_no_corpus_message_is_a_near_copy_of_a_real_message() -> None:
     the corpus's 5-grams, so each real message is compared only with the messages it shares
     a 5-gram with)."""
     t0 = time.perf_counter()
-    rows = read_corpus()
+    rows = read_corpus(corpus_files())
     own = [_grams(str(r["title"]) + str(r["text"])) for r in rows]
     index: dict[str, list[int]] = defaultdict(list)
     for i, grams in enumerate(own):

@@ -3,12 +3,11 @@ from __future__ import annotations
 import csv
 import json
 import random
-from pathlib import Path
 
 import pytest
 
 from classifiers.bundle import SHIPPED_DIR
-from classifiers.corpus import corpus_files
+from classifiers.corpus import shipped_files
 from classifiers.model import ReportClassifier
 from classifiers.storage import data_sha256
 from tests.shared_data import TEDDY as TEDDY_DIR
@@ -44,7 +43,7 @@ WRITTEN = [
 
 
 def test_manifest_hash_matches_current_corpus() -> None:
-    digest = data_sha256(corpus_files())
+    digest = data_sha256(shipped_files())
     for target in ("department", "issue_type"):
         manifest = json.loads((SHIPPED_DIR / target / "manifest.json").read_text("utf-8"))
         assert manifest["training_data_sha256"] == digest, (

@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import random
 import re
-from pathlib import Path
 
 import pytest
 
 from classifiers.corpus import read_corpus
-from tests.shared_data import TEDDY
 from feedback.anonymise import MASK, anonymise, find_personal_data
 from feedback.demo import ANSWERS
+from tests.shared_data import TEDDY
 
 REPLIES = TEDDY / "attachment4_replies.csv"
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
