@@ -10,8 +10,10 @@ right password gives its slot back. Every checked attempt is also kept in `login
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import re
+import secrets as token_source
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,8 +21,8 @@ from feedback import secrets
 from feedback.config import Config
 from feedback.errors import PermissionDenied, ValidationError
 from feedback.models import Actor, Role
-from feedback.ratelimit import RateLimiter, Rule, TooManyRequests
-from feedback.store import Store
+from feedback.ratelimit import RateLimiter, Rule, TooManyRequests, stamp
+from feedback.store import Store, WriteTx
 from feedback.store.base import User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -46,6 +48,9 @@ LOGIN_RULES = (
     Rule("login:username", USERNAME_FAILURES, THROTTLE_WINDOW),
     Rule("login:address", ADDRESS_FAILURES, THROTTLE_WINDOW),
 )
+
+# A staff login lasts a working day; after that the staff member logs in again.
+SESSION_LIFETIME = timedelta(hours=10)
 
 # Verified against when the username does not exist, so a miss costs as long as a wrong
 # password and usernames cannot be discovered by timing.
@@ -133,12 +138,15 @@ async def create_user(
 
 
 async def set_active(store: Store, username: str, active: bool) -> User:
+    """Enable or disable an account; disabling ends its sessions at once."""
     user = await store.get_user((username or "").strip().lower())
     if user is None:
         raise ValidationError(f"没有用户 {username}。", field="username")
     user.active = active
     async with store.transaction() as tx:
         await tx.update_user(user)
+        if not active:
+            await _end_all(tx, user.username)
     return user
 
 
@@ -150,7 +158,63 @@ async def set_password(store: Store, username: str, password: str) -> User:
     user.password_hash = await asyncio.to_thread(secrets.hash_secret, password)
     async with store.transaction() as tx:
         await tx.update_user(user)
+        # Whoever knew the old password (or holds a copied cookie) is logged out.
+        await _end_all(tx, user.username)
     return user
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+async def start_session(store: Store, user: User, now: datetime | None = None) -> str:
+    """A new server-side session for ``user``; the token goes in the (encrypted) cookie."""
+    now = now or datetime.now(UTC)
+    token = token_source.token_urlsafe(32)
+    async with store.transaction() as tx:
+        await tx.execute("DELETE FROM staff_sessions WHERE expires_at < ?", (stamp(now),))
+        await tx.execute(
+            "INSERT INTO staff_sessions (token_hash, username, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?)",
+            (_token_hash(token), user.username, stamp(now), stamp(now + SESSION_LIFETIME)),
+        )
+    return token
+
+
+async def session_user(store: Store, token: str, now: datetime | None = None) -> User | None:
+    """The active user of a live session, or None (ended, expired, unknown, disabled)."""
+    if not token:
+        return None
+    now = now or datetime.now(UTC)
+    rows = await store.fetch(
+        "SELECT username FROM staff_sessions WHERE token_hash = ? AND expires_at > ?",
+        (_token_hash(token), stamp(now)),
+    )
+    if not rows:
+        return None
+    user = await store.get_user(rows[0]["username"])
+    return user if user is not None and user.active else None
+
+
+async def end_session(store: Store, token: str) -> None:
+    """Logout: this session ends on the server, so a copy of the cookie is worth nothing."""
+    if not token:
+        return
+    async with store.transaction() as tx:
+        await tx.execute("DELETE FROM staff_sessions WHERE token_hash = ?", (_token_hash(token),))
+
+
+async def end_sessions(store: Store, username: str) -> None:
+    """End every session of ``username``."""
+    async with store.transaction() as tx:
+        await _end_all(tx, username)
+
+
+async def _end_all(tx: WriteTx, username: str) -> None:
+    await tx.execute("DELETE FROM staff_sessions WHERE username = ?", (username,))
 
 
 def actor_for(user: User) -> Actor:

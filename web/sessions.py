@@ -1,8 +1,10 @@
 """Sessions in encrypted cookies, and who is logged in.
 
-The cookie holds only the username, the login time and the CSRF token, encrypted and
-authenticated with a key derived from Settings.secret_key. The user is looked up on every
-request, so disabling an account ends its sessions at once.
+The cookie holds only a session token and the CSRF token, encrypted and authenticated with a
+key derived from Settings.secret_key. The session itself lives on the server
+(feedback.accounts, table staff_sessions) and is looked up on every request, so logging out,
+a new password (`feedback users password`) or disabling the account ends it at once, copies of
+the cookie included.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import time
 
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session, session_middleware
@@ -25,10 +26,7 @@ from web.keys import store_key
 log = logging.getLogger(__name__)
 
 COOKIE_NAME = "feedback_session"
-# A staff login lasts a working day; after that the staff member logs in again.
-SESSION_SECONDS = 10 * 3600
-_USER = "user"
-_LOGIN_AT = "login_at"
+_TOKEN = "sid"
 _REQUEST_USER: web.RequestKey[User | None] = web.RequestKey("feedback.user")
 
 
@@ -65,14 +63,11 @@ async def current_user(request: web.Request) -> User | None:
         s = await get_session(request)
     except RuntimeError:  # no session middleware on this request (e.g. an early error page)
         return None
-    name = s.get(_USER)
-    if isinstance(name, str) and time.time() - float(s.get(_LOGIN_AT, 0)) < SESSION_SECONDS:
-        found = await request.app[store_key].get_user(name)
-        if found is not None and found.active:
-            user = found
-    if user is None and name:
-        s.pop(_USER, None)
-        s.pop(_LOGIN_AT, None)
+    token = s.get(_TOKEN)
+    if isinstance(token, str) and token:
+        user = await accounts.session_user(request.app[store_key], token)
+        if user is None:
+            s.pop(_TOKEN, None)
     request[_REQUEST_USER] = user
     return user
 
@@ -84,14 +79,17 @@ async def current_actor(request: web.Request) -> Actor | None:
 
 async def login(request: web.Request, user: User) -> None:
     """A fresh session (new CSRF token) on login: nothing from before the login survives."""
+    token = await accounts.start_session(request.app[store_key], user)
     s = await new_session(request)
-    s[_USER] = user.username
-    s[_LOGIN_AT] = time.time()
+    s[_TOKEN] = token
     request[_REQUEST_USER] = user
 
 
 async def logout(request: web.Request) -> None:
     s = await get_session(request)
+    token = s.get(_TOKEN)
+    if isinstance(token, str):
+        await accounts.end_session(request.app[store_key], token)
     s.invalidate()
     request[_REQUEST_USER] = None
 
