@@ -8,16 +8,24 @@ work only on one machine (one file, one writer at a time across processes).
 The parent applies the migrations once before the workers start, then waits: a signal
 (SIGTERM, SIGINT) is passed on to every worker, and when one worker dies the others are
 stopped too, so a supervisor (systemd, Docker) sees the failure and restarts the service.
+If the parent itself dies (even by SIGKILL), each worker gets SIGTERM from the kernel
+(PR_SET_PDEATHSIG on Linux) and, as a second guard and off Linux, notices within a second that
+its parent is gone: either way it shuts down gracefully, so a restarted service does not bind
+the port beside orphaned workers still serving.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
+import os
 import secrets
 import signal
 import sys
+import threading
+import time
 from dataclasses import replace
 from multiprocessing.connection import wait
 from types import FrameType
@@ -26,6 +34,8 @@ from feedback.settings import Settings
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0
+PARENT_CHECK_SECONDS = 1.0
+PR_SET_PDEATHSIG = 1
 
 
 async def _migrate(settings: Settings) -> None:
@@ -36,11 +46,32 @@ async def _migrate(settings: Settings) -> None:
     await store.close()
 
 
-def _worker(settings: Settings, index: int, verbose: bool) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """SIGTERM this worker (aiohttp then stops gracefully) once its parent is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            log.warning("PR_SET_PDEATHSIG unavailable; relying on the parent check")
+
+    def watch() -> None:
+        # Also covers a parent that died before prctl ran (we are then re-parented).
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        log.warning("parent process %d is gone; stopping", parent_pid)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker(settings: Settings, index: int, verbose: bool, parent_pid: int = 0) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format=f"%(asctime)s %(levelname)s [worker {index}] %(name)s: %(message)s",
     )
+    if parent_pid:
+        _die_with_parent(parent_pid)
     from aiohttp import web
 
     from feedback.runtime import build_web_app
@@ -60,7 +91,9 @@ def serve_workers(settings: Settings, workers: int) -> None:
     ctx = multiprocessing.get_context("spawn")
     verbose = logging.getLogger().isEnabledFor(logging.DEBUG)
     procs = [
-        ctx.Process(target=_worker, args=(settings, i, verbose), name=f"feedback-worker-{i}")
+        ctx.Process(
+            target=_worker, args=(settings, i, verbose, os.getpid()), name=f"feedback-worker-{i}"
+        )
         for i in range(workers)
     ]
     for p in procs:
