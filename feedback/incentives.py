@@ -166,18 +166,26 @@ class BureauScore:
     score: float | None
 
 
-# Weights of the 考核 score: punctuality, getting routing right, and citizens' satisfaction.
-WEIGHTS = {"on_time": 40.0, "no_send_back": 30.0, "satisfaction": 30.0}
+# Weights of the 考核 score: punctuality, getting routing right, citizens' satisfaction, and
+# the quality of the answers (feedback.answer_review's mean score, where it is known: the
+# supervisor's insight desk). A part not known is left out and the others share its weight,
+# so without answer quality the score is the 40 · 30 · 30 it always was.
+WEIGHTS = {"on_time": 40.0, "no_send_back": 30.0, "satisfaction": 30.0, "answer_quality": 20.0}
 
 
 def assessment_score(
-    on_time: float | None, send_back: float | None, satisfaction: float | None
+    on_time: float | None,
+    send_back: float | None,
+    satisfaction: float | None,
+    answer_quality: float | None = None,
 ) -> float | None:
-    """考核 score out of 100 from the parts known; None when nothing is known yet."""
+    """考核 score out of 100 from the parts known; None when nothing is known yet.
+    ``answer_quality`` is the mean answer-review score as a fraction (0–1)."""
     parts = [
         (WEIGHTS["on_time"], on_time),
         (WEIGHTS["no_send_back"], None if send_back is None else 1 - send_back),
         (WEIGHTS["satisfaction"], satisfaction),
+        (WEIGHTS["answer_quality"], answer_quality),
     ]
     known = [(w, v) for w, v in parts if v is not None]
     if on_time is None:

@@ -8,12 +8,13 @@ store transaction, so a report and its record never disagree.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from feedback import (
     duplicates,
@@ -42,6 +43,9 @@ from feedback.models import (
 from feedback.routing import PredictionLike, RoutingDecision
 from feedback.store import Correction, ReportFilter, Store, WriteTx
 from feedback.workflow import Action
+
+if TYPE_CHECKING:
+    from feedback.insight import InsightDesk
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +133,13 @@ class FeedbackService:
         # Called after a transaction commits, with the report's tracking number and action:
         # the bot's notifier and the web's live parts hook in here.
         self.listeners: list[Callable[[str, str], Awaitable[None]]] = []
+
+    @functools.cached_property
+    def insight(self) -> InsightDesk:
+        """Hot issues, answer reviews, 附议, issue 督办 and rework (feedback.insight)."""
+        from feedback.insight import InsightDesk
+
+        return InsightDesk(self)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -1,0 +1,463 @@
+"""热点问题挖掘: reports about the same matter, at the same place, in the same weeks, as one issue.
+
+Grouping (docs/insight.md):
+
+1. Each report becomes a TF-IDF vector of its words (the project's jieba segmenter with the
+   government-terms dictionary; the title counts twice, the text's first 300 characters once).
+2. Places and organisations are extracted from title and text: a name of two to eight
+   characters before an ending such as 小区, 学校, 路, 村 or 公司 (``data/hot.toml``), cut after the
+   last character or word that cannot belong to a name.
+3. Reports are taken in time order; each joins the existing group it is most similar to — the
+   mean cosine to the group's members, plus ``PLACE_BOOST`` when they name the same place — if
+   that is at least ``threshold`` and the group had a report within ``window_days``; otherwise
+   it starts a group. (Mean rather than nearest similarity: a group does not drift by chaining.)
+
+Heat (热度), for a group of at least ``min_reports`` reports::
+
+    heat = (reporters + 2 × ln(1 + repeat reports) + 2 × ln(1 + support))
+           × (1 + min(active weeks − 1, 8) / 16)
+           × 0.5 ^ (days since the last report / half-life)      (only when a half-life is set)
+
+``reporters`` are distinct people (an anonymous report counts as its own person), ``repeat
+reports`` the same people again (on a log scale: one person posting forty times is not forty
+citizens), ``support`` the citizens who pressed 附议 (我也遇到) plus the
+点赞 minus 反对 of imported data (never below 0 per report), ``active weeks`` the calendar weeks
+with a report (a matter that persists weighs more than a one-day burst, at most 1.5×).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers import segment
+
+DATA_PATH = Path(__file__).resolve().parent / "data" / "hot.toml"
+
+THRESHOLD = 0.30  # mean cosine (with the place boost) to join a group
+PLACE_THRESHOLD = 0.12  # the bar for reports that name the same place
+PLACE_BOOST = 0.10  # among the groups a report may join, the same place counts this much more
+WINDOW_DAYS = 60  # a group stays open this long after its last report
+MERGE = 0.5  # centroid cosine at which two groups are one matter
+MIN_REPORTS = 2
+TEXT_HEAD = 300
+
+
+@dataclass
+class Message:
+    id: str
+    title: str
+    text: str
+    time: datetime
+    user: str | None = None  # None: anonymous, a person of its own
+    likes: int = 0
+    dislikes: int = 0
+    support: int = 0  # 附议 in the service
+    department: str | None = None
+    places: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HotIssue:
+    rank: int
+    heat: float
+    ids: list[str]
+    place: str | None
+    places: list[str]
+    time_from: datetime
+    time_to: datetime
+    summary: str
+    reports: int
+    reporters: int
+    support: int
+    active_weeks: int
+    departments: list[str]
+    members: list[Message]
+
+    @property
+    def key(self) -> str:
+        """A stable name for the issue while its first report stays in it."""
+        return self.members[0].id
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "heat": self.heat,
+            "ids": self.ids,
+            "place": self.place,
+            "places": self.places,
+            "from": self.time_from.isoformat(),
+            "to": self.time_to.isoformat(),
+            "summary": self.summary,
+            "reports": self.reports,
+            "reporters": self.reporters,
+            "support": self.support,
+            "active_weeks": self.active_weeks,
+            "departments": self.departments,
+        }
+
+
+@dataclass(frozen=True)
+class PlaceRules:
+    ending: re.Pattern[str]
+    kinds: dict[str, str]
+    boundary: re.Pattern[str]
+    too_generic: frozenset[str]
+    not_names: frozenset[str]
+    coarse: tuple[str, ...]
+    name_tags: frozenset[str]
+    min_stem: int
+    max_stem: int
+
+
+@lru_cache(maxsize=1)
+def place_rules() -> PlaceRules:
+    with DATA_PATH.open("rb") as fh:
+        d = tomllib.load(fh)["places"]
+    kinds = {
+        e: kind
+        for kind in ("compound", "school", "road", "village", "case", "company")
+        for e in d[kind]
+    }
+    alt = "|".join(re.escape(e) for e in sorted(kinds, key=len, reverse=True))
+    words = sorted(d["boundary_words"], key=len, reverse=True)
+    boundary = re.compile(
+        "|".join(re.escape(w) for w in words)
+        + rf"|[{re.escape(d['boundary_chars'])}]"
+        + r"|[A-Z][0-9]{0,2}(?:市|区|县|州|镇|乡|省)"  # the organisers' masked places
+        + r"|[^\u4e00-\u9fffA-Za-z0-9]"
+    )
+    return PlaceRules(
+        ending=re.compile(alt),
+        kinds=kinds,
+        boundary=boundary,
+        too_generic=frozenset(d["too_generic"]),
+        not_names=frozenset(d["not_names"]),
+        coarse=tuple(d["coarse"]),
+        name_tags=frozenset(d["name_tags"]),
+        min_stem=d["min_stem"],
+        max_stem=d["max_stem"],
+    )
+
+
+@lru_cache(maxsize=1)
+def _word_tags() -> dict[str, str]:
+    """jieba's dictionary: word -> part-of-speech tag (read once, about half a second)."""
+    import jieba
+
+    tags: dict[str, str] = {}
+    path = Path(jieba.__file__).resolve().parent / "dict.txt"
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 3:
+                tags[parts[0]] = parts[2]
+    return tags
+
+
+def extract_places(text: str) -> list[str]:
+    """Names of compounds, schools, roads, villages and organisations in ``text``, in order:
+    the words before an ending (小区, 学校, 路, 村, 公司 …) back to the first word that cannot be
+    part of a name (by jieba's part-of-speech tags, and a list of boundary words)."""
+    rules = place_rules()
+    tags = _word_tags()
+    tok = segment._get()
+    out: list[str] = []
+    for m in rules.ending.finditer(text):
+        ending, start = m.group(0), m.start()
+        window = text[max(0, start - rules.max_stem) : start]
+        cut = 0
+        for b in rules.boundary.finditer(window):
+            cut = b.end()
+        for e in rules.ending.finditer(window):  # 街道 in 暮云街道丽发新城: the name is 丽发新城
+            cut = max(cut, e.end())
+        window = window[cut:]
+        if not window:
+            continue
+        words = segment.cut(tok, window)
+        if words and words[-1] + ending in rules.not_names:
+            continue
+        stem = ""
+        for w in reversed(words):
+            tag = tags.get(w)
+            if tag is not None and tag not in rules.name_tags and len(w) > 1:
+                break  # single characters (之, 城) are kept: boundary characters are cut above
+            stem = w + stem
+        if len(stem) < rules.min_stem:
+            continue
+        name = stem + ending
+        if name in rules.too_generic or stem in rules.too_generic or name in rules.not_names:
+            continue
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def place_key(name: str) -> str:
+    """The name without a compound ending (万科魅力之城小区 and 魅力之城 meet as 魅力之城), unless
+    fewer than three characters would be left (丽发新城 stays 丽发新城)."""
+    rules = place_rules()
+    for e in sorted(rules.kinds, key=len, reverse=True):
+        if rules.kinds[e] == "compound" and name.endswith(e) and len(name) - len(e) >= 3:
+            return name[: -len(e)]
+    return name
+
+
+def _specific(name: str) -> bool:
+    """Roads, towns and sub-districts carry many unrelated matters: only compounds, schools,
+    villages, named cases and organisations join reports by themselves."""
+    return not name.endswith(place_rules().coarse)
+
+
+def _tokens(m: Message) -> list[str]:
+    words = segment.tokenize(m.title) * 2 + segment.tokenize(m.text[:TEXT_HEAD])
+    return [w for w in words if not (set(w) & segment.PLACEHOLDERS)]
+
+
+def _vectors(messages: Sequence[Message]) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True, min_df=1, dtype=np.float32)
+    return vec.fit_transform([_tokens(m) for m in messages])
+
+
+def _similarities(messages: Sequence[Message], x: Any = None) -> np.ndarray:
+    x = _vectors(messages) if x is None else x
+    return np.asarray((x @ x.T).toarray(), dtype=np.float32)
+
+
+def _merge(
+    groups: list[list[int]], x: Any, messages: Sequence[Message], window: float
+) -> list[list[int]]:
+    """Join groups of two or more whose centroids are close (one matter, told in two ways and
+    so started twice) and whose times lie within the window of each other."""
+    big = [g for g in groups if len(g) >= 2]
+    if len(big) < 2:
+        return groups
+    cents = np.vstack([np.asarray(x[g].mean(axis=0)).ravel() for g in big])
+    cents /= np.linalg.norm(cents, axis=1, keepdims=True) + 1e-12
+    sims = cents @ cents.T
+    np.fill_diagonal(sims, 0.0)
+    spans = [(min(messages[i].time for i in g), max(messages[i].time for i in g)) for g in big]
+    parent = list(range(len(big)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(*np.nonzero(np.triu(sims) >= MERGE), strict=True):
+        (fa, ta), (fb, tb) = spans[a], spans[b]
+        gap = max((fb - ta).total_seconds(), (fa - tb).total_seconds(), 0.0)
+        if gap <= window:
+            parent[root(int(a))] = root(int(b))
+    merged: dict[int, list[int]] = {}
+    for k, g in enumerate(big):
+        merged.setdefault(root(k), []).extend(g)
+    out = [sorted(g, key=lambda i: (messages[i].time, i)) for g in merged.values()]
+    return out + [g for g in groups if len(g) < 2]
+
+
+def group(
+    messages: Sequence[Message],
+    *,
+    threshold: float = THRESHOLD,
+    place_threshold: float | None = None,
+    window_days: float = WINDOW_DAYS,
+) -> list[list[int]]:
+    """Indices of ``messages`` grouped by matter, place and time (see the module notes)."""
+    n = len(messages)
+    if n == 0:
+        return []
+    place_threshold = PLACE_THRESHOLD if place_threshold is None else place_threshold
+    for m in messages:
+        if not m.places:
+            m.places = extract_places(f"{m.title} {m.text}")
+    x = _vectors(messages)
+    sims = _similarities(messages, x)
+    # Names of three or more characters meet when one ends the other (万科魅力之城, 魅力之城).
+    keys = [_place_keys(m.places) for m in messages]
+    order = sorted(range(n), key=lambda i: (messages[i].time, i))
+    label = np.full(n, -1, dtype=np.int64)
+    sizes: list[int] = []
+    last: list[float] = []
+    by_place: dict[str, set[int]] = {}
+    window = window_days * 86400.0
+    done: list[int] = []
+    for i in order:
+        t = messages[i].time.timestamp()
+        best = -1
+        if done:
+            idx = np.asarray(done)
+            sums = np.bincount(label[idx], weights=sims[i, idx], minlength=len(sizes))
+            score = sums / np.asarray(sizes, dtype=np.float64)
+            boosted: set[int] = set()
+            for key in keys[i]:
+                boosted |= by_place.get(key, set())
+            # Same place: a lower bar (the same compound's fumes and noise, told in other
+            # words); elsewhere the words alone must agree.
+            bar = np.full(len(sizes), threshold)
+            for c in boosted:
+                score[c] += PLACE_BOOST
+                bar[c] = place_threshold + PLACE_BOOST
+            open_ = np.asarray(last) >= t - window
+            score = np.where(open_ & (score >= bar), score, -1.0)
+            c = int(np.argmax(score))
+            if score[c] >= 0:
+                best = c
+        if best < 0:
+            best = len(sizes)
+            sizes.append(0)
+            last.append(t)
+        label[i] = best
+        sizes[best] += 1
+        last[best] = max(last[best], t)
+        for key in keys[i]:
+            by_place.setdefault(key, set()).add(best)
+        done.append(i)
+    groups: dict[int, list[int]] = {}
+    for i in order:
+        groups.setdefault(int(label[i]), []).append(i)
+    return _merge(list(groups.values()), x, messages, window)
+
+
+def _place_keys(places: list[str]) -> set[str]:
+    out: set[str] = set()
+    for p in places:
+        if not _specific(p):
+            continue
+        k = place_key(p)
+        # every ending of three or more characters, so that a developer's or district's prefix
+        # (万科魅力之城, 魅力之城) does not keep two reports apart
+        out.update(k[i:] for i in range(0, max(len(k) - 2, 1)))
+    return out
+
+
+def heat(
+    members: Sequence[Message], *, now: datetime | None = None, half_life_days: float | None = None
+) -> tuple[float, int, int, int]:
+    """(heat, distinct reporters, support, active weeks) of one group (the module notes)."""
+    people = {m.user if m.user else f"anon:{m.id}" for m in members}
+    reporters = len(people)
+    repeats = len(members) - reporters
+    support = sum(max(m.likes - m.dislikes, 0) + max(m.support, 0) for m in members)
+    weeks = len({m.time.isocalendar()[:2] for m in members})
+    value = (reporters + 2 * math.log1p(repeats) + 2 * math.log1p(support)) * (
+        1 + min(weeks - 1, 8) / 16
+    )
+    if half_life_days and now is not None:
+        age = max((now - max(m.time for m in members)).total_seconds() / 86400, 0.0)
+        value *= 0.5 ** (age / half_life_days)
+    return round(value, 2), reporters, support, weeks
+
+
+def hot_issues(
+    messages: Sequence[Message],
+    *,
+    top: int | None = None,
+    now: datetime | None = None,
+    half_life_days: float | None = None,
+    min_reports: int = MIN_REPORTS,
+    threshold: float = THRESHOLD,
+    window_days: float = WINDOW_DAYS,
+) -> list[HotIssue]:
+    """The hot issues, hottest first."""
+    found: list[HotIssue] = []
+    sims: np.ndarray | None = None
+    for idx in group(messages, threshold=threshold, window_days=window_days):
+        if len(idx) < min_reports:
+            continue
+        members = [messages[i] for i in idx]
+        value, reporters, support, weeks = heat(members, now=now, half_life_days=half_life_days)
+        places = Counter(p for m in members for p in dict.fromkeys(m.places))
+        # Shown: the places named in two or more reports, compounds and organisations before
+        # roads and districts, the most named first.
+        ranked_places = [
+            p
+            for p, _k in sorted(
+                ((p, k) for p, k in places.items() if k >= 2 or len(places) == 1),
+                key=lambda pk: (not _specific(pk[0]), -pk[1]),
+            )
+        ]
+        found.append(
+            HotIssue(
+                rank=0,
+                heat=value,
+                ids=[m.id for m in members],
+                place=ranked_places[0] if ranked_places else None,
+                places=ranked_places[:5],
+                time_from=min(m.time for m in members),
+                time_to=max(m.time for m in members),
+                summary="",
+                reports=len(members),
+                reporters=reporters,
+                support=support,
+                active_weeks=weeks,
+                departments=sorted({m.department for m in members if m.department}),
+                members=members,
+            )
+        )
+    found.sort(key=lambda h: (-h.heat, -h.reports, h.time_from))
+    if top is not None:
+        found = found[:top]
+    if found:
+        sims = _similarities([m for h in found for m in h.members])
+    offset = 0
+    for rank, h in enumerate(found, 1):
+        h.rank = rank
+        h.summary = _summary(h, sims, offset)
+        offset += len(h.members)
+    return found
+
+
+def _summary(h: HotIssue, sims: np.ndarray | None, offset: int) -> str:
+    """The member title most like the others (the group's most typical report)."""
+    k = len(h.members)
+    if sims is None or k == 1:
+        best = 0
+    else:
+        block = sims[offset : offset + k, offset : offset + k]
+        best = int(np.argmax(block.sum(axis=1)))
+    title = h.members[best].title.strip() or h.members[best].text.strip()
+    return title if len(title) <= 40 else title[:40] + "…"
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value).strip() or 0)
+    except ValueError:
+        return 0
+
+
+def messages_from_rows(rows: Iterable[dict[str, str]]) -> list[Message]:
+    """CSV rows (id, title, text, time, and optional user, likes, dislikes) as messages.
+    A row without a readable time is skipped (its id is reported by the caller)."""
+    out: list[Message] = []
+    for row in rows:
+        try:
+            when = datetime.fromisoformat((row.get("time") or "").strip().replace("/", "-"))
+        except ValueError:
+            continue
+        out.append(
+            Message(
+                id=str(row.get("id", "")).strip(),
+                title=row.get("title") or "",
+                text=row.get("text") or "",
+                time=when,
+                user=(row.get("user") or "").strip() or None,
+                likes=_int(row.get("likes")),
+                dislikes=_int(row.get("dislikes")),
+            )
+        )
+    return out

@@ -1,0 +1,422 @@
+"""The supervisor's insight desk, as a part of the service: hot issues over the reports, the
+review of bureaus' answers, 附议 by citizens, 督办 of a whole issue, return for rework.
+
+Reached as ``service.insight`` (web/ and bots/ talk to the service only). The engines are
+feedback.hot and feedback.answer_review; this module feeds them the service's reports and
+keeps what must be kept (tables of migration 0009): reviews, support, issue escalations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from feedback import answer_review, hot, permissions, validation, workflow
+from feedback.anonymise import anonymise
+from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from feedback.models import Actor, Report, Role, Status
+from feedback.store import ReportFilter
+from feedback.store.rows import iso, js, ts
+from feedback.workflow import Action
+
+if TYPE_CHECKING:
+    from feedback.service import FeedbackService
+
+HOT_DAYS = 90  # hot issues are looked for among the reports of the last 90 days
+HOT_HALF_LIFE_DAYS = 30  # the heat of an issue nobody reported for 30 days halves
+HOT_MAX_REPORTS = 20000
+PUBLIC_MIN = 5  # the small-count threshold of the public page (domain notes §6)
+ANSWERED = (Status.ANSWERED, Status.CLOSED, Status.REVIEW, Status.REOPENED)
+
+
+@dataclass
+class BureauQuality:
+    department: str
+    name: str
+    answers: int
+    mean_score: float | None
+    rework_share: float | None
+    returned: int
+    worst: list[dict[str, Any]] = field(default_factory=list)
+    assessment: float | None = None  # 考核 with answer quality (feedback.incentives.WEIGHTS)
+
+
+@dataclass
+class PublicHotIssue:
+    summary: str
+    place: str | None
+    reports: int
+    time_from: datetime
+    time_to: datetime
+    departments: list[str]
+
+
+def voter_key(secret: str, visitor: str) -> str:
+    """The stored voice of a visitor: a keyed hash of their cookie value, nothing else."""
+    return hashlib.sha256(f"{secret}\x00{visitor}".encode()).hexdigest()[:32]
+
+
+class InsightDesk:
+    def __init__(self, service: FeedbackService):
+        self.service = service
+
+    @property
+    def store(self) -> Any:
+        return self.service.store
+
+    # -- hot issues ----------------------------------------------------------------------
+
+    async def _messages(self, since: datetime) -> list[hot.Message]:
+        reports = await self.store.list_reports(
+            ReportFilter(created_from=since, limit=HOT_MAX_REPORTS, newest_first=False)
+        )
+        support = await self._support_counts([r.id for r in reports if r.id is not None])
+        out = []
+        for r in reports:
+            out.append(
+                hot.Message(
+                    id=r.tracking_number,
+                    title=r.title,
+                    text=r.text,
+                    time=r.created_at,
+                    user=_reporter(r),
+                    support=support.get(r.id or 0, 0),
+                    department=r.department,
+                )
+            )
+        return out
+
+    async def _support_counts(self, ids: list[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        rows = await self.store.fetch(
+            "SELECT report_id, COUNT(*) AS n FROM report_support GROUP BY report_id"
+        )
+        wanted = set(ids)
+        return {int(r["report_id"]): int(r["n"]) for r in rows if int(r["report_id"]) in wanted}
+
+    async def hot_issues(
+        self, actor: Actor, *, days: int = HOT_DAYS, top: int | None = 10
+    ) -> list[hot.HotIssue]:
+        """The hottest issues of the last ``days`` days (supervisors and administrators)."""
+        if not (permissions.is_supervisor(actor) or actor.role is Role.ADMIN):
+            raise PermissionDenied("只有区司法局监督人员可以查看热点问题。")
+        now = self.service.clock()
+        messages = await self._messages(now - timedelta(days=days))
+        return await self.service.in_thread(_hot, messages, top, now)
+
+    async def hot_escalations(self) -> dict[str, dict[str, Any]]:
+        """The latest 督办 of each hot issue, by issue key."""
+        rows = await self.store.fetch(
+            "SELECT issue_key, actor_id, note, created_at, tracking_numbers FROM hot_escalations "
+            "ORDER BY id"
+        )
+        return {r["issue_key"]: r for r in rows}
+
+    async def escalate_issue(
+        self, actor: Actor, issue_key: str, tracking_numbers: list[str], note: str | None
+    ) -> tuple[list[str], list[str]]:
+        """督办 of a whole hot issue in one action: every member report still open is escalated
+        (each in its own record), and the issue's escalation is kept. Returns (escalated,
+        skipped: closed or answered reports)."""
+        permissions.require_supervisor(actor)
+        members = list(dict.fromkeys(t.strip() for t in tracking_numbers if t and t.strip()))
+        if not members:
+            raise ValidationError("该热点问题没有可督办的诉求。", field="issue")
+        text = validation.clean_text(note) or "区司法局对该热点问题统一督办：请尽快办理并答复。"
+        done, skipped = [], []
+        for tn in members:
+            report = await self.store.get_report(tn)
+            if report is None:
+                continue
+            if report.status not in workflow.ALLOWED[Action.ESCALATE]:
+                skipped.append(tn)
+                continue
+            try:
+                await self.service.escalate(actor, tn, f"热点问题督办：{text}")
+            except (InvalidTransition, NotFound):
+                skipped.append(tn)
+                continue
+            done.append(tn)
+        async with self.store.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO hot_escalations (issue_key, summary, tracking_numbers, actor_id, "
+                "note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (issue_key, text[:200], json.dumps(members), actor.id, text,
+                 iso(self.service.clock())),
+            )  # fmt: skip
+        return done, skipped
+
+    async def public_hot_issues(self, *, top: int = 10) -> list[PublicHotIssue]:
+        """Hot issues for the public page: anonymised, only those of at least ``PUBLIC_MIN``
+        reports from as many people (smaller ones could point at a person)."""
+        now = self.service.clock()
+        messages = await self._messages(now - timedelta(days=HOT_DAYS))
+        found = await self.service.in_thread(_hot, messages, None, now)
+        names = self.service.config.department_name
+        out = []
+        for h in found:
+            if h.reports < PUBLIC_MIN or h.reporters < PUBLIC_MIN:
+                continue
+            out.append(
+                PublicHotIssue(
+                    summary=anonymise(h.summary),
+                    place=anonymise(h.place) if h.place else None,
+                    reports=h.reports,
+                    time_from=h.time_from,
+                    time_to=h.time_to,
+                    departments=[names(d) for d in h.departments],
+                )
+            )
+            if len(out) >= top:
+                break
+        return out
+
+    # -- 附议 --------------------------------------------------------------------------------
+
+    async def support(self, report_id: int, voter: str) -> bool:
+        """A citizen's 附议 ("我也遇到") on a published report; once per visitor. Returns
+        whether this was a new voice."""
+        rows = await self.store.fetch(
+            "SELECT status, answer FROM reports WHERE id = ?", (report_id,)
+        )
+        if (
+            not rows
+            or rows[0]["answer"] is None
+            or rows[0]["status"] not in {s.value for s in ANSWERED}
+        ):
+            raise NotFound("该诉求未公开，不能附议。")
+        async with self.store.transaction() as tx:
+            seen = await tx.fetch(
+                "SELECT 1 FROM report_support WHERE report_id = ? AND voter = ?",
+                (report_id, voter),
+            )
+            if seen:
+                return False
+            await tx.execute(
+                "INSERT INTO report_support (report_id, voter, created_at) VALUES (?, ?, ?)",
+                (report_id, voter, iso(self.service.clock())),
+            )
+        return True
+
+    async def support_counts(self, report_ids: list[int]) -> dict[int, int]:
+        return await self._support_counts(report_ids)
+
+    # -- answer quality ----------------------------------------------------------------------
+
+    def _timeliness(self, report: Report, at: datetime) -> answer_review.Timeliness | None:
+        start = report.accepted_at or report.created_at
+        cal = self.service.calendar
+        days = answer_review.working_days_between(cal, start, at)
+        limit = self.service.answer_days(report) + (
+            self.service.config.clocks.extension_max if report.extension_used else 0
+        )
+        on_time = report.deadlines.answer_by is None or at <= report.deadlines.answer_by
+        return answer_review.Timeliness(days, limit, on_time)
+
+    async def review_draft(self, actor: Actor, tracking_number: str, text: str) -> Any:
+        """The review of an answer before it is sent (the clerk's warning; never a block)."""
+        view = await self.service.staff_view(actor, tracking_number)
+        r = view.report
+        timely = self._timeliness(r, self.service.clock())
+        return await self.service.in_thread(
+            lambda: answer_review.review(r.title, r.text, text, timeliness=timely)
+        )
+
+    async def review_of(self, report: Report) -> dict[str, Any] | None:
+        """The stored review of the report's current answer, made now if missing."""
+        if not report.answer or report.answered_at is None or report.id is None:
+            return None
+        reviews = await self._ensure_reviews([report])
+        return reviews.get(report.id)
+
+    async def _ensure_reviews(self, reports: list[Report]) -> dict[int, dict[str, Any]]:
+        ids = [r.id for r in reports if r.id is not None]
+        have: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(ids, 500):
+            marks = ", ".join("?" for _ in chunk)
+            for row in await self.store.fetch(
+                f"SELECT * FROM answer_reviews WHERE report_id IN ({marks})", chunk
+            ):
+                have[int(row["report_id"])] = row
+        todo = [
+            r
+            for r in reports
+            if r.id is not None
+            and r.answer
+            and r.answered_at is not None
+            and (r.id not in have or ts(have[r.id]["answered_at"]) != r.answered_at)
+        ]
+        if todo:
+            made = await self.service.in_thread(self._review_all, todo)
+            now = iso(self.service.clock())
+            async with self.store.transaction() as tx:
+                for r, rv in made:
+                    assert r.id is not None
+                    await tx.execute("DELETE FROM answer_reviews WHERE report_id = ?", (r.id,))
+                    await tx.execute(
+                        "INSERT INTO answer_reviews (report_id, answered_at, department, "
+                        "relevance, completeness, basis, score, acceptable, reasons, "
+                        "reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (r.id, iso(r.answered_at), r.department, rv.relevance,
+                         rv.completeness, rv.basis, rv.score, int(rv.acceptable),
+                         json.dumps(rv.reasons, ensure_ascii=False), now),
+                    )  # fmt: skip
+                    have[r.id] = {
+                        "report_id": r.id,
+                        "answered_at": iso(r.answered_at),
+                        "department": r.department,
+                        "relevance": rv.relevance,
+                        "completeness": rv.completeness,
+                        "basis": rv.basis,
+                        "score": rv.score,
+                        "acceptable": int(rv.acceptable),
+                        "reasons": json.dumps(rv.reasons, ensure_ascii=False),
+                        "returned_at": None,
+                    }
+        out = {}
+        for rid, row in have.items():
+            out[rid] = {
+                **row,
+                "acceptable": bool(row["acceptable"]),
+                "reasons": js(row["reasons"]) or [],
+                "verdict": "合格" if row["acceptable"] else "需返工",
+            }
+        return out
+
+    def _review_all(self, reports: list[Report]) -> list[tuple[Report, answer_review.Review]]:
+        out = []
+        for r in reports:
+            assert r.answered_at is not None and r.answer is not None
+            timely = self._timeliness(r, r.answered_at)
+            out.append((r, answer_review.review(r.title, r.text, r.answer, timeliness=timely)))
+        return out
+
+    async def quality_by_bureau(
+        self,
+        actor: Actor,
+        since: datetime,
+        until: datetime,
+        *,
+        assessment_parts: dict[str, tuple[float | None, float | None, float | None]] | None = None,
+        worst: int = 3,
+    ) -> list[BureauQuality]:
+        """Per bureau: answers in the period, mean score, share needing rework, answers
+        returned, the worst examples; and the 考核 score with answer quality when the other
+        parts (on-time, send-back, satisfaction rates by bureau) are given."""
+        if not (permissions.is_supervisor(actor) or actor.role is Role.STAFF):
+            raise PermissionDenied()
+        flt = ReportFilter(
+            statuses=list(ANSWERED),
+            department=None if permissions.is_supervisor(actor) else actor.department,
+            limit=HOT_MAX_REPORTS,
+        )
+        reports = [
+            r
+            for r in await self.store.list_reports(flt)
+            if r.answer and r.answered_at and since <= r.answered_at < until
+        ]
+        reviews = await self._ensure_reviews(reports)
+        config = self.service.config
+        by: dict[str, list[tuple[Report, dict[str, Any]]]] = {}
+        for r in reports:
+            if r.id in reviews and r.department:
+                by.setdefault(r.department, []).append((r, reviews[r.id]))
+        out = []
+        for dept, items in by.items():
+            scores = [float(v["score"]) for _, v in items]
+            mean = sum(scores) / len(scores)
+            rework = sum(1 for _, v in items if not v["acceptable"]) / len(items)
+            items.sort(key=lambda rv: float(rv[1]["score"]))
+            bq = BureauQuality(
+                department=dept,
+                name=config.department_name(dept),
+                answers=len(items),
+                mean_score=round(mean, 1),
+                rework_share=rework,
+                returned=sum(1 for _, v in items if v.get("returned_at")),
+                worst=[
+                    {
+                        "tracking_number": r.tracking_number,
+                        "title": r.title,
+                        "score": v["score"],
+                        "verdict": v["verdict"],
+                        "reasons": v["reasons"],
+                        "returned": bool(v.get("returned_at")),
+                        "can_return": r.status is Status.ANSWERED and not v.get("returned_at"),
+                    }
+                    for r, v in items[:worst]
+                ],
+            )
+            if assessment_parts and dept in assessment_parts:
+                from feedback.incentives import assessment_score  # imports the service
+
+                on_time, send_back, sat = assessment_parts[dept]
+                bq.assessment = assessment_score(on_time, send_back, sat, mean / 100)
+            out.append(bq)
+        out.sort(key=lambda b: (b.mean_score or 0, b.department))
+        return out
+
+    async def return_for_rework(self, actor: Actor, tracking_number: str, reason: str) -> Report:
+        """A supervisor returns an answer to the bureau (退回重新答复): recorded in the report's
+        chain with the review, the report is back in the bureau's hands with a new answer
+        deadline, the citizen's own reopen stays unused."""
+        permissions.require_supervisor(actor)
+        why = validation.reason(reason, "reason", "退回理由")
+        report = await self.store.get_report(tracking_number)
+        if report is None:
+            raise NotFound()
+        review = await self.review_of(report)
+        service = self.service
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            if r.status is not Status.ANSWERED:
+                raise InvalidTransition("只有已答复、尚未办结的诉求才能退回重新答复。")
+            workflow.check(Action.REOPEN, r.status)
+            r.status = workflow.target(Action.REOPEN, r.status).after
+            r.supervised = True
+            r.deadlines.answer_by = service.calendar.add_working_days(
+                now, service.answer_days(r)
+            ).due
+            r.deadlines.rate_by = None
+            r.warned_for = r.escalated_for = None
+            return {
+                "rework": True,
+                "reason": why,
+                "review": {
+                    "score": review["score"],
+                    "reasons": review["reasons"],
+                }
+                if review
+                else None,
+            }
+
+        updated = await service._staff_act(
+            actor, tracking_number, Action.REOPEN, change, check=lambda r: None
+        )
+        async with self.store.transaction() as tx:
+            await tx.execute(
+                "UPDATE answer_reviews SET returned_at = ? WHERE report_id = ?",
+                (iso(service.clock()), updated.id),
+            )
+        return updated
+
+
+def _hot(messages: list[hot.Message], top: int | None, now: datetime) -> list[hot.HotIssue]:
+    return hot.hot_issues(messages, top=top, now=now, half_life_days=HOT_HALF_LIFE_DAYS)
+
+
+def _reporter(r: Report) -> str | None:
+    """Who reported, for counting distinct people: a hash of the phone or chat, or None for an
+    anonymous report (a person of its own)."""
+    if r.anonymous:
+        return None
+    key = r.contact.phone or (str(r.contact.telegram_chat_id) if r.contact.telegram_chat_id else "")
+    return hashlib.sha256(key.encode()).hexdigest()[:16] if key else None
+
+
+def _chunks(items: list[int], n: int) -> list[list[int]]:
+    return [items[i : i + n] for i in range(0, len(items), n)]

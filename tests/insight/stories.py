@@ -1,0 +1,55 @@
+"""Reports written for the insight stories: five residents of one compound, and others."""
+
+from __future__ import annotations
+
+# Five people, five wordings, one matter: the fumes and night noise of the ground-floor
+# restaurants of 幸福里小区.
+COMPOUND = [
+    (
+        "幸福里小区底层饭店油烟扰民",
+        "幸福里小区一楼的饭店油烟直接排到楼上，晚上开窗全是油烟味，请管一管。",
+        "13905330001",
+    ),
+    (
+        "幸福里小区楼下饭店深夜噪音和油烟",
+        "我家住幸福里小区3号楼，楼下饭店每天营业到凌晨，油烟和噪音让人无法休息。",
+        "13905330002",
+    ),
+    (
+        "投诉幸福里小区临街饭店油烟直排",
+        "幸福里小区临街的几家饭店没有油烟净化设备，油烟直排进小区，老人孩子受不了。",
+        "13905330003",
+    ),
+    (
+        "幸福里小区一楼餐馆油烟噪音严重",
+        "幸福里小区一楼餐馆排烟管道对着住户窗户，油烟大、噪音大，多次反映没人处理。",
+        "13905330004",
+    ),
+    (
+        "再次反映幸福里小区饭店油烟问题",
+        "幸福里小区底商饭店油烟扰民的问题还是没有解决，夏天根本不敢开窗。",
+        "13905330005",
+    ),
+]
+OTHERS = [
+    (
+        "建设路路灯不亮",
+        "建设路中段三盏路灯坏了一个月，晚上走路很不安全，希望尽快修好。",
+        "13905330011",
+    ),
+    (
+        "实验小学门口交通拥堵",
+        "每天早上实验小学门口接送孩子的车辆乱停，道路堵死，希望交警疏导。",
+        "13905330012",
+    ),
+    ("李家村垃圾无人清运", "李家村村口的垃圾堆了半个月没人清运，气味很大。", "13905330013"),
+]
+
+
+def payload(title: str, text: str, phone: str) -> dict[str, object]:
+    return {
+        "title": title,
+        "text": text,
+        "anonymous": False,
+        "contact": {"name": "市民", "phone": phone},
+    }

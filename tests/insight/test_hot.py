@@ -1,0 +1,142 @@
+"""Hot issues: one matter reported by many people is one issue, escalated once."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from feedback import hot
+from feedback.cli import main
+from feedback.models import Status
+from feedback.service import FeedbackService
+from tests.conftest import SUPERVISOR, Clock, staff
+from tests.insight.stories import COMPOUND, OTHERS, payload
+
+
+def test_places_and_organisations_are_named() -> None:
+    text = (
+        "我住在幸福里小区，孩子在实验小学上学，每天经过建设路，"
+        "老家在李家村，反映宏达建材有限公司的问题"
+    )
+    assert hot.extract_places(text) == [
+        "幸福里小区",
+        "实验小学",
+        "建设路",
+        "李家村",
+        "宏达建材有限公司",
+    ]
+    # Ordinary words that end like a place are not places.
+    assert hot.extract_places("道路不平，学校门口，马路上") == []
+
+
+async def submit_all(service: FeedbackService, clock: Clock) -> list[str]:
+    numbers = []
+    for title, text, phone in COMPOUND + OTHERS:
+        numbers.append((await service.submit(payload(title, text, phone))).tracking_number)
+        clock.advance(hours=20)
+    return numbers
+
+
+async def test_five_residents_are_one_hot_issue_and_the_supervisor_escalates_it_once(
+    service: FeedbackService, clock: Clock
+) -> None:
+    numbers = await submit_all(service, clock)
+    compound = numbers[:5]
+
+    issues = await service.insight.hot_issues(SUPERVISOR)
+    top = issues[0]
+    assert sorted(top.ids) == sorted(compound)
+    assert top.reports == 5 and top.reporters == 5
+    assert top.place == "幸福里小区"
+    assert "幸福里小区" in top.summary
+    # The unrelated reports are not part of any issue.
+    assert all(not set(h.ids) & set(numbers[5:]) for h in issues)
+
+    done, skipped = await service.insight.escalate_issue(
+        SUPERVISOR, top.key, top.ids, "请区综合行政执法局统一处理该小区油烟问题"
+    )
+    assert sorted(done) == sorted(compound) and skipped == []
+    for tn in compound:
+        view = await service.staff_view(SUPERVISOR, tn)
+        assert view.report.escalation_level == 1
+        assert [e.action for e in view.events].count("escalate") == 1
+        assert "热点问题督办" in view.events[-1].details["note"]
+    escalations = await service.insight.hot_escalations()
+    assert list(escalations) == [top.key]
+    # Each record chain still verifies after the issue's 督办.
+    checked, breaks = await service.verify_records()
+    assert checked == 8 and breaks == []
+
+
+async def test_bureau_staff_cannot_see_the_hot_issues(service: FeedbackService) -> None:
+    from feedback.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        await service.insight.hot_issues(staff("zhzf"))
+
+
+async def test_support_from_citizens_raises_the_heat(
+    service: FeedbackService, clock: Clock
+) -> None:
+    numbers = await submit_all(service, clock)
+    before = (await service.insight.hot_issues(SUPERVISOR))[0].heat
+    report = await service.store.get_report(numbers[0])
+    assert report is not None and report.id is not None
+    # Only a published (answered) report can be supported.
+    from feedback.errors import NotFound
+
+    with pytest.raises(NotFound):
+        await service.insight.support(report.id, "visitor-1")
+    await service.assign(SUPERVISOR, numbers[0], "zhzf")
+    await service.accept(staff("zhzf"), numbers[0])
+    await service.answer(
+        staff("zhzf"), numbers[0], "经查，该饭店已安装油烟净化设备，3月12日复查合格。"
+    )
+    assert await service.insight.support(report.id, "visitor-1") is True
+    assert await service.insight.support(report.id, "visitor-1") is False  # once per visitor
+    assert await service.insight.support(report.id, "visitor-2") is True
+    after = (await service.insight.hot_issues(SUPERVISOR))[0]
+    assert after.support == 2 and after.heat > before
+    assert (await service.store.get_report(numbers[0])).status is Status.ANSWERED  # type: ignore[union-attr]
+
+
+def write_csv(path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "title", "text", "time", "user", "likes", "dislikes"])
+        for i, (title, text, phone) in enumerate(COMPOUND + OTHERS):
+            w.writerow([f"m{i}", title, text, f"2026-03-{i + 1:02d} 10:00:00", phone, i, 0])
+
+
+def test_hot_command_over_a_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "messages.csv"
+    write_csv(path)
+    assert main(["hot", "--csv", str(path), "--json", "--top", "3"]) == 0
+    issues = json.loads(capsys.readouterr().out)
+    assert 1 <= len(issues) <= 3
+    first = issues[0]
+    assert first["rank"] == 1
+    assert sorted(first["ids"]) == ["m0", "m1", "m2", "m3", "m4"]
+    assert first["place"] == "幸福里小区"
+    assert first["from"].startswith("2026-03-01") and first["to"].startswith("2026-03-05")
+    assert first["summary"] and first["heat"] > 0
+
+
+def test_hot_command_refuses_a_file_without_times(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("id,title,text\n1,a,b\n", encoding="utf-8")
+    assert main(["hot", "--csv", str(path), "--json"]) == 2
+    assert "CSV 缺少列：time" in capsys.readouterr().err
+
+
+def test_hot_command_over_the_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "svc.db"
+    assert main(["hot", "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
