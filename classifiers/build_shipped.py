@@ -33,21 +33,32 @@ SHIPPED_CONFIG = TrainConfig(
     features=FeatureConfig(min_df=2, max_word_features=20000, max_char_features=30000),
     C=0.5,
 )
+ISSUE_CONFIG = SHIPPED_CONFIG
+
+
+def _departments(path: Path) -> list[dict[str, object]]:
+    with path.open("rb") as fh:
+        return list(tomllib.load(fh).get("departments", []))
 
 
 def default_matcher(path: Path = DEFAULT_CONFIG) -> AuthorityMatcher:
     """Bureau names and aliases of a district configuration file."""
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
     return AuthorityMatcher(
-        {d["code"]: [d["name"], *d.get("aliases", [])] for d in data.get("departments", [])}
+        {str(d["code"]): [str(d["name"]), *d.get("aliases", [])] for d in _departments(path)}  # type: ignore[misc]
     )
+
+
+def default_keywords(path: Path = DEFAULT_CONFIG) -> dict[str, list[str]]:
+    """Remit keywords of a district configuration file."""
+    return {str(d["code"]): list(d.get("keywords", [])) for d in _departments(path)}  # type: ignore[call-overload]
 
 
 def build(
     out: Path = SHIPPED_DIR,
     corpus: Sequence[Path] | None = None,
     config: TrainConfig = SHIPPED_CONFIG,
+    issue_config: TrainConfig | None = None,
+    use_keywords: bool = True,
 ) -> dict[str, dict[str, object]]:
     """Train both targets on ``corpus`` and write ``out/department`` and ``out/issue_type``."""
     files = list(corpus) if corpus else shipped_files()
@@ -57,13 +68,15 @@ def build(
     summary: dict[str, dict[str, object]] = {}
     for target in TARGETS:
         examples = to_examples(rows, target)
-        docs = analyze_all(examples, config.features)
+        cfg = config if target == DEPARTMENT else (issue_config or ISSUE_CONFIG)
+        docs = analyze_all(examples, cfg.features)
         model = train(
             examples,
             target,
-            config=config,
+            config=cfg,
             docs=docs,
             authority_match=matcher.match if target == DEPARTMENT else None,
+            keywords=default_keywords() if target == DEPARTMENT and use_keywords else None,
         )
         report = evaluate(model, examples)
         metrics = {
@@ -76,10 +89,15 @@ def build(
         if target_dir.exists():
             shutil.rmtree(target_dir)
         save_model(model, target_dir, metrics=metrics, training_sha256=digest)
-        held = {k: v for k, v in model.rule.items() if k in ("held_out", "authority_weight")}
+        held = {
+            k: v
+            for k, v in model.rule.items()
+            if k in ("held_out", "authority_weight", "keyword_weight")
+        }
         types = model.rule.get("types")
         if isinstance(types, dict):
             held["thresholds"] = {k: v.get("threshold") for k, v in types.items()}
+            held["held_out_f1"] = {k: v.get("held_out_f1") for k, v in types.items()}
         summary[target] = {
             "labels": len(model.labels),
             "features": model.space.n_features,

@@ -17,6 +17,7 @@ from classifiers.features import Analyzed, FeatureSpace, analyze
 
 if TYPE_CHECKING:
     from classifiers.cues import CueReport
+    from classifiers.rules import KeywordRules
 
 __all__ = ["DEPARTMENT", "ISSUE_TYPE", "TARGETS", "LinearModel", "Prediction", "ReportClassifier"]
 
@@ -213,6 +214,7 @@ class ReportClassifier:
         self.issue_type = issue_type
         self.issue_type_threshold = issue_type_threshold
         self.max_reasons = max_reasons
+        self._keyword_rules: KeywordRules | None = None
 
     @property
     def departments(self) -> list[str]:
@@ -248,6 +250,7 @@ class ReportClassifier:
             if authority_bureau in m.labels and weight:
                 s = s.copy()
                 s[m.labels.index(authority_bureau)] += weight
+            s = self._keyword_evidence(m, s, title, text)
             e = np.exp(s - s.max())
             p = e / e.sum()
             order = np.argsort(-p)
@@ -281,6 +284,27 @@ class ReportClassifier:
         return Prediction(
             department, dep_p, top, issue_types, issue_p, reasons, by_label, recognised, curve
         )
+
+    def _keyword_evidence(self, m: LinearModel, s: np.ndarray, title: str, text: str) -> np.ndarray:
+        """Add the fitted weight times the share of each bureau's remit keywords found."""
+        from classifiers.training import cue_text
+
+        weight = float(m.rule.get("keyword_weight", 0.0) or 0.0)  # type: ignore[arg-type]
+        if not weight:
+            return s
+        if self._keyword_rules is None:
+            from classifiers.rules import KeywordRules
+
+            table = m.rule.get("keywords") or {}
+            assert isinstance(table, dict)
+            self._keyword_rules = KeywordRules(table)
+        shares = self._keyword_rules.scores(cue_text(title, text))
+        if shares:
+            s = s.copy()
+            for lab, share in shares.items():
+                if lab in m.labels:
+                    s[m.labels.index(lab)] += weight * share
+        return s
 
     def _issue_probabilities(
         self, m: LinearModel, z: np.ndarray, title: str, text: str

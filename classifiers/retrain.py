@@ -14,7 +14,7 @@ import random
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,7 @@ def retrain(
     correction_weight: float = 3.0,
     config: TrainConfig | None = None,
     progress: Progress | None = None,
+    authority_match: Callable[[str], str | None] | None = None,
 ) -> RetrainResult:
     """Train a candidate on base + corrections and compare it with the current model.
 
@@ -86,7 +87,9 @@ def retrain(
     training = list(base_examples) + [
         Example(ex.title, ex.text, ex.labels, ex.weight * correction_weight) for ex in rest
     ]
-    new_model = train(training, target, progress=progress, config=config)
+    new_model = train(
+        training, target, progress=progress, config=config, authority_match=authority_match
+    )
     metric = "accuracy" if target == DEPARTMENT else "micro_f1"
 
     def score(model: LinearModel) -> tuple[float, dict[str, object]]:

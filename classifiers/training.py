@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +13,7 @@ import numpy as np
 
 from classifiers.features import Analyzed, FeatureConfig, analyze, document, fit_space
 from classifiers.model import DEPARTMENT, ISSUE_TYPE, TARGETS, LinearModel
+from classifiers.rules import KeywordRules
 
 __all__ = [
     "Example",
@@ -52,6 +53,7 @@ class TrainConfig:
     loss: str = "svm"
     C: float = 0.5
     class_weight: str | None = "balanced"
+    binary_class_weight: str | None = None  # issue types (one binary model each)
     calibration_folds: int = 3
     seed: int = 0
     n_jobs: int = 1  # >1 fits folds in threads: faster, but liblinear then is not reproducible
@@ -109,7 +111,7 @@ def _estimator(config: TrainConfig, binary: bool) -> object:
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
-    weight = None if binary else config.class_weight
+    weight = config.binary_class_weight if binary else config.class_weight
     if config.loss == "logistic":
         return LogisticRegression(C=config.C * 10, class_weight=weight, max_iter=2000)
     if config.loss == "svm":
@@ -199,28 +201,37 @@ def _held_out_folds(
     return _folds(y, k, seed)
 
 
-def _fit_temperature_authority(
-    z: np.ndarray, y: np.ndarray, match: np.ndarray
-) -> tuple[float, float]:
-    """Softmax scale and the weight of a 涉及单位 match, minimising held-out log-loss.
+def _fit_scale_and_weights(
+    z: np.ndarray, y: np.ndarray, evidence: Sequence[np.ndarray]
+) -> tuple[float, list[float]]:
+    """Softmax scale and one weight per evidence matrix, minimising held-out log-loss.
 
-    ``match[i, j]`` is 1 when example i's 涉及单位 names label j. The weight is a log-odds bonus
-    for that label: evidence weighed against the text, not an override.
+    ``evidence[k][i, j]`` is how much evidence k points example i at label j (the 涉及单位
+    naming it: 0/1; the share of remit keywords found). Each weight is a log-odds bonus:
+    evidence weighed against the text, not an override.
     """
     from scipy.optimize import minimize
 
-    has = match.any(axis=1)
+    used = [e for e in evidence if e.any()]
+    if not used:
+        return _fit_temperature(z, y), [0.0] * len(evidence)
 
     def nll(params: np.ndarray) -> float:
-        s = z * np.exp(params[0]) + params[1] * match
+        s = z * np.exp(params[0])
+        for w, e in zip(params[1:], used, strict=True):
+            s = s + w * e
         s = s - s.max(axis=1, keepdims=True)
         logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
         return float(-logp[np.arange(len(y)), y].mean())
 
-    if not has.any():
-        return _fit_temperature(z, y), 0.0
-    res = minimize(nll, np.array([0.0, 1.0]), method="L-BFGS-B", bounds=[(-3.0, 2.0), (0.0, 8.0)])
-    return float(np.exp(res.x[0])), float(res.x[1])
+    res = minimize(
+        nll,
+        np.array([0.0] + [1.0] * len(used)),
+        method="L-BFGS-B",
+        bounds=[(-3.0, 2.0)] + [(0.0, 8.0)] * len(used),
+    )
+    fitted = iter(float(w) for w in res.x[1:])
+    return float(np.exp(res.x[0])), [next(fitted) if e.any() else 0.0 for e in evidence]
 
 
 def route_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 60) -> list[list[float]]:
@@ -236,7 +247,8 @@ def route_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 60) -
     ]
 
 
-def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
+def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(threshold of the best F1 on held-out probabilities, that F1)."""
     best_t, best_f = 0.5, -1.0
     for t in np.arange(0.05, 0.96, 0.01):
         pred = p >= t
@@ -244,7 +256,7 @@ def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
         f = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
         if f > best_f + 1e-9:
             best_t, best_f = float(t), f
-    return round(best_t, 2)
+    return round(best_t, 2), round(float(best_f), 4)
 
 
 def _fit_stack(z: np.ndarray, cues: np.ndarray, y: np.ndarray) -> tuple[list[float], float]:
@@ -271,12 +283,15 @@ def train(
     config: TrainConfig | None = None,
     docs: Sequence[Analyzed] | None = None,
     authority_match: Callable[[str], str | None] | None = None,
+    keywords: Mapping[str, Sequence[str]] | None = None,
 ) -> LinearModel:
     """Train a model for ``target`` ('department': one label per example, examples without a
     label are skipped; 'issue_type': any number of labels per example).
 
     ``docs`` may carry the already analysed examples (same order) to save segmentation time.
-    ``authority_match`` maps a 涉及单位 field to a label (department), for weighing that field.
+    ``authority_match`` maps a 涉及单位 field to a label (department), for weighing that field;
+    ``keywords`` (label → remit keywords), when given, are weighed the same way and kept in the
+    model (the weight was fitted for these very lists).
 
     Held-out predictions (one author left out at a time when there are authors) fit what turns
     scores into decisions: the department's softmax temperature, the 涉及单位 weight and the
@@ -339,17 +354,24 @@ def train(
                 code = authority_match(ex.authority) if ex.authority else None
                 if code in labels:
                     match[i, labels.index(code)] = 1.0
+        kw = np.zeros_like(z_oof)
+        if keywords is not None:
+            kw = keyword_evidence(KeywordRules(keywords), labels, examples)
         cal = np.array([ex.calibrate for ex in examples])
         if not cal.any():
             cal[:] = True
-        z_oof, y_cal, match = z_oof[cal], y[cal], match[cal]
-        scale, authority_weight = _fit_temperature_authority(z_oof, y_cal, match)
-        s = z_oof * scale + authority_weight * match
+        z_oof, y_cal, match, kw = z_oof[cal], y[cal], match[cal], kw[cal]
+        scale, (authority_weight, keyword_weight) = _fit_scale_and_weights(
+            z_oof, y_cal, [match, kw]
+        )
+        s = z_oof * scale + authority_weight * match + keyword_weight * kw
         p = np.exp(s - s.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         correct = p.argmax(axis=1) == y_cal
         rule = {
             "authority_weight": round(authority_weight, 4),
+            "keyword_weight": round(keyword_weight, 4),
+            "keywords": {k: list(v) for k, v in (keywords or {}).items()} if keyword_weight else {},
             "route_curve": route_curve(p.max(axis=1), correct),
             "held_out": {
                 "folds": len(folds),
@@ -394,12 +416,14 @@ def train(
                     w, b0 = _fit_stack(z_bin, F, y)
                     s = np.hstack([z_bin[:, None], F]) @ np.array(w) + b0
                     p = 1 / (1 + np.exp(-np.clip(s, -50, 50)))
-                    stack[lab] = {"weights": w, "bias": b0, "threshold": _best_f1_threshold(p, y)}
+                    t, f = _best_f1_threshold(p, y)
+                    stack[lab] = {"weights": w, "bias": b0, "threshold": t, "held_out_f1": f}
                 else:
                     p = 1 / (
                         1 + np.exp(-np.clip(calib_scale[li] * z_bin + calib_bias[li], -50, 50))
                     )
-                    stack[lab] = {"threshold": _best_f1_threshold(p, y)}
+                    t, f = _best_f1_threshold(p, y)
+                    stack[lab] = {"threshold": t, "held_out_f1": f}
             else:
                 calib_scale[li], calib_bias[li] = 2.0, 0.0
             c, b = _fit_linear(X, y, config, True, weights)
@@ -425,6 +449,19 @@ def train(
         training_sha256=examples_sha256(examples),
         rule=rule,
     )
+
+
+def keyword_evidence(
+    rules: KeywordRules, labels: Sequence[str], examples: Sequence[Example]
+) -> np.ndarray:
+    """Share of remit keyword hits per label, one row per example."""
+    out = np.zeros((len(examples), len(labels)))
+    index = {lab: j for j, lab in enumerate(labels)}
+    for i, ex in enumerate(examples):
+        for lab, share in rules.scores(cue_text(ex.title, ex.text)).items():
+            if lab in index:
+                out[i, index[lab]] = share
+    return out
 
 
 def cue_text(title: str, text: str) -> str:

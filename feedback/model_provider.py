@@ -98,6 +98,7 @@ def retrain_from_corrections(
     Each target's candidate is scored against the current model on the same held-back
     corrections; the new bundle is promoted only if no target got worse.
     """
+    from classifiers.build_shipped import SHIPPED_CONFIG, default_matcher
     from classifiers.corpus import corpus_examples
     from classifiers.retrain import retrain
     from classifiers.training import Example
@@ -116,7 +117,18 @@ def retrain_from_corrections(
                 shutil.copytree(current / target, bundle / target)
                 continue
             base = corpus_examples(target)
-            result = retrain(base, examples, current, bundle / target, target, progress=progress)
+            # the shipped model's own choices (vocabulary size, C) and 涉及单位 weighing
+            match = default_matcher().match if target == "department" else None
+            result = retrain(
+                base,
+                examples,
+                current,
+                bundle / target,
+                target,
+                config=SHIPPED_CONFIG,
+                progress=progress,
+                authority_match=match,
+            )
             outcomes.append(
                 RetrainOutcome(
                     target,
