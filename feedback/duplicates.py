@@ -13,10 +13,11 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from feedback import workflow
 from feedback.models import Report, Status
 from feedback.store import ReportFilter, Store
 
-OPEN = [s for s in Status if s is not Status.CLOSED]
+OPEN = workflow.in_order(workflow.OPEN)
 CANDIDATES = 500
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 

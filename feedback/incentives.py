@@ -1,4 +1,5 @@
-"""社会监督激励: points for citizens whose reports are substantiated, and bureaus' scores (考核).
+"""社会监督激励: points for citizens whose reports are substantiated, and the 考核 score's formula
+(the one definition; its inputs are the statistics' figures, feedback.stats.Figures).
 
 A supervisor decides once whether a report is substantiated (查实). A substantiated report earns
 its reporter points by the configured table (the largest value among its issue types), granted
@@ -13,15 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feedback import permissions, record
+from feedback import permissions, record, secrets, workflow
 from feedback.errors import InvalidTransition, NotFound
-from feedback.models import Actor, Report, Status
+from feedback.models import Actor, Report
 from feedback.service import FeedbackService
 from feedback.store import WriteTx
 from feedback.store.rows import js
 from feedback.workflow import Action
-
-DECIDABLE = {Status.ANSWERED, Status.CLOSED, Status.REVIEW, Status.REOPENED}
 
 
 @dataclass(frozen=True)
@@ -74,13 +73,12 @@ async def substantiate(
     text = validation.reason(note, "note", "认定意见")
     now = service.clock()
     async with service.store.transaction() as tx:
-        report = await tx.lock_report(tracking_number.strip().upper())
+        report = await tx.lock_report(secrets.normalise_tracking_number(tracking_number))
         if report is None:
             raise NotFound()
         if report.substantiated is not None:
             raise InvalidTransition("该诉求已作出查实认定，不能重复认定。")
-        if report.status not in DECIDABLE:
-            raise InvalidTransition("诉求答复后才能作出查实认定。")
+        workflow.check(Action.SUBSTANTIATE, report.status)
         before = report.snapshot()
         report.substantiated = substantiated
         points = points_for(report, service.config.incentive_points) if substantiated else 0
@@ -103,10 +101,10 @@ async def points_of(service: FeedbackService, report: Report) -> Points:
 
 async def claim(service: FeedbackService, tracking_number: str, code: str) -> Points:
     """The reporter claims granted points with the tracking number and code alone."""
-    await service.verified_report(tracking_number, code)
+    verified = await service.verified_report(tracking_number, code)
     now = service.clock()
     async with service.store.transaction() as tx:
-        report = await tx.lock_report(tracking_number.strip().upper())
+        report = await tx.lock_report(verified.tracking_number)
         assert report is not None
         rows = await tx.fetch(
             "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report.id,)
@@ -156,16 +154,6 @@ async def verify_ledger(service: FeedbackService) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class BureauScore:
-    department: str
-    answered: int
-    on_time_rate: float | None
-    send_back_rate: float | None
-    satisfaction_rate: float | None
-    score: float | None
-
-
 # Weights of the 考核 score: punctuality, getting routing right, citizens' satisfaction, and
 # the quality of the answers (feedback.answer_review's mean score, where it is known: the
 # supervisor's insight desk). A part not known is left out and the others share its weight,
@@ -191,49 +179,3 @@ def assessment_score(
     if on_time is None:
         return None  # nothing answered and nothing overdue yet: no basis for a score
     return round(100 * sum(w * v for w, v in known) / sum(w for w, _ in known), 1)
-
-
-async def bureau_scores(service: FeedbackService) -> list[BureauScore]:
-    """考核 scores computed from the record and the reports, never stored by hand."""
-    answers = await service.store.fetch(
-        "SELECT r.department AS department, e.details AS details FROM events e "
-        "JOIN reports r ON r.id = e.report_id WHERE e.action = 'answer'"
-    )
-    on_time: dict[str, list[bool]] = {}
-    for row in answers:
-        details = js(row["details"]) or {}
-        on_time.setdefault(row["department"], []).append(bool(details.get("on_time")))
-    sends = await service.store.fetch(
-        "SELECT e.details AS details FROM events e WHERE e.action IN ('send_back', 'accept')"
-    )
-    handled: dict[str, int] = {}
-    sent_back: dict[str, int] = {}
-    for row in sends:
-        details = js(row["details"]) or {}
-        if "from" in details:
-            sent_back[details["from"]] = sent_back.get(details["from"], 0) + 1
-            handled[details["from"]] = handled.get(details["from"], 0) + 1
-        elif details.get("department"):
-            handled[details["department"]] = handled.get(details["department"], 0) + 1
-    ratings = await service.store.fetch(
-        "SELECT department, rating, COUNT(*) AS n FROM reports WHERE rating IS NOT NULL "
-        "GROUP BY department, rating"
-    )
-    rated: dict[str, list[int]] = {}
-    for row in ratings:
-        good, total = rated.setdefault(row["department"], [0, 0])
-        n = int(row["n"])
-        rated[row["department"]] = [
-            good + (n if row["rating"] != "unsatisfied" else 0),
-            total + n,
-        ]
-    scores = []
-    for dept in service.config.department_codes:
-        ot = on_time.get(dept, [])
-        ot_rate = sum(ot) / len(ot) if ot else None
-        sb_rate = sent_back.get(dept, 0) / handled[dept] if handled.get(dept) else None
-        good, total = rated.get(dept, [0, 0])
-        sat = good / total if total else None
-        score = assessment_score(ot_rate, sb_rate, sat)
-        scores.append(BureauScore(dept, len(ot), ot_rate, sb_rate, sat, score))
-    return sorted(scores, key=lambda s: (s.score is None, -(s.score or 0)))

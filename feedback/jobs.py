@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from feedback import public_search, workflow
-from feedback.models import Actor, CloseReason, Report, Status
+from feedback.models import Actor, CloseReason, Report
 from feedback.service import FeedbackService
 from feedback.stats import Stats
 from feedback.store import ReportFilter
@@ -52,13 +52,8 @@ class TickResult:
 
 def stage_deadline(report: Report) -> tuple[str, datetime] | None:
     """The deadline the bureau (or triage desk) is working against now, with its stage."""
-    d = report.deadlines
-    if report.status in (Status.ROUTED, Status.TRIAGE) and d.sign_by:
-        return "sign", d.sign_by
-    working = (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED)
-    if report.status in working and d.answer_by:
-        return "answer", d.answer_by
-    return None
+    found = workflow.stage_deadline(report)
+    return (found[0].stage, found[1]) if found else None
 
 
 def _key(stage: str, due: datetime) -> str:
@@ -110,7 +105,6 @@ async def _deadlines(service: FeedbackService, now: datetime, result: TickResult
     # across a weekend; the exact working-day test is made per report.
     horizon = now + timedelta(days=service.config.clocks.warn_before * 2 + 4)
     numbers = await _candidates(service, ReportFilter(due_before=horizon))
-    numbers += await _candidates(service, ReportFilter(statuses=[Status.TRIAGE]))
     for tn in dict.fromkeys(numbers):
         await _one_deadline(service, tn, now, result)
 
@@ -130,8 +124,8 @@ async def _one_deadline(
         if now > due:
             if report.escalated_for == key:
                 return
-            workflow.check(Action.ESCALATE, report.status)
             before = report.snapshot()
+            workflow.apply(Action.ESCALATE, report)
             report.escalation_level += 1
             report.escalated_for = key
             report.supervised = True
@@ -152,6 +146,7 @@ async def _one_deadline(
             if left > service.config.clocks.warn_before or report.warned_for == key:
                 return
             before = report.snapshot()
+            workflow.apply(Action.WARN, report)
             report.warned_for = key
             await service.record_event(
                 tx,
@@ -160,7 +155,6 @@ async def _one_deadline(
                 Action.WARN,
                 before,
                 {"stage": name, "due": due.isoformat(), "working_days_left": left},
-                public=False,
                 at=now,
             )
             result.warned.append(tn)
@@ -169,15 +163,15 @@ async def _one_deadline(
 
 
 async def _rating_windows(service: FeedbackService, now: datetime, result: TickResult) -> None:
-    for tn in await _candidates(service, ReportFilter(statuses=[Status.ANSWERED])):
+    for tn in await _candidates(service, ReportFilter(statuses=workflow.in_order(workflow.RATING))):
         async with service.store.transaction() as tx:
             report = await tx.lock_report(tn)
-            if report is None or report.status is not Status.ANSWERED:
+            if report is None or report.status not in workflow.RATING:
                 continue
             if report.deadlines.rate_by is None or now <= report.deadlines.rate_by:
                 continue
             before = report.snapshot()
-            report.status = workflow.target(Action.CLOSE_UNRATED, report.status).after
+            workflow.apply(Action.CLOSE_UNRATED, report)
             report.close_reason = CloseReason.NO_RATING
             report.closed_at = now
             await service.record_event(

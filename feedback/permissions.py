@@ -60,3 +60,28 @@ def require_triage(actor: Actor, report: Report, config: Config) -> None:
         require_supervisor(actor)  # binding decision after a second send-back
     elif not is_triage_desk(actor, config):
         raise PermissionDenied("只有分办人员可以执行此操作。")
+
+
+def require(who: str, actor: Actor, report: Report, config: Config) -> None:
+    """Apply the permission rule an action names in the policy table (feedback.workflow)."""
+    match who:
+        case "lead_staff":
+            require_lead_staff(actor, report, config)
+        case "supervisor":
+            require_supervisor(actor)
+        case "triage":
+            require_triage(actor, report, config)
+        case "viewer":
+            require_view(actor, report, config)
+        case "citizen" | "system":
+            pass  # the follow-up code, the owning chat or the clock itself is the proof
+        case _:
+            raise ValueError(f"unknown permission rule {who!r}")
+
+
+def may(who: str, actor: Actor, report: Report, config: Config) -> bool:
+    try:
+        require(who, actor, report, config)
+    except (NotFound, PermissionDenied):
+        return False
+    return True

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from feedback import anonymise as anonymise_module
+from feedback import workflow
 from feedback.anonymise import anonymise
-from feedback.models import Status
 from feedback.store import Store
 
-PUBLISHED = (Status.ANSWERED.value, Status.CLOSED.value, Status.REVIEW.value)
+PUBLISHED = tuple(s.value for s in workflow.in_order(workflow.PUBLISHED))
 BATCH = 500
 LOCK = "feedback-search"
 MIN_INDEXED = 3  # the trigram tokenizer's shortest indexed substring

@@ -155,10 +155,12 @@ class FeedbackService:
         before: dict[str, Any] | None,
         details: dict[str, Any] | None = None,
         *,
-        public: bool = True,
+        public: bool | None = None,
         at: datetime | None = None,
     ) -> Event:
         assert report.id is not None
+        if public is None:
+            public = workflow.RULES[action].public
         now = at or self.clock()
         event = record.next_event(
             report.id,
@@ -362,14 +364,12 @@ class FeedbackService:
         report.routing = decision.as_record()
         report.issue_types = list(decision.issue_types)
         if decision.confident and decision.department:
-            workflow.check(Action.ROUTE, report.status)
-            report.status = Status.ROUTED
+            workflow.apply(Action.ROUTE, report)
             self._set_routed(report, decision.department, now)
             report.assisting = list(decision.assisting)
             action = Action.ROUTE
         else:
-            workflow.check(Action.TO_TRIAGE, report.status)
-            report.status = Status.TRIAGE
+            workflow.apply(Action.TO_TRIAGE, report)
             self._set_triage(report, now)
             action = Action.TO_TRIAGE
         await self.record_event(
@@ -383,7 +383,7 @@ class FeedbackService:
     async def _citizen_view(self, report: Report) -> CitizenView:
         assert report.id is not None
         events = await self.store.list_events(report.id)
-        history = [self._history_item(e) for e in events if e.public]
+        history = [self._history_item(e) for e in workflow.public_events(events)]
         now = self.clock()
         points, claimed = await self._points_for(report)
         return CitizenView(
@@ -415,28 +415,8 @@ class FeedbackService:
         return report.status.label
 
     def _history_item(self, e: Event) -> HistoryItem:
-        action = Action(e.action)
-        note: str | None = None
-        d = e.details
-        if action in (Action.ROUTE, Action.ASSIGN) and e.after and e.after.get("department"):
-            note = f"承办单位：{self.config.department_name(e.after['department'])}"
-        elif action is Action.SEND_BACK and d.get("arbitration"):
-            note = "承办单位再次退回，已提交区司法局裁定承办单位"
-        elif action is Action.SEND_BACK:
-            note = "承办单位认为不属于本单位职责，已重新分派"
-        elif action is Action.ANSWER:
-            note = "承办单位已答复"
-        elif action is Action.DECIDE_EXTENSION:
-            note = (
-                f"延期 {d.get('days')} 个工作日。理由：{d.get('reason', '')}"
-                if d.get("approved")
-                else "延期申请未获批准"
-            )
-        elif action is Action.RATE:
-            note = Rating(d["rating"]).label if d.get("rating") else None
-        elif action is Action.ESCALATE:
-            note = "区司法局已督办"
-        return HistoryItem(at=e.at, action=e.action, label=action.label, note=note)
+        note = workflow.public_note(e.action, e.details, e.after, self.config.department_name)
+        return HistoryItem(at=e.at, action=e.action, label=Action(e.action).label, note=note)
 
     def deadlines(self, report: Report, now: datetime) -> list[DeadlineView]:
         out: list[DeadlineView] = []
@@ -448,13 +428,8 @@ class FeedbackService:
             estimated = working and not self.calendar.known(self.calendar.local_date(due))
             out.append(DeadlineView(name, label, due, left, now > due, estimated))
 
-        d = report.deadlines
-        if report.status in (Status.ROUTED, Status.TRIAGE):
-            add("sign_by", "签收期限", d.sign_by)
-        if report.status in (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED):
-            add("answer_by", "答复期限", d.answer_by)
-        if report.status is Status.ANSWERED:
-            add("rate_by", "评价期限", d.rate_by, working=False)
+        for d, due in workflow.deadlines_of(report):
+            add(d.column, d.label, due, d.working_days)
         return out
 
     def _review_open(self, report: Report, now: datetime) -> bool:
@@ -499,8 +474,7 @@ class FeedbackService:
                 raise NotFound()
             before = report.snapshot()
             reopen = value is Rating.UNSATISFIED and report.reopen_count == 0
-            t = workflow.target(Action.RATE, report.status, branch="reopen" if reopen else None)
-            report.status = t.after
+            workflow.apply(Action.RATE, report, branch="reopen" if reopen else None)
             report.rating = value
             report.rating_comment = note
             if reopen:
@@ -543,7 +517,7 @@ class FeedbackService:
             if not self._review_open(report, now):
                 raise InvalidTransition("复查只能在办结后 30 日内申请一次。")
             before = report.snapshot()
-            report.status = Status.REVIEW
+            workflow.apply(Action.REQUEST_REVIEW, report)
             report.review_used = True
             await self.record_event(tx, report, Actor.citizen(), Action.REQUEST_REVIEW, before,
                                {"reason": text})  # fmt: skip
@@ -566,6 +540,31 @@ class FeedbackService:
             deadlines=self.deadlines(report, self.clock()),
         )
 
+    def may(self, actor: Actor, report: Report, action: Action) -> bool:
+        """The policy table's answer for this actor and report: the state allows the action
+        and the actor passes the action's permission rule."""
+        return report.status in workflow.RULES[action].allowed and permissions.may(
+            workflow.RULES[action].who, actor, report, self.config
+        )
+
+    def offered(self, actor: Actor, report: Report) -> dict[str, bool]:
+        """Which forms a staff page offers (the service refuses anything else anyway)."""
+        lead = actor.role is Role.STAFF and actor.department == report.department
+        may = functools.partial(self.may, actor, report)
+        return {
+            "accept": may(Action.ACCEPT),
+            "send_back": may(Action.SEND_BACK) and not report.route_locked,
+            "extension": may(Action.REQUEST_EXTENSION) and not report.extension_used,
+            "answer": may(Action.ANSWER),
+            "attach": lead or permissions.is_supervisor(actor),
+            "assign": may(Action.ASSIGN),
+            "issue_types": permissions.is_triage_desk(actor, self.config) or lead,
+            "decide_extension": may(Action.DECIDE_EXTENSION),
+            "escalate": may(Action.ESCALATE),
+            "decide_review": may(Action.DECIDE_REVIEW),
+            "substantiate": may(Action.SUBSTANTIATE) and report.substantiated is None,
+        }
+
     async def _staff_act(
         self,
         actor: Actor,
@@ -573,13 +572,18 @@ class FeedbackService:
         action: Action,
         change: Callable[[Report, datetime], Awaitable[dict[str, Any]] | dict[str, Any]],
         *,
-        check: Callable[[Report], None],
-        public: bool = True,
+        check: Callable[[Report], None] | None = None,
+        public: bool | None = None,
     ) -> Report:
+        """A staff action: the permission rule comes from the policy table unless the action
+        (a note, which serves several purposes) brings its own ``check``."""
         now = self.clock()
         async with self.store.transaction() as tx:
             report = await self._locked(tx, tracking_number)
-            check(report)
+            if check is None:
+                permissions.require(workflow.RULES[action].who, actor, report, self.config)
+            else:
+                check(report)
             before = report.snapshot()
             result = change(report, now)
             details = await result if asyncio.iscoroutine(result) else result
@@ -588,7 +592,7 @@ class FeedbackService:
             for c in corrections:
                 await tx.insert_correction(c)
             await self.record_event(tx, report, actor, action, before, details, public=public)
-            await stats_facts.record(tx, self.calendar, report, action.value, now)
+            await stats_facts.record(tx, self.calendar, report, action.value, now, details)
         await self.announce(report.tracking_number, action)
         return report
 
@@ -596,8 +600,7 @@ class FeedbackService:
         """签收: the bureau takes the report on; the answer clock starts."""
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
-            workflow.check(Action.ACCEPT, r.status)
-            r.status = Status.ACCEPTED
+            workflow.apply(Action.ACCEPT, r)
             r.accepted_at = now
             r.deadlines.answer_by = self.calendar.add_working_days(now, self.answer_days(r)).due
             on_time = r.deadlines.sign_by is None or now <= r.deadlines.sign_by
@@ -615,7 +618,6 @@ class FeedbackService:
             tracking_number,
             Action.ACCEPT,
             change,
-            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
         )
 
     def _correction(
@@ -662,14 +664,12 @@ class FeedbackService:
             previous = r.department
             r.send_back_count += 1
             if r.send_back_count >= 2:
-                t = workflow.target(Action.SEND_BACK, r.status, branch="arbitration")
-                r.status = t.after
+                workflow.apply(Action.SEND_BACK, r, branch="arbitration")
                 r.arbitration = True
                 self._set_triage(r, now)
                 r.routing = {**r.routing, "suggested": suggested}
             else:
-                t = workflow.target(Action.SEND_BACK, r.status)
-                r.status = t.after
+                workflow.apply(Action.SEND_BACK, r)
                 r.assisting = [a for a in r.assisting if a != suggested]
                 self._set_routed(r, suggested, now)
             r.accepted_at = None
@@ -687,7 +687,6 @@ class FeedbackService:
             tracking_number,
             Action.SEND_BACK,
             change,
-            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
         )
 
     async def assign(
@@ -719,7 +718,7 @@ class FeedbackService:
                     self._correction(r, actor, "issue_type", types, r.issue_types, now)
                 )
                 r.issue_types = types
-            r.status = Status.ROUTED
+            workflow.apply(Action.ASSIGN, r)
             self._set_routed(r, department, now)
             r.assisting = [a for a in helpers if a != department]
             if binding:
@@ -740,7 +739,6 @@ class FeedbackService:
             tracking_number,
             Action.ASSIGN,
             change,
-            check=lambda r: permissions.require_triage(actor, r, self.config),
         )
 
     def _issue_types(self, codes: list[str] | None) -> list[str]:
@@ -772,9 +770,7 @@ class FeedbackService:
             ):
                 raise PermissionDenied()
 
-        return await self._staff_act(
-            actor, tracking_number, Action.NOTE, change, check=check, public=False
-        )
+        return await self._staff_act(actor, tracking_number, Action.NOTE, change, check=check)
 
     async def request_extension(
         self, actor: Actor, tracking_number: str, days: int, reason: str
@@ -789,7 +785,7 @@ class FeedbackService:
             if r.extension_used:
                 raise InvalidTransition("每件诉求只能延期一次。")
             r.pending_extension = {"days": days, "reason": why, "resume": r.status.value}
-            r.status = Status.EXTENSION_REQUESTED
+            workflow.apply(Action.REQUEST_EXTENSION, r)
             return {"days": days, "reason": why}
 
         return await self._staff_act(
@@ -797,7 +793,6 @@ class FeedbackService:
             tracking_number,
             Action.REQUEST_EXTENSION,
             change,
-            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
         )
 
     async def decide_extension(
@@ -808,8 +803,7 @@ class FeedbackService:
         def change(r: Report, now: datetime) -> dict[str, Any]:
             pending = r.pending_extension or {}
             resume = pending.get("resume", "accepted")
-            t = workflow.target(Action.DECIDE_EXTENSION, r.status, branch=resume)
-            r.status = t.after
+            workflow.apply(Action.DECIDE_EXTENSION, r, branch=resume)
             days = int(pending.get("days", 0))
             if approve and r.deadlines.answer_by:
                 r.deadlines.answer_by = self.calendar.add_working_days(
@@ -825,17 +819,14 @@ class FeedbackService:
                 "note": validation.clean_text(note) or None,
             }
 
-        return await self._staff_act(
-            actor, tracking_number, Action.DECIDE_EXTENSION, change, check=lambda r: None
-        )
+        return await self._staff_act(actor, tracking_number, Action.DECIDE_EXTENSION, change)
 
     async def answer(self, actor: Actor, tracking_number: str, text: str) -> Report:
         """答复: the bureau's answer; the citizen's rating window opens."""
         body = validation.answer_text(text)
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
-            workflow.check(Action.ANSWER, r.status)
-            r.status = Status.ANSWERED
+            workflow.apply(Action.ANSWER, r)
             r.answer = body
             r.answered_at = now
             r.pending_extension = None
@@ -850,7 +841,6 @@ class FeedbackService:
             tracking_number,
             Action.ANSWER,
             change,
-            check=lambda r: permissions.require_lead_staff(actor, r, self.config),
         )
 
     async def escalate(self, actor: Actor, tracking_number: str, note: str | None = None) -> Report:
@@ -858,14 +848,12 @@ class FeedbackService:
         permissions.require_supervisor(actor)
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
-            workflow.check(Action.ESCALATE, r.status)
+            workflow.apply(Action.ESCALATE, r)
             r.escalation_level += 1
             r.supervised = True
             return {"note": validation.clean_text(note) or None, "level": r.escalation_level}
 
-        return await self._staff_act(
-            actor, tracking_number, Action.ESCALATE, change, check=lambda r: None
-        )
+        return await self._staff_act(actor, tracking_number, Action.ESCALATE, change)
 
     async def decide_review(
         self, actor: Actor, tracking_number: str, reopen: bool, note: str
@@ -874,8 +862,7 @@ class FeedbackService:
         text = validation.reason(note, "note", "复查意见")
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
-            t = workflow.target(Action.DECIDE_REVIEW, r.status, branch="reopen" if reopen else None)
-            r.status = t.after
+            workflow.apply(Action.DECIDE_REVIEW, r, branch="reopen" if reopen else None)
             if reopen:
                 self._reopen(r, now)
                 r.close_reason = None
@@ -885,9 +872,7 @@ class FeedbackService:
                 r.closed_at = now
             return {"reopen": reopen, "note": text}
 
-        return await self._staff_act(
-            actor, tracking_number, Action.DECIDE_REVIEW, change, check=lambda r: None
-        )
+        return await self._staff_act(actor, tracking_number, Action.DECIDE_REVIEW, change)
 
     # -- queues ------------------------------------------------------------------------------
 
@@ -904,9 +889,8 @@ class FeedbackService:
             case "new":
                 flt.statuses = [S.ROUTED]
             case "in_progress":
-                flt.statuses = [S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED]
+                flt.statuses = workflow.in_order(workflow.ANSWERING)
             case "due_soon":
-                flt.statuses = [S.ROUTED, S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED]
                 flt.due_before = now + timedelta(days=3)
             case "overdue":
                 flt.due_before = now
@@ -915,7 +899,7 @@ class FeedbackService:
             case "extension":
                 flt.statuses = [S.EXTENSION_REQUESTED]
             case "answered":
-                flt.statuses = [S.ANSWERED, S.CLOSED]
+                flt.statuses = workflow.in_order(workflow.RATING | workflow.CLOSED)
             case "triage" | "arbitration":
                 if not permissions.is_triage_desk(actor, self.config):
                     raise PermissionDenied()
@@ -929,7 +913,7 @@ class FeedbackService:
                 flt.statuses = [S.REVIEW]
             case "escalated":
                 flt.escalated = True
-                flt.statuses = [s for s in S if s is not S.CLOSED]
+                flt.statuses = workflow.in_order(workflow.OPEN)
             case "all":
                 pass
         return flt

@@ -18,7 +18,9 @@ Definitions (shown on the dashboard too):
   those signed; answered on time: every answer by its deadline, over those answered;
 - time to sign: working days from reaching the bureau to signing; time to answer: working
   days from signing to the first answer; medians and p90 interpolate like percentile_cont;
-- send-back, extension rates: over received; reopen rate: over answered;
+- send-back rate: send-backs a bureau made (counted against the sender, not the bureau the
+  report went on to) over the reports it signed for or sent back; extension rate: over
+  received; reopen rate: over answered;
 - satisfaction: 满意 + 基本满意 over rated; substantiated: 查实 over those judged;
 - overdue now: open reports past their sign-for or answer deadline right now (any period).
 """
@@ -34,10 +36,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from feedback import workflow
 from feedback.config import Config
 from feedback.errors import ValidationError
 from feedback.incentives import assessment_score
-from feedback.models import Channel, Status
+from feedback.models import Channel
 from feedback.store import Store, WriteTx
 from feedback.store.rows import iso, ts
 
@@ -54,7 +57,6 @@ REFRESH_REPORTS = 5000  # dirty reports turned into dirty days per transaction
 READ_REFRESH_SECONDS = 5.0
 NO_TYPE = ""  # reports without an issue type (一般诉求)
 PERIODS = ("week", "month")
-OPEN_ANSWERING = (Status.ACCEPTED.value, Status.EXTENSION_REQUESTED.value, Status.REOPENED.value)
 CHANNEL_LABELS = {
     Channel.WEB.value: "网页",
     Channel.TELEGRAM.value: "Telegram",
@@ -112,7 +114,8 @@ class Figures:
 
     @property
     def send_back_rate(self) -> float | None:
-        return _ratio(self.sent_back, self.received)
+        """Send-backs a bureau made over the reports it dealt with (signed for or sent back)."""
+        return _ratio(self.sent_back, self.signed + self.sent_back)
 
     @property
     def extension_rate(self) -> float | None:
@@ -420,7 +423,7 @@ class Stats:
             "SUM(CASE WHEN r.signed_on_time = 1 THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN r.answered_at IS NOT NULL THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN r.answered_on_time = 1 THEN 1 ELSE 0 END), "
-            "SUM(CASE WHEN r.send_back_count > 0 THEN 1 ELSE 0 END), "
+            "0, "  # sent back: counted against the sender, from send_backs below
             "SUM(CASE WHEN r.extension_used THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN r.rating IS NOT NULL THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN r.rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END), "
@@ -457,6 +460,19 @@ class Stats:
                     f"GROUP BY {type_group}r.channel, {dept}, {column}",
                     (*type_params, key, measure, *window),
                 )
+            # Send-backs count against the bureau that made them, not the report's bureau now.
+            zeros = ", ".join("COUNT(*)" if c == "sent_back" else "0" for c in COUNTS)
+            sender_source = source.replace(
+                "FROM reports r", "FROM send_backs b JOIN reports r ON r.id = b.report_id"
+            )
+            await tx.execute(
+                f"INSERT INTO stats_cube_daily ({columns}) SELECT {type_expr}, r.channel, "
+                f"b.department, ?, {zeros} {sender_source} {where} "
+                f"GROUP BY {type_group}r.channel, b.department "
+                "ON CONFLICT (issue_type, channel, department, day) "
+                "DO UPDATE SET sent_back = excluded.sent_back",
+                (*type_params, key, *window),
+            )
         # The totals over channels, then over bureaus (which also gives all-and-all).
         sums = ", ".join(f"SUM({c})" for c in COUNTS)
         for table, more in (("stats_cube_daily", ""), ("stats_cube_daily_days", "measure, days")):
@@ -595,23 +611,13 @@ class Stats:
     async def overdue_counts(self, flt: StatsFilter, now: datetime) -> dict[str, int]:
         """Open reports past a deadline now, per bureau ('' = triage), under the filters."""
         extra, params = self.report_filters(flt)
-        out: dict[str, int] = {}
-        queries = (
-            ("r.status = ? AND r.sign_by < ?", [Status.ROUTED.value, self.time_param(now)]),
-            (
-                f"r.status IN ({', '.join('?' * len(OPEN_ANSWERING))}) AND r.answer_by < ?",
-                [*OPEN_ANSWERING, self.time_param(now)],
-            ),
+        cond, p = workflow.overdue_sql(now, "r")
+        rows = await self.store.fetch(
+            f"SELECT COALESCE(r.department, '') AS k, COUNT(*) AS n FROM reports r "
+            f"WHERE {cond}{extra} GROUP BY COALESCE(r.department, '')",
+            [*p, *params],
         )
-        for cond, p in queries:
-            rows = await self.store.fetch(
-                f"SELECT COALESCE(r.department, '') AS k, COUNT(*) AS n FROM reports r "
-                f"WHERE {cond}{extra} GROUP BY COALESCE(r.department, '')",
-                [*p, *params],
-            )
-            for row in rows:
-                out[row["k"]] = out.get(row["k"], 0) + int(row["n"])
-        return out
+        return {row["k"]: int(row["n"]) for row in rows}
 
     def report_filters(self, flt: StatsFilter) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -641,26 +647,19 @@ class Stats:
     ) -> list[OverdueItem]:
         """The longest-overdue open reports first, for 督办."""
         extra, params = self.report_filters(flt)
-        marks = ", ".join("?" * len(OPEN_ANSWERING))
+        parts: list[str] = []
+        args: list[Any] = []
+        for d in workflow.OFFICE_DEADLINES:  # one SELECT per deadline that can be overdue
+            cond, p = d.sql(now, "r")
+            parts.append(
+                "SELECT r.tracking_number, r.title, r.department, r.created_at, "
+                f"r.escalation_level, r.{d.column} AS due, CAST(? AS TEXT) AS stage FROM reports r "
+                f"WHERE {cond}{extra}"
+            )
+            args += [d.short, *p, *params]
         rows = await self.store.fetch(
-            "SELECT * FROM ("
-            "SELECT r.tracking_number, r.title, r.department, r.created_at, r.escalation_level, "
-            "r.sign_by AS due, 'sign' AS stage FROM reports r "
-            f"WHERE r.status = ? AND r.sign_by < ?{extra} "
-            "UNION ALL "
-            "SELECT r.tracking_number, r.title, r.department, r.created_at, r.escalation_level, "
-            "r.answer_by AS due, 'answer' AS stage FROM reports r "
-            f"WHERE r.status IN ({marks}) AND r.answer_by < ?{extra}"
-            ") x ORDER BY due, tracking_number LIMIT ?",
-            [
-                Status.ROUTED.value,
-                self.time_param(now),
-                *params,
-                *OPEN_ANSWERING,
-                self.time_param(now),
-                *params,
-                limit,
-            ],  # fmt: skip
+            f"SELECT * FROM ({' UNION ALL '.join(parts)}) x ORDER BY due, tracking_number LIMIT ?",
+            [*args, limit],
         )
         return [
             OverdueItem(
@@ -668,7 +667,7 @@ class Stats:
                 title=r["title"],
                 department=r["department"] or "",
                 department_name=self.department_label(r["department"] or ""),
-                stage="签收" if r["stage"] == "sign" else "答复",
+                stage=r["stage"],
                 due=ts(r["due"]),  # type: ignore[arg-type]
                 created_at=ts(r["created_at"]),  # type: ignore[arg-type]
                 escalation_level=int(r["escalation_level"]),

@@ -7,7 +7,9 @@ recorded in the same transaction as the step itself (columns of migration 0006).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from feedback.deadlines import WorkCalendar
 from feedback.models import Report
@@ -26,7 +28,12 @@ def working_days_between(calendar: WorkCalendar, start: datetime, end: datetime)
 
 
 async def record(
-    tx: WriteTx, calendar: WorkCalendar, report: Report, action: str, now: datetime
+    tx: WriteTx,
+    calendar: WorkCalendar,
+    report: Report,
+    action: str,
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
 ) -> None:
     """Called by the service after an action's event is appended, inside its transaction."""
     if action == "accept":
@@ -51,6 +58,12 @@ async def record(
             "UPDATE reports SET signed_on_time = NULL, sign_working_days = NULL WHERE id = ?",
             (report.id,),
         )
+        # The send-back counts against the bureau that made it (migration 0010).
+        if details and details.get("from"):
+            await tx.execute(
+                "INSERT INTO send_backs (report_id, seq, department) VALUES (?, ?, ?)",
+                (report.id, report.record_count, details["from"]),
+            )
     elif action == "answer":
         due = report.deadlines.answer_by
         on_time = int(due is None or now <= due)

@@ -1,16 +1,27 @@
-"""The work order's state machine: which action may happen in which state, and where it leads.
+"""The policy table of the work order: every rule about states, written once.
 
-Who may take an action is the service's business (feedback.permissions); this module knows only
-the states. An action outside its states raises InvalidTransition with a message for the user.
+- named state groups (open, signing, answering, rating, closed, …);
+- for each state the deadline that applies (`Deadline`): one definition that gives the Python
+  check (`overdue`, `stage_deadline`) and the SQL predicate the stores and statistics use
+  (`overdue_sql`), so the citizen's page, the clock, the queues and the dashboard agree;
+- for each action (`RULES`): the states it may be taken in, where it leads (with its branches),
+  who may take it (a rule name of feedback.permissions), why it is refused, and whether it is
+  public — shown on the citizen's timeline, sent as a notice, listed in Open311 — with its
+  citizen-facing wording (`public_note`).
+
+The service applies every transition through `apply` and nothing else sets a report's status.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from feedback.errors import InvalidTransition
-from feedback.models import Status
+from feedback.models import Rating, Report, Status
 
 
 class Action(enum.StrEnum):
@@ -61,50 +72,168 @@ ACTION_LABELS: dict[Action, str] = {
 
 S = Status
 
-# Action -> states it may be taken in. Where it leads is decided by `target` below, since a
-# few actions branch (a rating closes or reopens; a send-back re-routes or goes to arbitration).
-ALLOWED: dict[Action, frozenset[Status]] = {
-    Action.ROUTE: frozenset({S.SUBMITTED, S.TRIAGE}),
-    Action.TO_TRIAGE: frozenset({S.SUBMITTED, S.ROUTED, S.ACCEPTED}),
-    Action.ASSIGN: frozenset({S.TRIAGE}),
-    Action.ACCEPT: frozenset({S.ROUTED}),
-    Action.SEND_BACK: frozenset({S.ROUTED, S.ACCEPTED}),
-    Action.REQUEST_EXTENSION: frozenset({S.ACCEPTED, S.REOPENED}),
-    Action.DECIDE_EXTENSION: frozenset({S.EXTENSION_REQUESTED}),
-    Action.ANSWER: frozenset({S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED}),
-    Action.RATE: frozenset({S.ANSWERED}),
-    Action.REOPEN: frozenset({S.ANSWERED}),
-    Action.CLOSE_UNRATED: frozenset({S.ANSWERED}),
-    Action.REQUEST_REVIEW: frozenset({S.CLOSED}),
-    Action.DECIDE_REVIEW: frozenset({S.REVIEW}),
-    Action.ESCALATE: frozenset(
-        {S.TRIAGE, S.ROUTED, S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED, S.REVIEW}
-    ),
-    Action.WARN: frozenset({S.ROUTED, S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED}),
-    Action.SUBSTANTIATE: frozenset(set(Status)),
-    Action.NOTE: frozenset(set(Status)),
+# -- state groups ----------------------------------------------------------------------------
+
+OPEN: frozenset[Status] = frozenset(s for s in Status if s is not S.CLOSED)
+# The sign-for clock runs: at the triage desk (司法局 decides the bureau) or at the bureau.
+SIGNING: frozenset[Status] = frozenset({S.TRIAGE, S.ROUTED})
+# The bureau has signed for it and owes an answer.
+ANSWERING: frozenset[Status] = frozenset({S.ACCEPTED, S.EXTENSION_REQUESTED, S.REOPENED})
+# A deadline runs against an office (催办 reminders, 督办 when it passes).
+WORKING: frozenset[Status] = SIGNING | ANSWERING
+RATING: frozenset[Status] = frozenset({S.ANSWERED})
+CLOSED: frozenset[Status] = frozenset({S.CLOSED})
+EVERY: frozenset[Status] = frozenset(Status)
+# Answered: the answer may be published (masked) on the public page.
+PUBLISHED: frozenset[Status] = RATING | CLOSED | {S.REVIEW}
+
+GROUPS: Mapping[str, frozenset[Status]] = {
+    "open": OPEN,
+    "signing": SIGNING,
+    "answering": ANSWERING,
+    "working": WORKING,
+    "rating": RATING,
+    "closed": CLOSED,
+    "published": PUBLISHED,
 }
 
-# Why an action is refused, said to the person who tried.
-REFUSAL: dict[Action, str] = {
-    Action.ROUTE: "该诉求已分派，不能再次自动分派。",
-    Action.TO_TRIAGE: "该诉求当前状态不能转人工分办。",
-    Action.ASSIGN: "只有待人工分办的诉求才能分派。",
-    Action.ACCEPT: "只有已分派、待签收的诉求才能签收。",
-    Action.SEND_BACK: "只有待签收或办理中的诉求才能退回。",
-    Action.REQUEST_EXTENSION: "只有办理中的诉求才能申请延期。",
-    Action.DECIDE_EXTENSION: "该诉求没有待审批的延期申请。",
-    Action.ANSWER: "该诉求尚未签收或已答复，不能答复。",
-    Action.RATE: "只有已答复、待评价的诉求才能评价。",
-    Action.REOPEN: "只有已答复、待评价的诉求才能申请重新办理。",
-    Action.CLOSE_UNRATED: "该诉求不在待评价状态。",
-    Action.REQUEST_REVIEW: "只有已办结的诉求才能申请复查。",
-    Action.DECIDE_REVIEW: "该诉求不在复查中。",
-    Action.ESCALATE: "该诉求当前状态不能督办。",
-    Action.WARN: "该诉求当前状态无需催办。",
-    Action.SUBSTANTIATE: "不能查实认定。",
-    Action.NOTE: "不能备注。",
-}
+
+def in_order(group: frozenset[Status]) -> list[Status]:
+    """A group's states in the order of the enum (stable SQL parameters and listings)."""
+    return [s for s in Status if s in group]
+
+
+# -- deadlines --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The deadline that applies while a report is in ``states``, kept in ``column``."""
+
+    stage: str  # "sign", "answer", "rate"
+    column: str  # the field of Report.deadlines and the column of the reports table
+    label: str
+    short: str  # what is due, on the overdue list: 签收 / 答复
+    states: frozenset[Status]
+    working_days: bool = True
+    against_office: bool = True  # passing it makes a report overdue (a 督办 matter)
+
+    def due(self, report: Report) -> datetime | None:
+        due: datetime | None = getattr(report.deadlines, self.column)
+        return due
+
+    def applies(self, report: Report) -> bool:
+        return report.status in self.states and self.due(report) is not None
+
+    def sql(self, moment: datetime, alias: str = "") -> tuple[str, list[Any]]:
+        """The same rule in SQL: "in one of the states and the deadline before ``moment``"."""
+        p = f"{alias}." if alias else ""
+        states = in_order(self.states)
+        marks = ", ".join("?" for _ in states)
+        return (
+            f"({p}status IN ({marks}) AND {p}{self.column} < ?)",
+            [*(s.value for s in states), _param(moment)],
+        )
+
+
+SIGN = Deadline("sign", "sign_by", "签收期限", "签收", SIGNING)
+ANSWER = Deadline("answer", "answer_by", "答复期限", "答复", ANSWERING)
+RATE = Deadline("rate", "rate_by", "评价期限", "评价", RATING, working_days=False,
+                against_office=False)  # fmt: skip
+DEADLINES: tuple[Deadline, ...] = (SIGN, ANSWER, RATE)
+# "Overdue": an office is past the deadline it is working against. Nothing else is overdue.
+OFFICE_DEADLINES: tuple[Deadline, ...] = tuple(d for d in DEADLINES if d.against_office)
+
+
+def _param(moment: datetime) -> str:
+    # ISO text in UTC: SQLite compares it as text, the PostgreSQL store's codec reads it.
+    return moment.astimezone(UTC).isoformat()
+
+
+def deadlines_of(report: Report) -> list[tuple[Deadline, datetime]]:
+    """The deadlines that apply to the report now (shown to the citizen and to staff)."""
+    return [(d, due) for d in DEADLINES if d.applies(report) and (due := d.due(report))]
+
+
+def stage_deadline(report: Report) -> tuple[Deadline, datetime] | None:
+    """The deadline an office is working against now, if any."""
+    for d in OFFICE_DEADLINES:
+        due = d.due(report)
+        if report.status in d.states and due is not None:
+            return d, due
+    return None
+
+
+def overdue(report: Report, now: datetime) -> bool:
+    found = stage_deadline(report)
+    return found is not None and now > found[1]
+
+
+def overdue_sql(moment: datetime, alias: str = "") -> tuple[str, list[Any]]:
+    """SQL for "past the office's deadline before ``moment``" (``moment`` = now: overdue)."""
+    parts = [d.sql(moment, alias) for d in OFFICE_DEADLINES]
+    return (
+        "(" + " OR ".join(sql for sql, _ in parts) + ")",
+        [p for _, params in parts for p in params],
+    )
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One action of the policy table."""
+
+    allowed: frozenset[Status]
+    to: Status | None  # where it leads; None: the state stays
+    who: str  # a rule of feedback.permissions (`permissions.require`)
+    refusal: str
+    branches: Mapping[str, Status] = field(default_factory=dict)
+    public: bool = True  # on the citizen's timeline, as a notice, in Open311 updates
+
+
+RULES: Mapping[Action, Rule] = {
+    Action.SUBMIT: Rule(frozenset(), S.SUBMITTED, "citizen", "不能重复提交。"),
+    Action.ROUTE: Rule(frozenset({S.SUBMITTED, S.TRIAGE}), S.ROUTED, "system",
+                       "该诉求已分派，不能再次自动分派。"),
+    Action.TO_TRIAGE: Rule(frozenset({S.SUBMITTED, S.ROUTED, S.ACCEPTED}), S.TRIAGE, "system",
+                           "该诉求当前状态不能转人工分办。"),
+    Action.ASSIGN: Rule(frozenset({S.TRIAGE}), S.ROUTED, "triage", "只有待人工分办的诉求才能分派。"),
+    Action.ACCEPT: Rule(frozenset({S.ROUTED}), S.ACCEPTED, "lead_staff",
+                        "只有已分派、待签收的诉求才能签收。"),
+    # A second send-back goes to the supervisor for a binding decision (arbitration).
+    Action.SEND_BACK: Rule(frozenset({S.ROUTED, S.ACCEPTED}), S.ROUTED, "lead_staff",
+                           "只有待签收或办理中的诉求才能退回。",
+                           branches={"arbitration": S.TRIAGE}),
+    Action.REQUEST_EXTENSION: Rule(frozenset({S.ACCEPTED, S.REOPENED}), S.EXTENSION_REQUESTED,
+                                   "lead_staff", "只有办理中的诉求才能申请延期。"),
+    # Back to the state the request was made in.
+    Action.DECIDE_EXTENSION: Rule(frozenset({S.EXTENSION_REQUESTED}), S.ACCEPTED, "supervisor",
+                                  "该诉求没有待审批的延期申请。",
+                                  branches={"reopened": S.REOPENED}),
+    Action.ANSWER: Rule(ANSWERING, S.ANSWERED, "lead_staff", "该诉求尚未签收或已答复，不能答复。"),
+    # 满意/基本满意 close; the first 不满意 reopens (to the same bureau).
+    Action.RATE: Rule(RATING, S.CLOSED, "citizen", "只有已答复、待评价的诉求才能评价。",
+                      branches={"reopen": S.REOPENED}),
+    Action.REOPEN: Rule(RATING, S.REOPENED, "supervisor",
+                        "只有已答复、待评价的诉求才能申请重新办理。"),
+    Action.CLOSE_UNRATED: Rule(RATING, S.CLOSED, "system", "该诉求不在待评价状态。"),
+    Action.REQUEST_REVIEW: Rule(CLOSED, S.REVIEW, "citizen", "只有已办结的诉求才能申请复查。"),
+    Action.DECIDE_REVIEW: Rule(frozenset({S.REVIEW}), S.CLOSED, "supervisor", "该诉求不在复查中。",
+                               branches={"reopen": S.REOPENED}),
+    Action.ESCALATE: Rule(WORKING | {S.REVIEW}, None, "supervisor", "该诉求当前状态不能督办。"),
+    # The clock reminds whichever office a deadline runs against, the triage desk included.
+    Action.WARN: Rule(WORKING, None, "system", "该诉求当前状态无需催办。", public=False),
+    Action.SUBSTANTIATE: Rule(frozenset({S.ANSWERED, S.CLOSED, S.REVIEW, S.REOPENED}), None,
+                              "supervisor", "诉求答复后才能作出查实认定。"),
+    Action.NOTE: Rule(EVERY, None, "viewer", "不能备注。", public=False),
+}  # fmt: skip
+
+# The tables other modules read (kept for them): allowed states and refusals per action.
+ALLOWED: Mapping[Action, frozenset[Status]] = {a: r.allowed for a, r in RULES.items()}
+REFUSAL: Mapping[Action, str] = {a: r.refusal for a, r in RULES.items()}
+PUBLIC: frozenset[Action] = frozenset(a for a, r in RULES.items() if r.public)
 
 
 @dataclass(frozen=True)
@@ -116,41 +245,63 @@ class Transition:
 
 def check(action: Action, status: Status) -> None:
     """Raise InvalidTransition unless ``action`` may be taken in ``status``."""
-    if status not in ALLOWED[action]:
+    if status not in RULES[action].allowed:
         raise InvalidTransition(
-            f"{REFUSAL[action]}（当前状态：{status.label}）", code="invalid_transition"
+            f"{RULES[action].refusal}（当前状态：{status.label}）", code="invalid_transition"
         )
 
 
 def target(action: Action, status: Status, *, branch: str | None = None) -> Transition:
     """Check the action and say where it leads; ``branch`` picks among an action's outcomes."""
     check(action, status)
-    after: Status
-    match action:
-        case Action.ROUTE | Action.ASSIGN:
-            after = S.ROUTED
-        case Action.TO_TRIAGE:
-            after = S.TRIAGE
-        case Action.ACCEPT:
-            after = S.ACCEPTED
-        case Action.SEND_BACK:
-            after = S.TRIAGE if branch == "arbitration" else S.ROUTED
-        case Action.REQUEST_EXTENSION:
-            after = S.EXTENSION_REQUESTED
-        case Action.DECIDE_EXTENSION:
-            after = S.REOPENED if branch == "reopened" else S.ACCEPTED
-        case Action.ANSWER:
-            after = S.ANSWERED
-        case Action.RATE:
-            after = {"reopen": S.REOPENED}.get(branch or "", S.CLOSED)
-        case Action.REOPEN:
-            after = S.REOPENED
-        case Action.CLOSE_UNRATED:
-            after = S.CLOSED
-        case Action.REQUEST_REVIEW:
-            after = S.REVIEW
-        case Action.DECIDE_REVIEW:
-            after = S.REOPENED if branch == "reopen" else S.CLOSED
-        case _:
-            after = status  # escalate, warn, substantiate, note: the state stays
+    rule = RULES[action]
+    after = rule.branches.get(branch or "", rule.to or status)
     return Transition(action, status, after)
+
+
+def apply(action: Action, report: Report, *, branch: str | None = None) -> Transition:
+    """The one way a report changes state: check the action, then move the report."""
+    t = target(action, report.status, branch=branch)
+    report.status = t.after
+    return t
+
+
+# -- what the citizen reads -------------------------------------------------------------------
+
+
+def is_public(action: str) -> bool:
+    try:
+        return Action(action) in PUBLIC
+    except ValueError:
+        return False
+
+
+def public_note(
+    action: str, details: Mapping[str, Any], after: Mapping[str, Any] | None,
+    department_name: Any,
+) -> str | None:  # fmt: skip
+    """The citizen-facing line under a public event (timeline, Open311), or None."""
+    a = Action(action)
+    d = details
+    if a in (Action.ROUTE, Action.ASSIGN) and after and after.get("department"):
+        return f"承办单位：{department_name(after['department'])}"
+    if a is Action.SEND_BACK and d.get("arbitration"):
+        return "承办单位再次退回，已提交区司法局裁定承办单位"
+    if a is Action.SEND_BACK:
+        return "承办单位认为不属于本单位职责，已重新分派"
+    if a is Action.ANSWER:
+        return "承办单位已答复"
+    if a is Action.DECIDE_EXTENSION:
+        if d.get("approved"):
+            return f"延期 {d.get('days')} 个工作日。理由：{d.get('reason', '')}"
+        return "延期申请未获批准"
+    if a is Action.RATE:
+        return Rating(d["rating"]).label if d.get("rating") else None
+    if a is Action.ESCALATE:
+        return "区司法局已督办"
+    return None
+
+
+def public_events(events: Sequence[Any]) -> list[Any]:
+    """The events a citizen, a chat and an Open311 client are shown."""
+    return [e for e in events if e.public]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from feedback import incentives
 from feedback.errors import InvalidTransition, NotFound, PermissionDenied
 from feedback.service import FeedbackService
+from feedback.stats import Stats, StatsFilter
 from tests.conftest import SUPERVISOR, staff
 
 
@@ -64,8 +67,11 @@ async def test_tampered_ledger_is_found(service: FeedbackService) -> None:
 async def test_bureau_scores_are_computed(service: FeedbackService) -> None:
     tn, code = await answered_report(service, [])
     await service.rate(tn, code, "satisfied")
-    scores = {s.department: s for s in await incentives.bureau_scores(service)}
+    board = await Stats(service.store, service.config).dashboard(
+        StatsFilter(date(2026, 3, 1), date(2026, 3, 31)), service.clock()
+    )
+    scores = {f.key: f for f in board.by_department}
     zhzf = scores["zhzf"]
-    assert zhzf.on_time_rate == 1.0 and zhzf.satisfaction_rate == 1.0
-    assert zhzf.send_back_rate == 0.0 and zhzf.score == 100.0
-    assert scores["zjj"].score is None
+    assert zhzf.timeliness_rate == 1.0 and zhzf.satisfaction_rate == 1.0
+    assert zhzf.send_back_rate == 0.0 and zhzf.assessment_score == 100.0
+    assert "zjj" not in scores  # nothing reached zjj: no score

@@ -38,7 +38,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
-from feedback import secrets, validation
+from feedback import secrets, validation, workflow
 from feedback.config import Config
 from feedback.errors import FeedbackError, NotFound, PermissionDenied, ValidationError
 from feedback.models import Channel, Kind, Report, Status
@@ -221,12 +221,8 @@ def _attribute(
 
 def _expected(report: Report) -> datetime | None:
     """When the responsible body is due to act next: sign for it, or answer it."""
-    d = report.deadlines
-    if report.status in (Status.ROUTED, Status.TRIAGE):
-        return d.sign_by
-    if report.status in (Status.ACCEPTED, Status.EXTENSION_REQUESTED, Status.REOPENED):
-        return d.answer_by
-    return None
+    found = workflow.stage_deadline(report)
+    return found[1] if found else None
 
 
 def request_json(config: Config, report: Report, latest: str | None = None) -> dict[str, Any]:
@@ -238,7 +234,7 @@ def request_json(config: Config, report: Report, latest: str | None = None) -> d
     notes = f"{label}；最近进展：{latest}" if latest else label
     return {
         "service_request_id": report.tracking_number,
-        "status": "closed" if report.status is Status.CLOSED else "open",
+        "status": "closed" if report.status in workflow.CLOSED else "open",
         "status_notes": notes,
         "service_name": config.department_name(code),
         "service_code": code,
@@ -483,9 +479,9 @@ async def list_requests(request: web.Request) -> web.Response:
         if not wanted_status <= {"open", "closed"}:
             raise ValidationError("status 只能是 open 或 closed。", field="status")
         if wanted_status == {"closed"}:
-            flt.statuses = [Status.CLOSED]
+            flt.statuses = workflow.in_order(workflow.CLOSED)
         elif wanted_status == {"open"}:
-            flt.statuses = [s for s in Status if s is not Status.CLOSED]
+            flt.statuses = workflow.in_order(workflow.OPEN)
     reports = await store.list_reports(flt)
     return respond(request, "service_requests", [request_json(config, r) for r in reports])
 

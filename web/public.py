@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from feedback import public_search
+from feedback import public_search, workflow
 from feedback.anonymise import anonymise
 from feedback.models import Status
 from feedback.stats import Figures, Stats, StatsFilter, days_text, pct
@@ -87,7 +87,7 @@ async def answered_reports(
     if not departments:
         return [], False
     marks = ", ".join("?" for _ in departments)
-    statuses = (Status.ANSWERED.value, Status.CLOSED.value, Status.REVIEW.value)
+    statuses = tuple(s.value for s in workflow.in_order(workflow.PUBLISHED))
     params: list[Any] = [stats.time_param(since), *statuses, *departments]
     where = (
         f"answered_at >= ? AND status IN (?, ?, ?) AND department IN ({marks}) "

@@ -17,10 +17,9 @@ from aiohttp import web
 from feedback import attachments, incentives, permissions, secrets
 from feedback.config import Config
 from feedback.errors import InvalidTransition, NotFound, ValidationError
-from feedback.models import Actor, Attachment, Report, Role, Status
+from feedback.models import Actor, Attachment, Report
 from feedback.service import DeadlineView, FeedbackService, StaffView
 from feedback.store.rows import attachment_from_row
-from feedback.workflow import ALLOWED, Action
 from web.auth import require_staff
 from web.citizen import Form, read_uploads, text_value
 from web.keys import config_key, service_key, settings_key, store_key
@@ -183,29 +182,6 @@ def describe(details: dict[str, Any], config: Config) -> list[str]:
     return out
 
 
-def offered(actor: Actor, report: Report, config: Config) -> dict[str, bool]:
-    """Which forms to show. Only a convenience: the service decides what is allowed."""
-    s = report.status
-    lead = actor.role is Role.STAFF and actor.department == report.department
-    sup = permissions.is_supervisor(actor)
-    triage_desk = permissions.is_triage_desk(actor, config)
-    return {
-        "accept": lead and s in ALLOWED[Action.ACCEPT],
-        "send_back": lead and s in ALLOWED[Action.SEND_BACK] and not report.route_locked,
-        "extension": lead and s in ALLOWED[Action.REQUEST_EXTENSION] and not report.extension_used,
-        "answer": lead and s in ALLOWED[Action.ANSWER],
-        "attach": lead or sup,
-        "assign": s is Status.TRIAGE and (sup or (triage_desk and not report.arbitration)),
-        "issue_types": triage_desk or lead,
-        "decide_extension": sup and s is Status.EXTENSION_REQUESTED,
-        "escalate": sup and s in ALLOWED[Action.ESCALATE],
-        "decide_review": sup and s is Status.REVIEW,
-        "substantiate": sup
-        and report.substantiated is None
-        and s in (Status.ANSWERED, Status.CLOSED, Status.REVIEW, Status.REOPENED),
-    }
-
-
 async def _report_page(
     request: web.Request,
     actor: Actor,
@@ -227,7 +203,7 @@ async def _report_page(
             "view": view,
             "r": r,
             "events": [(e, describe(e.details, config)) for e in view.events],
-            "offer": offered(actor, r, config),
+            "offer": service.offered(actor, r),
             "suggestion": suggestion(r, config),
             "values": values or {},
             "errors": errors or {},

@@ -25,7 +25,7 @@ class ReportFilter:
     tracking_number: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
-    due_before: datetime | None = None  # sign_by or answer_by before this moment
+    due_before: datetime | None = None  # past the office's deadline (workflow.overdue_sql) then
     arbitration: bool | None = None
     escalated: bool | None = None
     telegram_chat_id: int | None = None

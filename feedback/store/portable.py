@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from feedback import workflow
 from feedback.models import Attachment, Event, Report
 from feedback.store.base import Chain, Correction, ReportFilter, User
 from feedback.store.rows import (
@@ -77,11 +78,9 @@ def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
         clauses.append("created_at < ?")
         params.append(iso(flt.created_to))
     if flt.due_before:
-        clauses.append(
-            "((status = 'routed' AND sign_by < ?) OR "
-            "(status IN ('accepted', 'extension_requested', 'reopened') AND answer_by < ?))"
-        )
-        params.extend([iso(flt.due_before)] * 2)
+        sql, due_params = workflow.overdue_sql(flt.due_before)  # the one definition
+        clauses.append(sql)
+        params.extend(due_params)
     if flt.arbitration is not None:
         clauses.append("arbitration = ?")
         params.append(int(flt.arbitration))

@@ -53,19 +53,22 @@ async def test_per_bureau_figures_and_ranking(stats: Stats, clock: Clock) -> Non
     assert (zhzf.received, zhzf.signed_on_time, zhzf.answered_on_time) == (2, 1, 1)
     assert zhzf.reopen_rate == pytest.approx(0.5)
     assert (zhzf.sign_median, zhzf.answer_median) == (pytest.approx(1.0), pytest.approx(4.5))
-    assert (zjj.received, zjj.sent_back, zjj.extended, zjj.overdue_now) == (2, 1, 1, 1)
+    # zhzf sent C back to zjj: the send-back is zhzf's, though C is zjj's report now.
+    assert (zhzf.sent_back, zhzf.send_back_rate) == (1, pytest.approx(1 / 3))  # A, B signed
+    assert (zjj.received, zjj.sent_back, zjj.extended, zjj.overdue_now) == (2, 0, 1, 1)
     assert zjj.answer_on_time_rate == 1.0 and zjj.satisfaction_rate == 1.0
     assert (scjg.received, scjg.signed, scjg.signed_on_time, scjg.answered) == (1, 1, 0, 0)
     # 按期办理率 counts what is overdue now as late: zjj answered its one report on time but
     # has another overdue, so 1 of 2.
     assert zjj.timeliness_rate == pytest.approx(0.5) and zhzf.timeliness_rate == pytest.approx(0.5)
     # 考核: 40 × timeliness + 30 × (1 − send-back rate) + 30 × satisfaction.
-    assert zjj.assessment_score == pytest.approx(40 * 0.5 + 30 * 0.5 + 30 * 1.0)  # 65.0
-    assert zhzf.assessment_score == pytest.approx(40 * 0.5 + 30 * 1.0 + 30 * 0.5)  # 65.0
-    # Ranking by score, then timeliness, then volume, then code: a tie here, zhzf before zjj;
-    # scjg has answered nothing, so no score yet, last.
-    assert scjg.assessment_score is None or scjg.assessment_score < 65
-    assert [f.key for f in board.by_department] == ["zhzf", "zjj", "scjg"]
+    # The send-back is zhzf's (it sent C on to zjj), not zjj's.
+    assert zjj.assessment_score == pytest.approx(40 * 0.5 + 30 * 1.0 + 30 * 1.0)  # 80.0
+    assert zhzf.assessment_score == pytest.approx(40 * 0.5 + 30 * (2 / 3) + 30 * 0.5)  # 55.0
+    # Ranking by score, then timeliness, then volume, then code; scjg has answered nothing,
+    # so no score yet, last.
+    assert scjg.assessment_score is None or scjg.assessment_score < 55
+    assert [f.key for f in board.by_department] == ["zjj", "zhzf", "scjg"]
 
 
 async def test_issue_types_channels_and_trend(stats: Stats, clock: Clock) -> None:

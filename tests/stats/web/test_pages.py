@@ -36,8 +36,8 @@ async def test_supervisor_sees_figures_and_escalates_from_the_overdue_list(
     assert kpi(html, "overdue_now") == "1"
     assert "<svg" in html and "各承办单位考核得分" in html and "受理量趋势" in html
     ranking = html[html.index('id="ranking"') :]
-    # Equal 考核 scores (65.0, see test_figures): the tie goes by code, zhzf before zjj.
-    assert ranking.index("区综合行政执法局") < ranking.index("区住房和城乡建设局")
+    # zjj 80.0 before zhzf 55.0 (see test_figures): zhzf's send-back of C counts against it.
+    assert ranking.index("区住房和城乡建设局") < ranking.index("区综合行政执法局")
     assert s.d in html and 'action="/staff/dashboard/escalate"' in html
 
     status, html = await sup.post(
@@ -98,7 +98,7 @@ async def test_excel_export_matches_the_dashboard(
     assert overall["签收用时中位数（工作日）"] == pytest.approx(1.5)
     bureaus = wb["承办单位"]
     assert [r[0] for r in bureaus.iter_rows(min_row=2, values_only=True)] == [
-        "区综合行政执法局", "区住房和城乡建设局", "区市场监督管理局",
+        "区住房和城乡建设局", "区综合行政执法局", "区市场监督管理局",
     ]  # fmt: skip
     reports = wb["诉求清单"]
     header = [c.value for c in reports[1]]
