@@ -28,10 +28,14 @@ from classifiers.training import TrainConfig, analyze_all, train
 __all__ = ["DEFAULT_CONFIG", "SHIPPED_CONFIG", "build", "default_matcher", "main"]
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "feedback" / "default.toml"
-# Pruned vocabularies keep the committed bundle small (a few MB).
+# Pruned vocabularies keep the committed bundle small (a few MB). Held-out predictions leave
+# one corpus writer out at a time: calibration, the routing table, the evidence weights and
+# the issue-type thresholds then see a style the model never learned, as with real citizens
+# (stratified folds made it overconfident on real text: ECE 0.095 against 0.049).
 SHIPPED_CONFIG = TrainConfig(
     features=FeatureConfig(min_df=2, max_word_features=20000, max_char_features=30000),
     C=0.5,
+    group_folds=True,
 )
 ISSUE_CONFIG = SHIPPED_CONFIG
 

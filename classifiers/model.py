@@ -61,6 +61,22 @@ class Prediction:
         }
 
 
+def _calibrate_top(p: np.ndarray, best: int, table: object) -> np.ndarray:
+    """The top label's probability through the model's isotonic map (how often held-out
+    reports at that probability were right, at least 1/labels: it is the likeliest); the
+    others share the rest in proportion, so the probabilities still sum to 1. In the rare
+    unsure case the map puts the top below a runner-up, the model's order is kept."""
+    if not isinstance(table, list) or len(table) != 2 or not table[0]:
+        return p
+    c = max(float(np.interp(p[best], table[0], table[1])), 1.0 / len(p))
+    rest = 1.0 - float(p[best])
+    out = (
+        p * ((1.0 - c) / rest) if rest > 1e-12 else np.full_like(p, (1.0 - c) / max(1, len(p) - 1))
+    )
+    out[best] = c
+    return out
+
+
 def threshold_for(curve: Sequence[Sequence[float]], target_accuracy: float) -> float | None:
     if not curve:
         return None
@@ -255,6 +271,7 @@ class ReportClassifier:
             p = e / e.sum()
             order = np.argsort(-p)
             best = int(order[0])
+            p = _calibrate_top(p, best, m.rule.get("top_calibration"))
             department, dep_p = m.labels[best], float(p[best])
             top = [(m.labels[int(i)], float(p[int(i)])) for i in order[: max(k, 1)]]
             curve = m.rule.get("route_curve") or []  # type: ignore[assignment]

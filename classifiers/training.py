@@ -57,10 +57,11 @@ class TrainConfig:
     calibration_folds: int = 3
     seed: int = 0
     n_jobs: int = 1  # >1 fits folds in threads: faster, but liblinear then is not reproducible
-    # held-out predictions leave one author out at a time (when there are >= 3): only useful
-    # when every author wrote for every label (the corpus writers split the bureaus between
-    # them, so the shipped build uses stratified folds)
+    # held-out predictions leave one author out at a time (when there are >= 3); department
+    # examples whose bureau the other authors never wrote for are left out of calibration
     group_folds: bool = False
+    # department: map the top probability through an isotonic fit of held-out correctness
+    top_isotonic: bool = True
     # issue types: combine the learned score with the cue rules of classifiers/cues.py
     cue_stack: bool = True
 
@@ -234,6 +235,22 @@ def _fit_scale_and_weights(
     return float(np.exp(res.x[0])), [next(fitted) if e.any() else 0.0 for e in evidence]
 
 
+def _fit_top_isotonic(
+    confidence: np.ndarray, correct: np.ndarray
+) -> tuple[list[float], list[float]] | None:
+    """Isotonic map from the top bureau's softmax probability to how often held-out reports at
+    that probability were right (as breakpoints for ``np.interp``)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    if len(confidence) < 50:
+        return None
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+    iso.fit(confidence, correct.astype(np.float64))
+    xs = [round(float(x), 5) for x in iso.X_thresholds_]
+    ys = [round(float(y), 5) for y in iso.y_thresholds_]
+    return xs, ys
+
+
 def route_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 60) -> list[list[float]]:
     """[threshold, accuracy of the reports at or above it, their share] at up to ``points``
     thresholds (held-out predictions): routing picks the lowest threshold meeting a target."""
@@ -344,10 +361,14 @@ def train(
         with ThreadPoolExecutor(max_workers=config.n_jobs) as pool:
             fitted = list(pool.map(fit, jobs))
         z_oof = np.zeros((len(y), len(labels)))
+        # a held-out example whose label its fold never saw (a bureau only one author wrote
+        # for) says nothing about calibration: it cannot be right
+        seen = np.ones(len(y), dtype=bool)
         for test_idx, (present, c, b) in zip(folds, fitted[:-1], strict=True):
             z = np.full((len(test_idx), len(labels)), -10.0)
             z[:, present] = X[test_idx] @ c + b
             z_oof[test_idx] = z
+            seen[test_idx] = np.isin(y[test_idx], present)
         match = np.zeros_like(z_oof)
         if authority_match is not None:
             for i, ex in enumerate(examples):
@@ -357,7 +378,7 @@ def train(
         kw = np.zeros_like(z_oof)
         if keywords is not None:
             kw = keyword_evidence(KeywordRules(keywords), labels, examples)
-        cal = np.array([ex.calibrate for ex in examples])
+        cal = np.array([ex.calibrate for ex in examples]) & seen
         if not cal.any():
             cal[:] = True
         z_oof, y_cal, match, kw = z_oof[cal], y[cal], match[cal], kw[cal]
@@ -368,16 +389,21 @@ def train(
         p = np.exp(s - s.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         correct = p.argmax(axis=1) == y_cal
+        top_map = _fit_top_isotonic(p.max(axis=1), correct) if config.top_isotonic else None
+        confidence = p.max(axis=1)
+        if top_map is not None:
+            confidence = np.interp(confidence, top_map[0], top_map[1])
         rule = {
             "authority_weight": round(authority_weight, 4),
             "keyword_weight": round(keyword_weight, 4),
             "keywords": {k: list(v) for k, v in (keywords or {}).items()} if keyword_weight else {},
-            "route_curve": route_curve(p.max(axis=1), correct),
+            "top_calibration": [top_map[0], top_map[1]] if top_map is not None else [],
+            "route_curve": route_curve(confidence, correct),
             "held_out": {
                 "folds": len(folds),
                 "examples": int(cal.sum()),
                 "accuracy": round(float(correct.mean()), 4),
-                "by": "author" if len(folds) != k else "stratified",
+                "by": "author" if len(set(groups)) >= 3 and config.group_folds else "stratified",
             },
         }
         _, coef, intercept = fitted[-1]
