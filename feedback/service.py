@@ -561,6 +561,7 @@ class FeedbackService:
             "issue_types": permissions.is_triage_desk(actor, self.config) or lead,
             "decide_extension": may(Action.DECIDE_EXTENSION),
             "escalate": may(Action.ESCALATE),
+            "rework": may(Action.REOPEN),  # a supervisor returns an answer for rework
             "decide_review": may(Action.DECIDE_REVIEW),
             "substantiate": may(Action.SUBSTANTIATE) and report.substantiated is None,
         }

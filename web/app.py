@@ -19,6 +19,7 @@ from web import (
     citizen,
     csrf,
     dashboard,
+    insight,
     open311,
     openapi,
     public,
@@ -81,5 +82,6 @@ def create_app(
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)
     dashboard.setup(app)
+    insight.setup(app)
     public.setup(app)
     return app

@@ -26,7 +26,7 @@ from feedback.stats import (
     build_filter,
     figure_text,
 )
-from web import charts
+from web import charts, insight
 from web.auth import require_staff
 from web.citizen import text_value
 from web.keys import NavItem, nav_key, service_key
@@ -136,6 +136,7 @@ async def dashboard(request: web.Request) -> web.Response:
         ),
         "timings": board.timings,
         "stats": stats,
+        **await insight.dashboard_context(request, actor, board, stats),
     }
     return await render(request, "dashboard/index.html", context)
 

@@ -13,6 +13,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -51,6 +52,8 @@ class PublicReport:
     text: str
     answer: str
     status: str
+    id: int = 0  # for 附议 (the tracking number stays private)
+    support: int = 0
 
 
 def setup(app: web.Application) -> None:
@@ -102,7 +105,7 @@ async def answered_reports(
     else:
         hint = ""
     rows = await stats.store.fetch(
-        "SELECT title, text, answer, answered_at, department, issue_types, status FROM reports "
+        "SELECT id, title, text, answer, answered_at, department, issue_types, status FROM reports "
         f"{hint} WHERE {where} ORDER BY answered_at DESC LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE],
     )
@@ -126,6 +129,7 @@ def _publish(stats: Stats, rows: list[dict[str, Any]]) -> list[PublicReport]:
                 text=anonymise(r["text"]),
                 answer=anonymise(r["answer"]),
                 status=Status(r["status"]).label,
+                id=int(r["id"]),
             )
         )
     return out
@@ -153,6 +157,10 @@ async def public_page(request: web.Request) -> web.Response:
     overall = public_row(board.overall)
     since = stats.day_start(flt.date_from)
     reports, more = await answered_reports(stats, shown, since, query, page)
+    counts = await service.insight.support_counts([r.id for r in reports])
+    for r in reports:
+        r.support = counts.get(r.id, 0)
+    hot_issues = await service.insight.public_hot_issues()
     return await render(
         request,
         "public/index.html",
@@ -166,5 +174,7 @@ async def public_page(request: web.Request) -> web.Response:
             "q": query,
             "errors": errors,
             "min_group": MIN_GROUP,
+            "hot_issues": hot_issues,
+            "back": urlencode({"q": query, "page": page}),
         },
     )

@@ -191,11 +191,13 @@ async def _report_page(
     errors: dict[str, str] | None = None,
     problem: str | None = None,
     status: int = 200,
+    answer_review: Any = None,
 ) -> web.Response:
     service = request.app[service_key]
     config = request.app[config_key]
     view: StaffView = await service.staff_view(actor, tn)
     r = view.report
+    stored_review = await service.insight.review_of(r) if r.answer else None
     return await render(
         request,
         "staff/report.html",
@@ -212,6 +214,8 @@ async def _report_page(
             "issue_types": config.issue_types,
             "extension_max": config.clocks.extension_max,
             "title": r.title,
+            "answer_review": answer_review,
+            "stored_review": stored_review,
         },
         status=status,
     )
@@ -248,8 +252,22 @@ async def _extension(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Req
     return "延期申请已提交，等待区司法局审批。"
 
 
+class ReviewWarning(Exception):
+    """The clerk asked for the answer review before sending: shown with the draft kept."""
+
+    def __init__(self, review: Any):
+        super().__init__("answer review")
+        self.review = review
+
+
 async def _answer(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
-    await s.answer(a, tn, text_value(f, "answer"))
+    text = text_value(f, "answer")
+    if text_value(f, "check", 2) == "1":  # 检查答复质量: a warning, never a block
+        raise ReviewWarning(await s.insight.review_draft(a, tn, text))
+    report = await s.answer(a, tn, text)
+    review = await s.insight.review_of(report)
+    if review and not review["acceptable"]:
+        return "答复已发送，等待诉求人评价。答复质量提示：" + "；".join(review["reasons"])
     return "答复已发送，等待诉求人评价。"
 
 
@@ -351,6 +369,9 @@ async def report_action(request: web.Request) -> web.StreamResponse:
         )
     except InvalidTransition as exc:
         return await _report_page(request, actor, tn, problem=exc.message, status=409)
+    except ReviewWarning as warning:
+        kept = {"_action": "answer", "answer": text_value(form, "answer")}
+        return await _report_page(request, actor, tn, values=kept, answer_review=warning.review)
     await flash(request, message)
     if fn is _assign:
         # Triage is a queue worked through one report after another: back to what is left.
