@@ -263,3 +263,25 @@ async def authenticate(
         raise PermissionDenied(BAD_LOGIN, field="password")
     await limiter.release(ticket)  # a right password does not count against anyone
     return user
+
+
+class Accounts:
+    """Staff logins and sessions over one store, as the service offers them to web/
+    (`service.accounts`): the web never holds the store."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    async def authenticate(
+        self, username: str, password: str, address: str, *, now: datetime | None = None
+    ) -> User:
+        return await authenticate(self._store, username, password, address, now=now)
+
+    async def start_session(self, user: User, now: datetime | None = None) -> str:
+        return await start_session(self._store, user, now)
+
+    async def session_user(self, token: str, now: datetime | None = None) -> User | None:
+        return await session_user(self._store, token, now)
+
+    async def end_session(self, token: str) -> None:
+        await end_session(self._store, token)

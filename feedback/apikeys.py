@@ -117,3 +117,13 @@ async def authenticate(store: Store, presented: str | None) -> ApiKey | None:
         return None
     key = _row(rows[0])
     return key if key.active else None
+
+
+class ApiKeys:
+    """Machine clients' keys over one store, as the service offers them (`service.api_keys`)."""
+
+    def __init__(self, store: Store):
+        self._store = store
+
+    async def authenticate(self, presented: str | None) -> ApiKey | None:
+        return await authenticate(self._store, presented)

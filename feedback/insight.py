@@ -32,7 +32,7 @@ HOT_HALF_LIFE_DAYS = 30  # the heat of an issue nobody reported for 30 days halv
 HOT_MAX_REPORTS = 6000
 ANSWERS_MAX = 20000  # answered reports a dashboard's quality table looks at
 PUBLIC_MIN = 5  # the small-count threshold of the public page (domain notes §6)
-ANSWERED = (Status.ANSWERED, Status.CLOSED, Status.REVIEW, Status.REOPENED)
+ANSWERED = tuple(workflow.in_order(workflow.HAS_ANSWER))
 
 
 @dataclass

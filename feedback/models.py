@@ -114,6 +114,20 @@ class Actor:
 
 
 @dataclass
+class User:
+    """A staff account (feedback.accounts)."""
+
+    id: int | None
+    username: str
+    password_hash: str
+    role: str
+    department: str | None
+    display_name: str = ""
+    active: bool = True
+    created_at: datetime | None = None
+
+
+@dataclass
 class Contact:
     name: str | None = None
     phone: str | None = None

@@ -21,13 +21,20 @@ import inspect
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feedback import anonymise as anonymise_module
 from feedback import workflow
 from feedback.anonymise import anonymise
+from feedback.models import Status
 from feedback.store import Store
+from feedback.store.rows import js, ts
+
+if TYPE_CHECKING:
+    from feedback.stats import Stats
 
 PUBLISHED = tuple(s.value for s in workflow.in_order(workflow.PUBLISHED))
 BATCH = 500
@@ -214,3 +221,79 @@ async def search_plan(store: Store, query: str) -> tuple[str, str, list[Any]]:
         return "", sub, params
     rows = await store.fetch(f"SELECT COUNT(*) AS n FROM ({sub} LIMIT {MANY + 1}) x", params)
     return ("INDEXED BY reports_answered" if int(rows[0]["n"]) > MANY else ""), sub, params
+
+
+# -- the public page's list of answered reports ----------------------------------------
+
+SEARCH_CATCH_UP = 200  # queued reports indexed before a search (`feedback tick` does the rest)
+
+
+@dataclass
+class PublicReport:
+    answered_on: date
+    department: str
+    issue_types: list[str]
+    title: str
+    text: str
+    answer: str
+    status: str
+    id: int = 0  # for 附议 (the tracking number stays private)
+    support: int = 0
+
+
+async def answered_reports(
+    stats: Stats,
+    departments: list[str],
+    since: datetime,
+    query: str,
+    page: int,
+    page_size: int,
+) -> tuple[list[PublicReport], bool]:
+    """Answered reports of the shown bureaus, anonymised; (this page, whether there is more)."""
+    if not departments:
+        return [], False
+    marks = ", ".join("?" for _ in departments)
+    statuses = tuple(s.value for s in workflow.in_order(workflow.PUBLISHED))
+    params: list[Any] = [stats.time_param(since), *statuses, *departments]
+    where = (
+        f"answered_at >= ? AND status IN (?, ?, ?) AND department IN ({marks}) "
+        "AND answer IS NOT NULL"
+    )
+    if query:
+        # The index holds the masked text only: a search cannot probe for a phone number.
+        await update(stats.store, limit=SEARCH_CATCH_UP)
+        hint, sub, more = await search_plan(stats.store, query)
+        where += f" AND id IN ({sub})"
+        params += more
+    else:
+        hint = ""
+    rows = await stats.store.fetch(
+        "SELECT id, title, text, answer, answered_at, department, issue_types, status "
+        "FROM reports "
+        f"{hint} WHERE {where} ORDER BY answered_at DESC LIMIT ? OFFSET ?",
+        [*params, page_size + 1, (page - 1) * page_size],
+    )
+    # Masking uses a part-of-speech tagger: off the event loop.
+    items = await asyncio.to_thread(_publish, stats, rows)
+    return items[:page_size], len(items) > page_size
+
+
+def _publish(stats: Stats, rows: list[dict[str, Any]]) -> list[PublicReport]:
+    config = stats.config
+    out = []
+    for r in rows:
+        answered = ts(r["answered_at"])
+        assert answered is not None
+        out.append(
+            PublicReport(
+                answered_on=stats.local_day(answered),
+                department=config.department_name(r["department"]),
+                issue_types=[config.issue_type_name(t) for t in (js(r["issue_types"]) or [])],
+                title=anonymise(r["title"]),
+                text=anonymise(r["text"]),
+                answer=anonymise(r["answer"]),
+                status=Status(r["status"]).label,
+                id=int(r["id"]),
+            )
+        )
+    return out

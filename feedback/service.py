@@ -10,15 +10,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from feedback import (
+    accounts,
+    apikeys,
     duplicates,
     permissions,
+    public_search,
     record,
     routing,
     secrets,
@@ -40,12 +44,15 @@ from feedback.models import (
     Role,
     Status,
 )
+from feedback.ratelimit import RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
-from feedback.store import Correction, ReportFilter, Store, WriteTx
+from feedback.store import Correction, ReportFilter, Store, WriteTx, open_store
 from feedback.workflow import Action
 
 if TYPE_CHECKING:
     from feedback.insight import InsightDesk
+    from feedback.models import Attachment
+    from feedback.stats import Stats
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +140,20 @@ class FeedbackService:
         # Called after a transaction commits, with the report's tracking number and action:
         # the bot's notifier and the web's live parts hook in here.
         self.listeners: list[Callable[[str, str], Awaitable[None]]] = []
+        # The parts with tables of their own, offered to web/ and bots/ through the service.
+        self.accounts = accounts.Accounts(store)
+        self.api_keys = apikeys.ApiKeys(store)
+        self.limits = RateLimiter(store)
+
+    @functools.cached_property
+    def stats(self) -> Stats:
+        """The supervision statistics over this service's store."""
+        from feedback.stats import Stats  # stats → incentives → service: imported when used
+
+        return Stats(self.store, self.config)
+
+    async def schema_version(self) -> int:
+        return await self.store.schema_version()
 
     @functools.cached_property
     def insight(self) -> InsightDesk:
@@ -926,9 +947,81 @@ class FeedbackService:
         flt.newest_first = name not in ("due_soon", "overdue")
         return await self.store.list_reports(flt)
 
+    async def queue_page(
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        query: str | None = None,
+        issue_type: str | None = None,
+        department: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Report], int]:
+        """A page of a work queue and the queue's size, with the staff console's filters.
+        Only supervisors may look across bureaus; anyone else's filter stays on their own."""
+        flt = self.queue_filter(actor, name)
+        flt.query = query or None
+        if issue_type in self.config.issue_type_codes:
+            flt.issue_type = issue_type
+        if (
+            department
+            and permissions.is_supervisor(actor)
+            and self.config.has_department(department)
+        ):
+            flt.department = department
+        total = await self.store.count_reports(flt)
+        flt.limit, flt.offset = limit, offset
+        flt.newest_first = name not in ("due_soon", "overdue")
+        return await self.store.list_reports(flt), total
+
+    async def queue_counts(self, actor: Actor, names: list[str]) -> dict[str, int]:
+        return {n: await self.store.count_reports(self.queue_filter(actor, n)) for n in names}
+
     async def reports_for_chat(self, chat_id: int, limit: int = 20) -> list[Report]:
         """A Telegram chat's own reports (the bot's /status)."""
         return await self.store.list_reports(ReportFilter(telegram_chat_id=chat_id, limit=limit))
+
+    # -- public reads (Open311, the public page) ------------------------------------------------
+
+    async def report(self, tracking_number: str) -> Report | None:
+        """A report by number, for public listings that show only public-safe fields."""
+        tn = secrets.normalise_tracking_number(tracking_number or "")
+        return await self.store.get_report(tn) if secrets.TRACKING_RE.match(tn) else None
+
+    async def find_reports(
+        self,
+        *,
+        department: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        statuses: list[Status] | None = None,
+        limit: int = 100,
+    ) -> list[Report]:
+        flt = ReportFilter(department=department, created_from=created_from,
+                           created_to=created_to, statuses=statuses, limit=limit)  # fmt: skip
+        return await self.store.list_reports(flt)
+
+    async def public_history(self, report: Report) -> list[Event]:
+        """The public events of a report (the citizen's timeline, notices, Open311)."""
+        assert report.id is not None
+        return workflow.public_events(await self.store.list_events(report.id))
+
+    async def public_reports(
+        self, departments: list[str], since: datetime, query: str, page: int, page_size: int
+    ) -> tuple[list[public_search.PublicReport], bool]:
+        """Answered reports of the shown bureaus, anonymised; (this page, whether there is more)."""
+        return await public_search.answered_reports(
+            self.stats, departments, since, query, page, page_size
+        )
+
+    async def attachment(self, actor: Actor, attachment_id: int) -> Attachment:
+        """A file of a report, for whoever may see the report (else: not found)."""
+        found = await self.store.get_attachment(attachment_id)
+        if found is None:
+            raise NotFound("附件不存在。")
+        await self.staff_view(actor, found[1])  # who may not see the report may not see its files
+        return found[0]
 
     # -- the record --------------------------------------------------------------------------
 
@@ -979,3 +1072,15 @@ class FeedbackService:
             await self.record_event(tx, report, actor, Action.NOTE, before, details, public=False)
         await self.announce(report.tracking_number, Action.NOTE)
         return report
+
+
+@asynccontextmanager
+async def opened(db: str, config: Config, **kw: Any) -> AsyncIterator[FeedbackService]:
+    """The service over the store at ``db`` (a SQLite path or a PostgreSQL URL), open for the
+    block: how web/ and bots/ get their service without ever holding a store."""
+    store = open_store(db)
+    await store.open()
+    try:
+        yield FeedbackService(store, config, **kw)
+    finally:
+        await store.close()

@@ -84,6 +84,8 @@ WORKING: frozenset[Status] = SIGNING | ANSWERING
 RATING: frozenset[Status] = frozenset({S.ANSWERED})
 CLOSED: frozenset[Status] = frozenset({S.CLOSED})
 EVERY: frozenset[Status] = frozenset(Status)
+# The bureau has answered at least once (查实 can be decided, answer quality reviewed).
+HAS_ANSWER: frozenset[Status] = frozenset({S.ANSWERED, S.CLOSED, S.REVIEW, S.REOPENED})
 # Answered: the answer may be published (masked) on the public page.
 PUBLISHED: frozenset[Status] = RATING | CLOSED | {S.REVIEW}
 
@@ -95,6 +97,7 @@ GROUPS: Mapping[str, frozenset[Status]] = {
     "rating": RATING,
     "closed": CLOSED,
     "published": PUBLISHED,
+    "has_answer": HAS_ANSWER,
 }
 
 
@@ -225,7 +228,7 @@ RULES: Mapping[Action, Rule] = {
     Action.ESCALATE: Rule(WORKING | {S.REVIEW}, None, "supervisor", "该诉求当前状态不能督办。"),
     # The clock reminds whichever office a deadline runs against, the triage desk included.
     Action.WARN: Rule(WORKING, None, "system", "该诉求当前状态无需催办。", public=False),
-    Action.SUBSTANTIATE: Rule(frozenset({S.ANSWERED, S.CLOSED, S.REVIEW, S.REOPENED}), None,
+    Action.SUBSTANTIATE: Rule(HAS_ANSWER, None,
                               "supervisor", "诉求答复后才能作出查实认定。"),
     Action.NOTE: Rule(EVERY, None, "viewer", "不能备注。", public=False),
 }  # fmt: skip

@@ -11,7 +11,7 @@ from feedback.errors import ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
 from web import limits
-from web.keys import service_key, settings_key, store_key
+from web.keys import service_key, settings_key
 
 routes = web.RouteTableDef()
 
@@ -67,7 +67,7 @@ async def read_json(request: web.Request) -> Any:
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
-    version = await request.app[store_key].schema_version()
+    version = await request.app[service_key].schema_version()
     return web.json_response({"status": "ok", "schema_version": version})
 
 

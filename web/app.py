@@ -10,9 +10,8 @@ from aiohttp import web
 
 from feedback import jobs
 from feedback.config import Config, load_config
-from feedback.service import Classify, FeedbackService, utcnow
+from feedback.service import Classify, opened, utcnow
 from feedback.settings import Settings
-from feedback.store import open_store
 from web import (
     api,
     auth,
@@ -28,7 +27,7 @@ from web import (
     staff,
 )
 from web.errors import error_middleware
-from web.keys import config_key, service_key, settings_key, store_key
+from web.keys import config_key, service_key, settings_key
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,8 @@ def create_app(
     classify: Classify | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
-    """Build the app. The store opens and closes with it (cleanup_ctx); nothing global."""
+    """Build the app. The service (and its store) opens and closes with it (cleanup_ctx);
+    nothing global."""
     if settings.max_body_mb <= settings.max_attachments * settings.max_attachment_mb:
         log.warning(
             "max_body_mb (%s) leaves no room for %s attachments of %s MB: the report form's "
@@ -56,20 +56,17 @@ def create_app(
     app[settings_key] = settings
     app[config_key] = config or load_config(settings.config)
 
-    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = open_store(settings.db)
-        await store.open()
-        app[store_key] = store
-        app[service_key] = FeedbackService(store, app[config_key], classify=classify, clock=clock)
-        yield
-        await store.close()
+    async def service_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with opened(settings.db, app[config_key], classify=classify, clock=clock) as service:
+            app[service_key] = service
+            yield
 
     async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         # The work-order clock (催办/督办, rating windows) runs beside the app.
         async with jobs.background(app[service_key], settings.tick_seconds):
             yield
 
-    app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(service_ctx)
     app.cleanup_ctx.append(jobs_ctx)
     app.add_routes(api.routes)
     app.add_routes(openapi.routes)

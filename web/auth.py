@@ -8,11 +8,10 @@ from aiohttp import web
 
 from feedback import accounts
 from feedback.errors import PermissionDenied, RateLimited
-from feedback.models import Actor
-from feedback.store.base import User
+from feedback.models import Actor, User
 from web import sessions
 from web.citizen import text_value
-from web.keys import store_key
+from web.keys import service_key
 from web.limits import client_address
 from web.render import render
 
@@ -53,7 +52,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     # proxy, and 20 failures from anyone would lock every staff member out.
     address = client_address(request)
     try:
-        user = await accounts.authenticate(request.app[store_key], username, password, address)
+        user = await request.app[service_key].accounts.authenticate(username, password, address)
     except RateLimited as exc:
         page = await render(
             request, "staff/login.html", {"values": values, "errors": {"password": exc.message}},

@@ -45,7 +45,7 @@ def setup(app: web.Application) -> None:
 
 def stats_for(request: web.Request) -> Stats:
     service = request.app[service_key]
-    return Stats(service.store, service.config)
+    return service.stats
 
 
 def _allowed(actor: Actor) -> None:

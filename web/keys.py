@@ -9,11 +9,9 @@ from aiohttp import web
 from feedback.config import Config
 from feedback.service import FeedbackService
 from feedback.settings import Settings
-from feedback.store import Store
 
 settings_key = web.AppKey("settings", Settings)
 config_key = web.AppKey("config", Config)
-store_key = web.AppKey("store", Store)
 service_key = web.AppKey("service", FeedbackService)
 
 

@@ -29,12 +29,12 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from feedback import attachments, ratelimit, secrets
-from feedback.apikeys import ApiKey, authenticate
+from feedback.apikeys import ApiKey
 from feedback.errors import NotFound, PermissionDenied, ValidationError
 from feedback.models import Attachment
 from feedback.ratelimit import RateLimiter, Rule
 from feedback.settings import Settings
-from web.keys import service_key, settings_key, store_key
+from web.keys import service_key, settings_key
 
 SUBMIT_WINDOW = timedelta(hours=1)
 KEY_WINDOW = timedelta(minutes=1)
@@ -64,14 +64,14 @@ def _now(request: web.Request) -> datetime:
 
 
 def limiter(request: web.Request) -> RateLimiter:
-    return RateLimiter(request.app[store_key])
+    return request.app[service_key].limits
 
 
 async def api_key(request: web.Request, presented: str | None) -> ApiKey | None:
     """The caller's key; None when none was presented; 403 when a bad one was."""
     if not presented:
         return None
-    key = await authenticate(request.app[store_key], presented)
+    key = await request.app[service_key].api_keys.authenticate(presented)
     if key is None:
         raise PermissionDenied(BAD_KEY, field="api_key")
     return key

@@ -42,11 +42,10 @@ from feedback import secrets, validation, workflow
 from feedback.config import Config
 from feedback.errors import FeedbackError, NotFound, PermissionDenied, ValidationError
 from feedback.models import Channel, Kind, Report, Status
-from feedback.store import ReportFilter
 from feedback.workflow import Action
 from web import keys, limits
 from web.errors import HTTP_MESSAGES, status_for
-from web.keys import config_key, service_key, settings_key, store_key
+from web.keys import config_key, service_key, settings_key
 
 log = logging.getLogger(__name__)
 
@@ -452,7 +451,7 @@ def _date(config: Config, value: str, name: str) -> datetime:
 
 async def list_requests(request: web.Request) -> web.Response:
     app = request.app
-    config, store = app[config_key], app[store_key]
+    config, service = app[config_key], app[service_key]
     q = request.query
     reports: list[Report] = []
     if ids := q.get("service_request_id", "").strip():
@@ -461,39 +460,42 @@ async def list_requests(request: web.Request) -> web.Response:
         if len(wanted) > IDS_MAX:
             raise ValidationError(f"一次最多查询 {IDS_MAX} 个编号。", field="service_request_id")
         for tn in dict.fromkeys(wanted):
-            if secrets.TRACKING_RE.match(tn) and (r := await store.get_report(tn)):
+            if r := await service.report(tn):
                 reports.append(r)
         return respond(request, "service_requests", [request_json(config, r) for r in reports])
-    flt = ReportFilter(limit=LIST_MAX)
+    department = None
     if code := q.get("service_code", "").strip():
-        flt.department = _department(config, code)
+        department = _department(config, code)
     start = _date(config, q["start_date"], "start_date") if q.get("start_date") else None
     end = _date(config, q["end_date"], "end_date") if q.get("end_date") else None
     if start is None and end is None:
         start = app[service_key].clock() - timedelta(days=LIST_DAYS)
     if start and end and start > end:
         raise ValidationError("start_date 不能晚于 end_date。", field="start_date")
-    flt.created_from, flt.created_to = start, end
+    statuses = None
     if status := q.get("status", "").strip():
         wanted_status = {s.strip() for s in status.split(",")}
         if not wanted_status <= {"open", "closed"}:
             raise ValidationError("status 只能是 open 或 closed。", field="status")
         if wanted_status == {"closed"}:
-            flt.statuses = workflow.in_order(workflow.CLOSED)
+            statuses = workflow.in_order(workflow.CLOSED)
         elif wanted_status == {"open"}:
-            flt.statuses = workflow.in_order(workflow.OPEN)
-    reports = await store.list_reports(flt)
+            statuses = workflow.in_order(workflow.OPEN)
+    reports = await service.find_reports(
+        department=department, created_from=start, created_to=end, statuses=statuses,
+        limit=LIST_MAX,
+    )  # fmt: skip
     return respond(request, "service_requests", [request_json(config, r) for r in reports])
 
 
 async def get_request(request: web.Request) -> web.Response:
     app = request.app
-    config, store = app[config_key], app[store_key]
+    config, service = app[config_key], app[service_key]
     tn = secrets.normalise_tracking_number(request.match_info["service_request_id"])
-    report = await store.get_report(tn) if secrets.TRACKING_RE.match(tn) else None
-    if report is None or report.id is None:
+    report = await service.report(tn)
+    if report is None:
         raise NotFound(f"没有编号为“{tn[:40]}”的诉求。", field="service_request_id")
-    public = [e for e in await store.list_events(report.id) if e.public]
+    public = await service.public_history(report)
     latest = None
     if public:
         e = public[-1]

@@ -9,19 +9,13 @@ fewer than five reports are not shown (domain notes §6).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from feedback import public_search, workflow
-from feedback.anonymise import anonymise
-from feedback.models import Status
-from feedback.stats import Figures, Stats, StatsFilter, days_text, pct
-from feedback.store.rows import js, ts
+from feedback.stats import Figures, StatsFilter, days_text, pct
 from web.keys import NavItem, nav_key, service_key
 from web.render import render
 
@@ -29,7 +23,6 @@ routes = web.RouteTableDef()
 
 MIN_GROUP = 5  # cells with fewer reports are suppressed
 PAGE_SIZE = 20
-SEARCH_CATCH_UP = 200  # queued reports indexed before a search (`feedback tick` does the rest)
 MAX_QUERY = 30
 
 
@@ -41,19 +34,6 @@ class PublicRow:
     satisfaction: str
     answer_median: str
     suppressed: bool
-
-
-@dataclass
-class PublicReport:
-    answered_on: date
-    department: str
-    issue_types: list[str]
-    title: str
-    text: str
-    answer: str
-    status: str
-    id: int = 0  # for 附议 (the tracking number stays private)
-    support: int = 0
 
 
 def setup(app: web.Application) -> None:
@@ -79,66 +59,10 @@ def public_row(fig: Figures) -> PublicRow:
     )
 
 
-async def answered_reports(
-    stats: Stats,
-    departments: list[str],
-    since: datetime,
-    query: str,
-    page: int,
-) -> tuple[list[PublicReport], bool]:
-    """Answered reports of the shown bureaus, anonymised; (this page, whether there is more)."""
-    if not departments:
-        return [], False
-    marks = ", ".join("?" for _ in departments)
-    statuses = tuple(s.value for s in workflow.in_order(workflow.PUBLISHED))
-    params: list[Any] = [stats.time_param(since), *statuses, *departments]
-    where = (
-        f"answered_at >= ? AND status IN (?, ?, ?) AND department IN ({marks}) "
-        "AND answer IS NOT NULL"
-    )
-    if query:
-        # The index holds the masked text only: a search cannot probe for a phone number.
-        await public_search.update(stats.store, limit=SEARCH_CATCH_UP)
-        hint, sub, more = await public_search.search_plan(stats.store, query)
-        where += f" AND id IN ({sub})"
-        params += more
-    else:
-        hint = ""
-    rows = await stats.store.fetch(
-        "SELECT id, title, text, answer, answered_at, department, issue_types, status FROM reports "
-        f"{hint} WHERE {where} ORDER BY answered_at DESC LIMIT ? OFFSET ?",
-        [*params, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE],
-    )
-    # Masking uses a part-of-speech tagger: off the event loop.
-    items = await asyncio.to_thread(_publish, stats, rows)
-    return items[:PAGE_SIZE], len(items) > PAGE_SIZE
-
-
-def _publish(stats: Stats, rows: list[dict[str, Any]]) -> list[PublicReport]:
-    config = stats.config
-    out = []
-    for r in rows:
-        answered = ts(r["answered_at"])
-        assert answered is not None
-        out.append(
-            PublicReport(
-                answered_on=stats.local_day(answered),
-                department=config.department_name(r["department"]),
-                issue_types=[config.issue_type_name(t) for t in (js(r["issue_types"]) or [])],
-                title=anonymise(r["title"]),
-                text=anonymise(r["text"]),
-                answer=anonymise(r["answer"]),
-                status=Status(r["status"]).label,
-                id=int(r["id"]),
-            )
-        )
-    return out
-
-
 @routes.get("/public")
 async def public_page(request: web.Request) -> web.Response:
     service = request.app[service_key]
-    stats = Stats(service.store, service.config)
+    stats = service.stats
     now = service.clock()
     today = stats.local_day(now)
     query = request.query.get("q", "").strip()
@@ -156,7 +80,7 @@ async def public_page(request: web.Request) -> web.Response:
     shown = [f.key for f in board.by_department if f.key and f.received >= MIN_GROUP]
     overall = public_row(board.overall)
     since = stats.day_start(flt.date_from)
-    reports, more = await answered_reports(stats, shown, since, query, page)
+    reports, more = await service.public_reports(shown, since, query, page, PAGE_SIZE)
     counts = await service.insight.support_counts([r.id for r in reports])
     for r in reports:
         r.support = counts.get(r.id, 0)

@@ -18,10 +18,9 @@ from aiohttp_session import Session, get_session, new_session, session_middlewar
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from feedback import accounts
-from feedback.models import Actor
+from feedback.models import Actor, User
 from feedback.settings import Settings
-from feedback.store.base import User
-from web.keys import store_key
+from web.keys import service_key
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ async def current_user(request: web.Request) -> User | None:
         return None
     token = s.get(_TOKEN)
     if isinstance(token, str) and token:
-        user = await accounts.session_user(request.app[store_key], token)
+        user = await request.app[service_key].accounts.session_user(token)
         if user is None:
             s.pop(_TOKEN, None)
     request[_REQUEST_USER] = user
@@ -79,7 +78,7 @@ async def current_actor(request: web.Request) -> Actor | None:
 
 async def login(request: web.Request, user: User) -> None:
     """A fresh session (new CSRF token) on login: nothing from before the login survives."""
-    token = await accounts.start_session(request.app[store_key], user)
+    token = await request.app[service_key].accounts.start_session(user)
     s = await new_session(request)
     s[_TOKEN] = token
     request[_REQUEST_USER] = user
@@ -89,7 +88,7 @@ async def logout(request: web.Request) -> None:
     s = await get_session(request)
     token = s.get(_TOKEN)
     if isinstance(token, str):
-        await accounts.end_session(request.app[store_key], token)
+        await request.app[service_key].accounts.end_session(token)
     s.invalidate()
     request[_REQUEST_USER] = None
 

@@ -19,10 +19,9 @@ from feedback.config import Config
 from feedback.errors import InvalidTransition, NotFound, ValidationError
 from feedback.models import Actor, Attachment, Report
 from feedback.service import DeadlineView, FeedbackService, StaffView
-from feedback.store.rows import attachment_from_row
 from web.auth import require_staff
 from web.citizen import Form, read_uploads, text_value
-from web.keys import config_key, service_key, settings_key, store_key
+from web.keys import config_key, service_key, settings_key
 from web.render import render
 from web.sessions import flash
 
@@ -96,23 +95,13 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
         page = max(1, int(request.query.get("page", "1")))
     except ValueError:
         page = 1
-    flt = service.queue_filter(actor, name)
-    flt.query = q or None
-    if issue_type in config.issue_type_codes:
-        flt.issue_type = issue_type
-    # Only supervisors may look across bureaus; a staff member's filter stays on their own.
-    if permissions.is_supervisor(actor) and config.has_department(department):
-        flt.department = department
-    total = await service.store.count_reports(flt)
-    flt.limit, flt.offset = PAGE_SIZE, (page - 1) * PAGE_SIZE
-    flt.newest_first = name not in ("due_soon", "overdue")
-    reports = await service.store.list_reports(flt)
+    reports, total = await service.queue_page(
+        actor, name, query=q, issue_type=issue_type, department=department,
+        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+    )  # fmt: skip
     now = service.clock()
     rows = [Row(r, service.deadlines(r, now), suggestion(r, config)) for r in reports]
-    counts = {}
-    for n in names:
-        if n != "all":
-            counts[n] = await service.store.count_reports(service.queue_filter(actor, n))
+    counts = await service.queue_counts(actor, [n for n in names if n != "all"])
     return await render(
         request,
         "staff/queue.html",
@@ -123,7 +112,11 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
             "total": total,
             "page": page,
             "pages": max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE),
-            "filters": {"q": q, "issue_type": flt.issue_type or "", "department": department},
+            "filters": {
+                "q": q,
+                "issue_type": issue_type if issue_type in config.issue_type_codes else "",
+                "department": department,
+            },
             "is_supervisor": permissions.is_supervisor(actor),
             "title": "分办" if name in TRIAGE_QUEUES else "工作台",
         },
@@ -394,16 +387,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
         att_id = int(request.match_info["id"])
     except ValueError:
         raise NotFound("附件不存在。") from None
-    rows = await request.app[store_key].fetch(
-        "SELECT a.*, r.tracking_number FROM attachments a JOIN reports r ON r.id = a.report_id "
-        "WHERE a.id = ?",
-        (att_id,),
-    )
-    if not rows:
-        raise NotFound("附件不存在。")
-    # The same check as the report page: who may not see the report may not see its files.
-    await request.app[service_key].staff_view(actor, rows[0]["tracking_number"])
-    att: Attachment = attachment_from_row(rows[0])
+    att: Attachment = await request.app[service_key].attachment(actor, att_id)
     path = attachments.path_of(request.app[settings_key].attachments_dir, att)
     if not path.exists():
         raise NotFound("附件文件缺失，请联系系统管理员。")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from feedback.models import Attachment, Event, Report, Status
+from feedback.models import Attachment, Event, Report, Status, User
 
 
 @dataclass
@@ -32,18 +32,6 @@ class ReportFilter:
     limit: int = 100
     offset: int = 0
     newest_first: bool = True
-
-
-@dataclass
-class User:
-    id: int | None
-    username: str
-    password_hash: str
-    role: str
-    department: str | None
-    display_name: str = ""
-    active: bool = True
-    created_at: datetime | None = None
 
 
 @dataclass
@@ -95,6 +83,7 @@ class Store(Protocol):
     def try_advisory_lock(self, name: str) -> AbstractAsyncContextManager[bool]: ...
 
     async def get_report(self, tracking_number: str) -> Report | None: ...
+    async def get_attachment(self, attachment_id: int) -> tuple[Attachment, str] | None: ...
     async def list_reports(self, flt: ReportFilter) -> list[Report]: ...
     async def count_reports(self, flt: ReportFilter) -> int: ...
     async def list_events(self, report_id: int) -> list[Event]: ...

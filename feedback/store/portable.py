@@ -127,6 +127,15 @@ class PortableReads:
         report.attachments = [attachment_from_row(a) for a in atts]
         return report
 
+    async def get_attachment(self, attachment_id: int) -> tuple[Attachment, str] | None:
+        """An attachment and the tracking number of its report."""
+        rows = await self.fetch(
+            "SELECT a.*, r.tracking_number FROM attachments a "
+            "JOIN reports r ON r.id = a.report_id WHERE a.id = ?",
+            (attachment_id,),
+        )
+        return (attachment_from_row(rows[0]), rows[0]["tracking_number"]) if rows else None
+
     async def list_reports(self, flt: ReportFilter) -> list[Report]:
         where, params = _where(flt)
         order = "DESC" if flt.newest_first else "ASC"

@@ -26,7 +26,7 @@ from feedback.service import FeedbackService
 from feedback.settings import Settings
 from feedback.store.sqlite import SQLiteStore
 from web.app import create_app
-from web.keys import store_key
+from web.keys import service_key
 
 
 @dataclass
@@ -80,7 +80,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     created = asyncio.run_coroutine_threadsafe(
-        apikeys.create(app[store_key], "fuzzer", 100_000, datetime.now(UTC)), loop
+        apikeys.create(app[service_key].store, "fuzzer", 100_000, datetime.now(UTC)), loop
     ).result(timeout=30)
     session = requests.Session()
     try:

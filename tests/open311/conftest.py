@@ -15,7 +15,7 @@ from feedback import apikeys
 from feedback.settings import Settings
 from tests.conftest import Clock
 from web.app import create_app
-from web.keys import store_key
+from web.keys import service_key
 
 MakeClient = Callable[..., Awaitable[TestClient]]
 
@@ -44,5 +44,5 @@ async def client(make_client: MakeClient) -> TestClient:
 
 async def new_key(client: TestClient, name: str = "12345-hotline", per_minute: int = 60) -> str:
     app: web.Application = client.server.app  # type: ignore[attr-defined]
-    _, secret = await apikeys.create(app[store_key], name, per_minute, datetime.now(UTC))
+    _, secret = await apikeys.create(app[service_key].store, name, per_minute, datetime.now(UTC))
     return secret

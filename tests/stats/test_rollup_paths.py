@@ -11,11 +11,11 @@ import pytest
 from feedback import jobs, public_search
 from feedback import stats as stats_module
 from feedback.config import Config
+from feedback.public_search import answered_reports
 from feedback.service import FeedbackService
 from feedback.stats import Stats, StatsFilter
 from tests.conftest import SUPERVISOR, Clock, staff
 from tests.stats.scenario import PII_TEXT, build, local
-from web.public import answered_reports
 
 MARCH = (date(2026, 3, 1), date(2026, 3, 31))
 
@@ -176,7 +176,7 @@ async def test_search_index_holds_only_masked_text_of_published_reports(
     # A word found in many reports walks the answered reports newest first: same page.
     stats = Stats(service.store, config)
     since, shown = stats.day_start(MARCH[0]), list(config.department_codes)
-    few, _ = await answered_reports(stats, shown, since, "执法", 1)
+    few, _ = await answered_reports(stats, shown, since, "执法", 1, 20)
     monkeypatch.setattr(public_search, "MANY", 0)
-    many, _ = await answered_reports(stats, shown, since, "执法", 1)
+    many, _ = await answered_reports(stats, shown, since, "执法", 1, 20)
     assert [r.title for r in many] == [r.title for r in few] and len(few) == 3
