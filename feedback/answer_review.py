@@ -60,6 +60,7 @@ class Cues:
     need_message: list[re.Pattern[str]]
     need_reply: list[re.Pattern[str]]
     questions: list[re.Pattern[str]]
+    question_types: list[tuple[re.Pattern[str], re.Pattern[str]]]
     generic: frozenset[str]
 
 
@@ -83,6 +84,9 @@ def cues() -> Cues:
         need_message=c(d["need"]["message"]),
         need_reply=c(d["need"]["reply"]),
         questions=c(d["questions"]["markers"]),
+        question_types=[
+            (re.compile(q), re.compile(a)) for q, a in d.get("question_types", {}).values()
+        ],
         generic=frozenset(d["generic"]["words"]),
     )
 
@@ -186,8 +190,15 @@ def found(term: str, answer: str) -> bool:
 
 
 def _covered(point: str, answer: str) -> bool:
-    terms = sorted(set(_terms(point)), key=len, reverse=True)[:4]
-    return not terms or any(found(t, answer) for t in terms)
+    """The answer takes up the point: it shares its words, and a question of a known kind
+    (when, whether, how much, how, why) gets that kind of answer somewhere."""
+    terms = sorted(set(_terms(point)), key=lambda t: (-len(t), t))[:4]
+    if terms and not any(found(t, answer) for t in terms):
+        return False
+    for asks, answers in cues().question_types:
+        if asks.search(point) and not answers.search(answer):
+            return False
+    return True
 
 
 def working_days_between(calendar: Any, start: datetime, end: datetime) -> int:
@@ -281,8 +292,12 @@ def review(
     elif needs:
         basis = 1 if vague else 0
         basis_c = 1.0 if vague else 0.0
+    elif substantive and actions:
+        basis, basis_c = 2, 2.0  # a factual fix of a matter that needs no basis
     elif substantive:
-        basis, basis_c = 2, 2.0  # a factual answer to a matter that needs no basis
+        # Facts or explanations without anything done: fine where no rule is at stake, but
+        # an answer that names its basis still ranks higher.
+        basis, basis_c = 2, 1.5
     else:
         basis = 1 if vague else 0  # nothing factual, nothing named: no basis at all
         basis_c = float(basis)

@@ -115,6 +115,7 @@ class PlaceRules:
     too_generic: frozenset[str]
     not_names: frozenset[str]
     coarse: tuple[str, ...]
+    blank: frozenset[str]
     name_tags: frozenset[str]
     min_stem: int
     max_stem: int
@@ -144,6 +145,7 @@ def place_rules() -> PlaceRules:
         too_generic=frozenset(d["too_generic"]),
         not_names=frozenset(d["not_names"]),
         coarse=tuple(d["coarse"]),
+        blank=frozenset(d["blank_chars"]),
         name_tags=frozenset(d["name_tags"]),
         min_stem=d["min_stem"],
         max_stem=d["max_stem"],
@@ -193,7 +195,7 @@ def extract_places(text: str) -> list[str]:
             if tag is not None and tag not in rules.name_tags and len(w) > 1:
                 break  # single characters (之, 城) are kept: boundary characters are cut above
             stem = w + stem
-        if len(stem) < rules.min_stem:
+        if len(stem) < rules.min_stem or set(stem) <= rules.blank:
             continue
         name = stem + ending
         if name in rules.too_generic or stem in rules.too_generic or name in rules.not_names:
