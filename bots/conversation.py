@@ -217,7 +217,7 @@ class ReportBot:
         if len(text) < validation.TEXT_MIN:
             await _reply(update, f"诉求内容至少需要 {validation.TEXT_MIN} 个字，请再详细描述一下。")
             return None
-        problem = _too_long(text, validation.TEXT_MAX, "诉求内容")
+        problem = _too_long(text, validation.text_max(self.service.input_limits), "诉求内容")
         if problem:
             await _reply(update, problem)
             return None
@@ -267,7 +267,7 @@ class ReportBot:
         await _answer(update)
         await _reply(
             update,
-            texts.ASK_PHOTOS.format(max=attachments.MAX_FILES),
+            texts.ASK_PHOTOS.format(max=self.service.input_limits.max_attachments),
             keyboard([(texts.BTN_DONE, "report:done")], [(texts.BTN_CANCEL, "report:cancel")]),
         )
         return PHOTOS
@@ -278,8 +278,9 @@ class ReportBot:
         draft = self._draft(context)
         photos: list[dict[str, Any]] = draft.setdefault("photos", [])
         done = keyboard([(texts.BTN_DONE, "report:done")])
-        if len(photos) >= attachments.MAX_FILES:
-            await _reply(update, texts.PHOTO_LIMIT.format(max=attachments.MAX_FILES), done)
+        lim = self.service.input_limits
+        if len(photos) >= lim.max_attachments:
+            await _reply(update, texts.PHOTO_LIMIT.format(max=lim.max_attachments), done)
             return PHOTOS
         if message.photo:
             item = message.photo[-1]  # the largest size Telegram made
@@ -289,9 +290,9 @@ class ReportBot:
             assert doc is not None
             file_id, unique, size = doc.file_id, doc.file_unique_id, doc.file_size
             name = doc.file_name or ""
-        if size and size > attachments.MAX_BYTES:
-            mb = attachments.MAX_BYTES // (1024 * 1024)
-            await _reply(update, texts.PHOTO_FAILED.format(why=f"照片超过 {mb} MB。"), done)
+        if size and size > lim.max_attachment_bytes:
+            why = f"照片超过 {lim.max_attachment_mb} MB。"
+            await _reply(update, texts.PHOTO_FAILED.format(why=why), done)
             return PHOTOS
         try:
             tg_file = await context.bot.get_file(file_id)
@@ -302,7 +303,7 @@ class ReportBot:
             return PHOTOS
         upload = attachments.Upload(name or f"telegram-{unique}.jpg", data)
         try:
-            [(checked, kind)] = attachments.check([upload], field="photos")
+            [(checked, kind)] = attachments.check([upload], field="photos", limits=lim)
             stored = await asyncio.to_thread(
                 attachments.store, self.attachments_dir, checked, kind, "citizen"
             )

@@ -22,10 +22,9 @@ import filetype
 
 from feedback.errors import ValidationError
 from feedback.models import Attachment
+from feedback.settings import InputLimits
 
 # Limits the Open311/limits work may later move into Settings.
-MAX_BYTES = 10 * 1024 * 1024
-MAX_FILES = 5
 FILENAME_MAX = 100
 
 # What the content must be, and the extension the stored copy gets.
@@ -62,19 +61,26 @@ def clean_filename(name: str) -> str:
     return base or "附件"
 
 
-def check(uploads: Iterable[Upload], field: str = "attachments") -> list[tuple[Upload, str]]:
-    """Each upload with its detected content type; ValidationError naming the file otherwise."""
+def check(
+    uploads: Iterable[Upload], field: str = "attachments", limits: InputLimits | None = None
+) -> list[tuple[Upload, str]]:
+    """Each upload with its detected content type; ValidationError naming the file otherwise.
+    The count and size limits are the settings' (feedback.settings.InputLimits)."""
+    limits = limits or InputLimits.of()
     files = [u for u in uploads if u.data or u.filename]
-    if len(files) > MAX_FILES:
-        raise ValidationError(f"最多上传 {MAX_FILES} 个附件（现在 {len(files)} 个）。", field=field)
+    if len(files) > limits.max_attachments:
+        raise ValidationError(
+            f"最多上传 {limits.max_attachments} 个附件（现在 {len(files)} 个）。", field=field
+        )
     out: list[tuple[Upload, str]] = []
     for u in files:
         name = clean_filename(u.filename)
         if not u.data:
             raise ValidationError(f"附件“{name}”是空文件。", field=field)
-        if len(u.data) > MAX_BYTES:
-            mb = MAX_BYTES // (1024 * 1024)
-            raise ValidationError(f"附件“{name}”超过 {mb} MB，请压缩后再上传。", field=field)
+        if len(u.data) > limits.max_attachment_bytes:
+            raise ValidationError(
+                f"附件“{name}”超过 {limits.max_attachment_mb} MB，请压缩后再上传。", field=field
+            )
         kind = filetype.guess_mime(u.data[:8192])
         if kind not in ALLOWED:
             # The name's extension is not trusted: the content decides.
@@ -133,7 +139,7 @@ def path_of(root: Path, attachment: Attachment) -> Path:
     return root / attachment.storage_key
 
 
-def read_limited(fh: IO[bytes], limit: int = MAX_BYTES) -> bytes:
+def read_limited(fh: IO[bytes], limit: int) -> bytes:
     """Read at most ``limit`` + 1 bytes, so an oversize file is detected without reading all."""
     chunks: list[bytes] = []
     total = 0

@@ -12,9 +12,8 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from feedback.config import load_config
-from feedback.service import FeedbackService
-from feedback.settings import Settings
-from feedback.store import open_store
+from feedback.service import FeedbackService, opened
+from feedback.settings import InputLimits, Settings
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -35,13 +34,11 @@ async def open_service(
     settings: Settings, *, with_model: bool = True
 ) -> AsyncIterator[FeedbackService]:
     config = load_config(settings.config)
-    store = open_store(settings.db)
-    await store.open()
-    try:
-        classify = model_provider(settings).classify if with_model else None
-        yield FeedbackService(store, config, classify=classify)
-    finally:
-        await store.close()
+    classify = model_provider(settings).classify if with_model else None
+    async with opened(
+        settings.db, config, classify=classify, input_limits=InputLimits.of(settings)
+    ) as service:
+        yield service
 
 
 def serve(settings: Settings, *, demo: bool = False, workers: int = 1) -> None:

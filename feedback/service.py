@@ -46,6 +46,7 @@ from feedback.models import (
 )
 from feedback.ratelimit import RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
+from feedback.settings import InputLimits
 from feedback.store import Correction, ReportFilter, Store, WriteTx, open_store
 from feedback.workflow import Action
 
@@ -130,12 +131,15 @@ class FeedbackService:
         classify: Classify | None = None,
         clock: Clock = utcnow,
         executor: Executor | None = None,
+        input_limits: InputLimits | None = None,
     ):
         self.store = store
         self.config = config
         self.classify = classify
         self.clock = clock
         self.executor = executor
+        # What one submission may hold (the settings' max_text_chars, max_attachments, …).
+        self.input_limits = input_limits or InputLimits.of()
         self.calendar = WorkCalendar(config.calendar_extra, config.timezone)
         # Called after a transaction commits, with the report's tracking number and action:
         # the bot's notifier and the web's live parts hook in here.
@@ -311,7 +315,9 @@ class FeedbackService:
         if isinstance(data, validation.SubmitInput):
             inp = data
         else:
-            inp = validation.submit_input(data, channel or validation.Channel.WEB)
+            inp = validation.submit_input(
+                data, channel or validation.Channel.WEB, self.input_limits
+            )
         if channel is not None:
             inp.channel = validation.Channel(channel)
         code = secrets.new_follow_up_code()

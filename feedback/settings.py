@@ -85,6 +85,27 @@ class Settings:
         return Path(self.data_dir) / "models"
 
 
+@dataclass(frozen=True)
+class InputLimits:
+    """What one submission may hold, read from the settings (``max_text_chars``,
+    ``max_attachments``, ``max_attachment_mb``). The service keeps them
+    (`service.input_limits`); validation, attachment checks, the report form, the bot and the
+    OpenAPI document read them there, so raising a setting changes what every channel accepts."""
+
+    max_text_chars: int
+    max_attachments: int
+    max_attachment_mb: int
+
+    @classmethod
+    def of(cls, settings: Settings | None = None) -> InputLimits:
+        s = settings or Settings()
+        return cls(s.max_text_chars, s.max_attachments, s.max_attachment_mb)
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return self.max_attachment_mb * 1024 * 1024
+
+
 def _coerce(kind: Any, value: str) -> Any:
     text = str(kind)
     if "bool" in text:

@@ -10,10 +10,10 @@ from typing import Any
 from classifiers import ood
 from feedback.errors import ValidationError
 from feedback.models import Channel, Kind
+from feedback.settings import InputLimits
 
 TITLE_MAX = 100
-TEXT_MIN = 10
-TEXT_MAX = 5000
+TEXT_MIN = 10  # the longest text is a setting (max_text_chars, feedback.settings.InputLimits)
 PLACE_MAX = 200
 AUTHORITY_MAX = 100
 NAME_MAX = 50
@@ -44,6 +44,11 @@ def clean_text(value: Any, *, multiline: bool = True, field: str | None = None) 
     return text.strip()
 
 
+def text_max(limits: InputLimits) -> int:
+    """The longest report text (0 in the setting: no limit of ours)."""
+    return limits.max_text_chars if limits.max_text_chars > 0 else 10**9
+
+
 def _length(value: str, field_name: str, label: str, lo: int, hi: int) -> None:
     if len(value) < lo:
         if lo <= 1:
@@ -71,13 +76,16 @@ class SubmitInput:
     attachments: list[Any] = field(default_factory=list)
 
 
-def submit_input(data: dict[str, Any], channel: Channel = Channel.WEB) -> SubmitInput:
+def submit_input(
+    data: dict[str, Any], channel: Channel = Channel.WEB, limits: InputLimits | None = None
+) -> SubmitInput:
     """Validate a submission given as a mapping (JSON body, form, bot conversation)."""
+    limits = limits or InputLimits.of()
     if not isinstance(data, dict):
         raise ValidationError("请求内容必须是一个 JSON 对象。")
     title = clean_text(data.get("title"), multiline=False, field="title")
     text = clean_text(data.get("text"), field="text")
-    _length(text, "text", "诉求内容", TEXT_MIN, TEXT_MAX)
+    _length(text, "text", "诉求内容", TEXT_MIN, text_max(limits))
     if ood.assess(title, text).refuse:  # digits, emoji, a bare link: not a report at all
         raise ValidationError(ood.REFUSE_MESSAGE, field="text")
     if not title:

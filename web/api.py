@@ -11,7 +11,7 @@ from feedback.errors import ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
 from web import limits
-from web.keys import service_key, settings_key
+from web.keys import service_key
 
 routes = web.RouteTableDef()
 
@@ -83,7 +83,7 @@ async def create_report(request: web.Request) -> web.Response:
         if not isinstance(data.get("anonymous", True), bool):
             # Forms send strings; JSON clients must say true or false, as the document says.
             raise ValidationError("anonymous 应为 true 或 false。", field="anonymous")
-        limits.check_text(data, request.app[settings_key])
+        limits.check_text(data, request.app[service_key].input_limits)
         result = await request.app[service_key].submit(data, channel=Channel.API)
     return web.json_response(
         {

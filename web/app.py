@@ -11,7 +11,7 @@ from aiohttp import web
 from feedback import jobs
 from feedback.config import Config, load_config
 from feedback.service import Classify, opened, utcnow
-from feedback.settings import Settings
+from feedback.settings import InputLimits, Settings
 from web import (
     api,
     auth,
@@ -57,7 +57,10 @@ def create_app(
     app[config_key] = config or load_config(settings.config)
 
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with opened(settings.db, app[config_key], classify=classify, clock=clock) as service:
+        async with opened(
+            settings.db, app[config_key], classify=classify, clock=clock,
+            input_limits=InputLimits.of(settings),
+        ) as service:  # fmt: skip
             app[service_key] = service
             yield
 

@@ -18,6 +18,7 @@ from feedback import attachments, incentives, validation
 from feedback.errors import NotFound, ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
+from feedback.settings import InputLimits
 from web import limits
 from web.keys import service_key, settings_key
 from web.render import render
@@ -79,7 +80,7 @@ _FORM_ORDER = {name: i for i, name in enumerate(
 )}  # fmt: skip
 
 
-def report_errors(values: dict[str, str]) -> dict[str, str]:
+def report_errors(values: dict[str, str], limits: InputLimits) -> dict[str, str]:
     """Every field error of the report form at once, by form field name (empty when valid).
 
     The validator stops at the first wrong field; a citizen on a phone should not have to
@@ -89,7 +90,7 @@ def report_errors(values: dict[str, str]) -> dict[str, str]:
     trial = dict(values)
     for _ in range(len(REPORT_FIELDS) + 1):
         try:
-            validation.submit_input(submission(trial), Channel.WEB)
+            validation.submit_input(submission(trial), Channel.WEB, limits)
             break
         except ValidationError as exc:
             field = field_of(exc, "text")
@@ -101,11 +102,16 @@ def report_errors(values: dict[str, str]) -> dict[str, str]:
     return dict(sorted(errors.items(), key=lambda kv: _FORM_ORDER.get(kv[0], len(_FORM_ORDER))))
 
 
-async def read_uploads(form: Form, name: str = "attachments") -> list[attachments.Upload]:
+async def read_uploads(
+    form: Form, limits: InputLimits, name: str = "attachments"
+) -> list[attachments.Upload]:
     uploads = []
     for item in form.getall(name, []):
         if isinstance(item, web.FileField) and (item.filename or "").strip():
-            data = await asyncio.to_thread(attachments.read_limited, item.file)
+            # One byte over the limit is enough to refuse the file with its name.
+            data = await asyncio.to_thread(
+                attachments.read_limited, item.file, limits.max_attachment_bytes
+            )
             # Browsers send UTF-8 names as they are; some clients percent-encode them.
             name = unquote(item.filename) if "%" in item.filename else item.filename
             uploads.append(attachments.Upload(name, data))
@@ -113,15 +119,16 @@ async def read_uploads(form: Form, name: str = "attachments") -> list[attachment
 
 
 def _form_context(
-    values: dict[str, str], errors: dict[str, str], had_files: bool = False
+    limits: InputLimits, values: dict[str, str], errors: dict[str, str], had_files: bool = False
 ) -> dict[str, Any]:
     return {
         "values": values,
         "errors": errors,
         "had_files": had_files,
         "form_id": secrets.token_urlsafe(16),
-        "max_files": attachments.MAX_FILES,
-        "max_mb": attachments.MAX_BYTES // (1024 * 1024),
+        "max_files": limits.max_attachments,
+        "max_mb": limits.max_attachment_mb,
+        "max_text": validation.text_max(limits),
     }
 
 
@@ -132,7 +139,8 @@ async def home(request: web.Request) -> web.Response:
 
 @routes.get("/report")
 async def report_form(request: web.Request) -> web.Response:
-    return await render(request, "report_form.html", _form_context({}, {}))
+    limits = request.app[service_key].input_limits
+    return await render(request, "report_form.html", _form_context(limits, {}, {}))
 
 
 @routes.post("/report")
@@ -147,20 +155,24 @@ async def report_submit(request: web.Request) -> web.Response:
         return await render(
             request, "report_done.html", {"tracking_number": sent[form_id], "repeated": True}
         )
-    uploads = await read_uploads(form)
     service = request.app[service_key]
+    lim = service.input_limits
+    uploads = await read_uploads(form, lim)
     # Fields and files are checked together, so every mistake is shown on the first return.
-    errors = report_errors(values)
+    errors = report_errors(values, lim)
     try:
-        checked = attachments.check(uploads)
+        checked = attachments.check(uploads, limits=lim)
     except ValidationError as exc:
         errors[field_of(exc, "attachments")] = exc.message
     if errors:
         return await render(
-            request, "report_form.html", _form_context(values, errors, bool(uploads)), status=400
+            request,
+            "report_form.html",
+            _form_context(lim, values, errors, bool(uploads)),
+            status=400,
         )
     try:
-        inp = validation.submit_input(submission(values), Channel.WEB)
+        inp = validation.submit_input(submission(values), Channel.WEB, lim)
         root = request.app[settings_key].attachments_dir
         # On disk before the report that names them is committed.
         stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
@@ -169,7 +181,10 @@ async def report_submit(request: web.Request) -> web.Response:
     except ValidationError as exc:
         errors = {field_of(exc, "text"): exc.message}
         return await render(
-            request, "report_form.html", _form_context(values, errors, bool(uploads)), status=400
+            request,
+            "report_form.html",
+            _form_context(lim, values, errors, bool(uploads)),
+            status=400,
         )
     if form_id:
         sent[form_id] = result.tracking_number

@@ -33,7 +33,7 @@ from feedback.apikeys import ApiKey
 from feedback.errors import NotFound, PermissionDenied, ValidationError
 from feedback.models import Attachment
 from feedback.ratelimit import RateLimiter, Rule
-from feedback.settings import Settings
+from feedback.settings import InputLimits
 from web.keys import service_key, settings_key
 
 SUBMIT_WINDOW = timedelta(hours=1)
@@ -123,10 +123,10 @@ async def code_attempt(request: web.Request, tracking_number: str) -> AsyncItera
     await rl.release(ticket)
 
 
-def check_text(data: Mapping[str, Any], settings: Settings, field: str = "text") -> None:
+def check_text(data: Mapping[str, Any], limits: InputLimits, field: str = "text") -> None:
     """The operator's cap on report text (``max_text_chars``), before any work is done."""
     text = data.get(field)
-    limit = settings.max_text_chars
+    limit = limits.max_text_chars
     if isinstance(text, str) and limit > 0 and len(text) > limit:
         raise ValidationError(
             f"诉求内容不能超过 {limit} 个字（现在 {len(text)} 个）。", field=field
@@ -134,22 +134,22 @@ def check_text(data: Mapping[str, Any], settings: Settings, field: str = "text")
 
 
 async def read_uploads(
-    files: list[web.FileField], settings: Settings, field: str = "media"
+    files: list[web.FileField], limits: InputLimits, field: str = "media"
 ) -> list[attachments.Upload]:
     """Read uploaded files within the configured count and size; content is checked later."""
     files = [f for f in files if f.filename or f.file]
-    if len(files) > settings.max_attachments:
+    if len(files) > limits.max_attachments:
         raise ValidationError(
-            f"最多上传 {settings.max_attachments} 个附件（现在 {len(files)} 个）。", field=field
+            f"最多上传 {limits.max_attachments} 个附件（现在 {len(files)} 个）。", field=field
         )
-    limit = settings.max_attachment_mb * 1024 * 1024
+    limit = limits.max_attachment_bytes
     uploads = []
     for f in files:
         data = attachments.read_limited(f.file, limit)
         if len(data) > limit:
             name = attachments.clean_filename(f.filename)
             raise ValidationError(
-                f"附件“{name}”超过 {settings.max_attachment_mb} MB，请压缩后再上传。", field=field
+                f"附件“{name}”超过 {limits.max_attachment_mb} MB，请压缩后再上传。", field=field
             )
         uploads.append(attachments.Upload(_filename(f.filename), data))
     return uploads
@@ -172,9 +172,9 @@ async def store_uploads(
     that names it is committed."""
     if not uploads:
         return []
-    checked = attachments.check(uploads, field=field)
     settings = request.app[settings_key]
     service = request.app[service_key]
+    checked = attachments.check(uploads, field=field, limits=service.input_limits)
     return await service.in_thread(
         attachments.store_all, settings.attachments_dir, checked, "citizen"
     )

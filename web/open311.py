@@ -358,7 +358,7 @@ def _coordinates(form: MultiDictProxy[Any]) -> str | None:
 
 async def post_request(request: web.Request) -> web.Response:
     app = request.app
-    config, settings = app[config_key], app[settings_key]
+    config = app[config_key]
     try:
         form = await request.post()
     except (HttpProcessingError, ValueError, UnicodeDecodeError):
@@ -383,7 +383,9 @@ async def post_request(request: web.Request) -> web.Response:
         department = config.department(code)
         attrs = _attributes(form, config)
         description = _field(form, "description")
-        limits.check_text({"description": description}, settings, field="description")
+        limits.check_text(
+            {"description": description}, app[service_key].input_limits, field="description"
+        )
         if len(description) < validation.TEXT_MIN:
             raise ValidationError(
                 f"description（诉求内容）至少需要 {validation.TEXT_MIN} 个字。",
@@ -419,7 +421,7 @@ async def post_request(request: web.Request) -> web.Response:
         }
         inp = validation.submit_input(data, Channel.API)
         files = [v for k, v in form.items() if k == "media" and isinstance(v, web.FileField)]
-        uploads = await limits.read_uploads(files, settings)
+        uploads = await limits.read_uploads(files, app[service_key].input_limits)
         stored = await limits.store_uploads(request, uploads)
         result = await app[service_key].submit(inp, channel=Channel.API, attachments=stored)
     notice = (

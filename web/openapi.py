@@ -7,12 +7,15 @@ fuzz tests (schemathesis) check real answers against it.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from aiohttp import web
 
 from feedback import validation
 from feedback.models import Kind, Rating, Status
+from feedback.settings import InputLimits
+from web.keys import service_key
 
 routes = web.RouteTableDef()
 
@@ -79,7 +82,7 @@ SCHEMAS: dict[str, Any] = {
             "text": {
                 **STRING,
                 "minLength": validation.TEXT_MIN,
-                "maxLength": validation.TEXT_MAX,
+                "maxLength": InputLimits.of().max_text_chars,  # the running app's, below
                 "description": "诉求内容",
             },
             "kind": {"enum": [k.value for k in Kind], "default": "complaint"},
@@ -548,7 +551,11 @@ def _list_content(item: str, fmt: str) -> dict[str, Any]:
     return {XML: {"schema": {"type": "string"}}}
 
 
-def document() -> dict[str, Any]:
+def document(limits: InputLimits | None = None) -> dict[str, Any]:
+    """The OpenAPI document; ``limits`` are the running app's (its settings)."""
+    schemas = copy.deepcopy(SCHEMAS)
+    if limits is not None:
+        schemas["NewReport"]["properties"]["text"]["maxLength"] = validation.text_max(limits)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -562,10 +569,10 @@ def document() -> dict[str, Any]:
             ),
         },
         "paths": {**_api_paths(), **_open311_paths()},
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": schemas},
     }
 
 
 @routes.get("/api/v1/openapi.json")
 async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(document())
+    return web.json_response(document(request.app[service_key].input_limits))

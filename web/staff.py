@@ -266,10 +266,10 @@ async def _answer(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Reques
 
 async def _attach(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
     await s.staff_view(a, tn)  # refuse other bureaus before writing anything to disk
-    uploads = await read_uploads(f, "documents")
+    uploads = await read_uploads(f, s.input_limits, "documents")
     if not uploads:
         raise ValidationError("请选择要上传的文件。", field="documents")
-    checked = attachments.check(uploads, field="documents")
+    checked = attachments.check(uploads, field="documents", limits=s.input_limits)
     root = rq.app[settings_key].attachments_dir
     stored = await asyncio.to_thread(attachments.store_all, root, checked, a.id)
     for att in stored:

@@ -4,6 +4,7 @@ code; a photo comes along; a half-written report survives a restart of the bot."
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from feedback.models import Channel, Status
 from tests.bot.conftest import BotUnderTest
@@ -147,3 +148,12 @@ async def test_half_written_report_survives_a_restart(bot: BotUnderTest) -> None
     # Once filed, the draft (and with it the chat id) is gone from the state file.
     state = (bot.data_dir / "bot" / "conversations.json").read_text(encoding="utf-8")
     assert str(CHAT) not in state
+
+
+async def test_the_bot_takes_its_text_limit_from_the_settings(bot: BotUnderTest) -> None:
+    bot.service.input_limits = replace(bot.service.input_limits, max_text_chars=40)
+    fake = bot.fake
+    fake.message(CHAT, "/report")
+    await fake.expect(CHAT, "请描述发生了什么")
+    fake.message(CHAT, WHAT)  # 45 characters
+    await fake.expect(CHAT, f"诉求内容不能超过 40 个字（现在 {len(WHAT)} 个）")
