@@ -61,14 +61,27 @@ class Prediction:
         }
 
 
-def _calibrate_top(p: np.ndarray, best: int, table: object) -> np.ndarray:
-    """The top label's probability through the model's isotonic map (how often held-out
-    reports at that probability were right, at least 1/labels: it is the likeliest); the
-    others share the rest in proportion, so the probabilities still sum to 1. In the rare
-    unsure case the map puts the top below a runner-up, the model's order is kept."""
-    if not isinstance(table, list) or len(table) != 2 or not table[0]:
+def map_top(confidence: np.ndarray, spec: object) -> np.ndarray:
+    """The top bureau's probability through the model's fitted map (``top_calibration``)."""
+    if not isinstance(spec, dict) or not spec:
+        return confidence
+    if spec.get("kind") == "isotonic":
+        return np.interp(confidence, spec["x"], spec["y"])
+    if spec.get("kind") == "sigmoid":
+        q = np.clip(confidence, 1e-6, 1 - 1e-6)
+        s = float(spec["a"]) * np.log(q / (1 - q)) + float(spec["b"])
+        return 1.0 / (1.0 + np.exp(-np.clip(s, -50, 50)))
+    return confidence
+
+
+def _calibrate_top(p: np.ndarray, best: int, spec: object) -> np.ndarray:
+    """The top label's probability through the model's map (how often held-out reports at
+    that probability were right, at least 1/labels: it is the likeliest); the others share the
+    rest in proportion, so the probabilities still sum to 1. In the rare unsure case the map
+    puts the top below a runner-up, the model's order is kept."""
+    if not isinstance(spec, dict) or not spec:
         return p
-    c = max(float(np.interp(p[best], table[0], table[1])), 1.0 / len(p))
+    c = max(float(map_top(np.array([p[best]]), spec)[0]), 1.0 / len(p))
     rest = 1.0 - float(p[best])
     out = (
         p * ((1.0 - c) / rest) if rest > 1e-12 else np.full_like(p, (1.0 - c) / max(1, len(p) - 1))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from classifiers.features import Analyzed, FeatureConfig, analyze, document, fit_space
-from classifiers.model import DEPARTMENT, ISSUE_TYPE, TARGETS, LinearModel
+from classifiers.model import DEPARTMENT, ISSUE_TYPE, TARGETS, LinearModel, map_top
 from classifiers.rules import KeywordRules
 
 __all__ = [
@@ -60,8 +60,9 @@ class TrainConfig:
     # held-out predictions leave one author out at a time (when there are >= 3); department
     # examples whose bureau the other authors never wrote for are left out of calibration
     group_folds: bool = False
-    # department: map the top probability through an isotonic fit of held-out correctness
-    top_isotonic: bool = True
+    # department: map the top probability to held-out correctness: "sigmoid" (on its logit:
+    # smooth, keeps the ranking), "isotonic" (steps) or "none"
+    top_calibration: str = "sigmoid"
     # issue types: combine the learned score with the cue rules of classifiers/cues.py
     cue_stack: bool = True
 
@@ -235,20 +236,31 @@ def _fit_scale_and_weights(
     return float(np.exp(res.x[0])), [next(fitted) if e.any() else 0.0 for e in evidence]
 
 
-def _fit_top_isotonic(
-    confidence: np.ndarray, correct: np.ndarray
-) -> tuple[list[float], list[float]] | None:
-    """Isotonic map from the top bureau's softmax probability to how often held-out reports at
-    that probability were right (as breakpoints for ``np.interp``)."""
-    from sklearn.isotonic import IsotonicRegression
+def _fit_top_map(confidence: np.ndarray, correct: np.ndarray, kind: str) -> dict[str, object]:
+    """A map from the top bureau's softmax probability to how often held-out reports at that
+    probability were right (see ``classifiers.model.map_top``)."""
+    if kind == "none" or len(confidence) < 50:
+        return {}
+    y = correct.astype(np.float64)
+    if kind == "isotonic":
+        from sklearn.isotonic import IsotonicRegression
 
-    if len(confidence) < 50:
-        return None
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    iso.fit(confidence, correct.astype(np.float64))
-    xs = [round(float(x), 5) for x in iso.X_thresholds_]
-    ys = [round(float(y), 5) for y in iso.y_thresholds_]
-    return xs, ys
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
+        iso.fit(confidence, y)
+        return {
+            "kind": "isotonic",
+            "x": [round(float(v), 5) for v in iso.X_thresholds_],
+            "y": [round(float(v), 5) for v in iso.y_thresholds_],
+        }
+    if kind == "sigmoid":
+        a, b = _fit_platt(_logit(confidence), correct.astype(np.int64))
+        return {"kind": "sigmoid", "a": round(a, 6), "b": round(b, 6)}
+    raise ValueError(f"unknown top calibration {kind!r}")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))
 
 
 def route_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 60) -> list[list[float]]:
@@ -389,15 +401,13 @@ def train(
         p = np.exp(s - s.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         correct = p.argmax(axis=1) == y_cal
-        top_map = _fit_top_isotonic(p.max(axis=1), correct) if config.top_isotonic else None
-        confidence = p.max(axis=1)
-        if top_map is not None:
-            confidence = np.interp(confidence, top_map[0], top_map[1])
+        top_map = _fit_top_map(p.max(axis=1), correct, config.top_calibration)
+        confidence = map_top(p.max(axis=1), top_map)
         rule = {
             "authority_weight": round(authority_weight, 4),
             "keyword_weight": round(keyword_weight, 4),
             "keywords": {k: list(v) for k, v in (keywords or {}).items()} if keyword_weight else {},
-            "top_calibration": [top_map[0], top_map[1]] if top_map is not None else [],
+            "top_calibration": top_map,
             "route_curve": route_curve(confidence, correct),
             "held_out": {
                 "folds": len(folds),
