@@ -24,7 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "answer limit), score (0-100, higher is better), acceptable and the reasons in Chinese.",
     )
     common(p)
-    p.add_argument("--csv", required=True, metavar="FILE", help="the CSV file to review")
+    p.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="the CSV file to review; without it, review the service's answers that have no "
+        "review yet (answers given before this version, or through the API and bot)",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_review_answers)
 
@@ -66,14 +71,33 @@ def cmd_review_answers(args: argparse.Namespace) -> int:
     from feedback.config import load_config
     from feedback.deadlines import WorkCalendar
 
-    settings_config = args.config
-    config = load_config(settings_config)
+    if not args.csv:
+        return _review_backlog(args)
+    config = load_config(args.config)
     rows = read_csv(args.csv, ("id", "title", "text", "reply"))
     calendar = WorkCalendar(config.calendar_extra, config.timezone)
     out: list[str] = []
     for result in answer_review.review_rows(rows, calendar, config.clocks.answer_complaint):
         out.append(_line(result, args.json))
     emit("\n".join(out))
+    return 0
+
+
+def _review_backlog(args: argparse.Namespace) -> int:
+    from feedback.cli import run, settings_from
+    from feedback.runtime import open_service
+
+    settings = settings_from(args)
+
+    async def go() -> int:
+        total = 0
+        async with open_service(settings, with_model=False) as service:
+            while n := await service.insight.review_backlog(limit=500):
+                total += n
+        return total
+
+    total = int(run(go))
+    print(f"reviewed {total} answers" if not args.json else json.dumps({"reviewed": total}))
     return 0
 
 

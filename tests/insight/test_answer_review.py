@@ -130,3 +130,10 @@ def test_review_answers_names_missing_columns(
     path.write_text("id,title\n1,x\n", encoding="utf-8")
     assert main(["review-answers", "--csv", str(path), "--json"]) == 2
     assert "CSV 缺少列：text、reply" in capsys.readouterr().err
+
+
+def test_review_answers_without_a_csv_reviews_the_service_backlog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["review-answers", "--db", str(tmp_path / "svc.db"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"reviewed": 0}

@@ -140,3 +140,41 @@ def test_hot_command_over_the_service(
     db = tmp_path / "svc.db"
     assert main(["hot", "--db", str(db), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+async def test_answer_quality_per_bureau_and_rework_on_both_stores(
+    service: FeedbackService, clock: Clock
+) -> None:
+    from datetime import timedelta
+
+    from tests.web.test_insight import FORWARDING_ONLY, SPECIFIC
+
+    numbers = await submit_all(service, clock)
+    clerk = staff("zhzf")
+    for tn, answer in ((numbers[0], FORWARDING_ONLY), (numbers[1], SPECIFIC)):
+        await service.assign(SUPERVISOR, tn, "zhzf")
+        await service.accept(clerk, tn)
+        await service.answer(clerk, tn, answer)
+    since, until = clock.now - timedelta(days=30), clock.now + timedelta(days=1)
+    [zhzf] = await service.insight.quality_by_bureau(
+        SUPERVISOR, since, until, assessment_parts={"zhzf": (1.0, 0.0, None)}
+    )
+    assert zhzf.answers == 2 and zhzf.rework_share == 0.5
+    assert zhzf.worst[0]["tracking_number"] == numbers[0]
+    assert zhzf.worst[0]["verdict"] == "需返工" and zhzf.worst[0]["can_return"]
+    assert zhzf.assessment is not None and zhzf.assessment < 100  # answer quality weighs in
+
+    await service.insight.return_for_rework(SUPERVISOR, numbers[0], "仅转办，请重新答复。")
+    [zhzf] = await service.insight.quality_by_bureau(SUPERVISOR, since, until)
+    assert zhzf.returned == 1 and not zhzf.worst[0]["can_return"]
+    report = await service.store.get_report(numbers[0])
+    assert report is not None and report.status is Status.REOPENED
+    # The bureau answers again; the new answer gets its own review.
+    clock.advance(hours=3)
+    await service.answer(clerk, numbers[0], SPECIFIC)
+    review = await service.insight.review_of(await service.store.get_report(numbers[0]))  # type: ignore[arg-type]
+    assert review is not None and review["acceptable"] and review["returned_at"] is None
+    [zhzf] = await service.insight.quality_by_bureau(SUPERVISOR, since, until)
+    assert zhzf.returned == 0 and zhzf.rework_share == 0.0
+    checked, breaks = await service.verify_records()
+    assert breaks == []
