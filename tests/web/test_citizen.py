@@ -10,7 +10,7 @@ from aiohttp import FormData
 from feedback.models import Status
 from feedback.service import FeedbackService
 from tests.conftest import SUPERVISOR, staff
-from tests.web.conftest import FORM_ID_RE, REPORT_FORM, MakeVisitor, png_bytes, submit
+from tests.web.conftest import FORM_ID_RE, REPORT_FORM, MakeVisitor, Visitor, png_bytes, submit
 
 
 def multipart(fields: dict[str, str], files: list[tuple[str, bytes, str]]) -> FormData:
@@ -46,7 +46,9 @@ async def test_submit_shows_number_and_code_once_then_follow_up(
     status, html = await v.post("/track", {"tn": tn.lower(), "code": code.replace("-", " ")})
     assert status == 200
     assert "待人工分办" in html and REPORT_FORM["title"] in html
-    assert code not in html.split('name="code"')[0] or 'type="hidden"' in html
+    # The code is never shown on the page: at most carried in the forms' hidden fields.
+    visible = re.sub(r'<input type="hidden" name="code" value="[^"]*">', "", html)
+    assert code not in visible and code.replace("-", "") not in visible.replace("-", "")
     # The code never appears in a URL.
     assert v.last is not None and code not in str(v.last.url)
 
@@ -189,3 +191,92 @@ async def test_unknown_page_and_wrong_method_get_chinese_pages(visitor: MakeVisi
     assert status == 404 and "页面不存在" in html and "Traceback" not in html
     status, html = await v.get("/track/rate")
     assert status == 405 and "不支持该请求方式" in html
+
+
+async def _form_page(v: Visitor) -> None:
+    await v.get("/report")
+
+
+async def test_report_form_shows_every_error_at_once(visitor: MakeVisitor) -> None:
+    v = await visitor()
+    await _form_page(v)
+    form = FormData()
+    fields = {
+        **REPORT_FORM,
+        "text": "太短了",
+        "anonymous": "0",
+        "contact_name": "张三",
+        "contact_phone": "12345",
+        "csrf_token": v.token,
+    }
+    for name, value in fields.items():
+        form.add_field(name, value)
+    form.add_field("attachments", b"MZ\x90\x00not a picture", filename="photo.jpg")
+    status, html = await v.post("/report", form)
+    assert status == 400
+    alert = re.search(r'<div class="notice error" role="alert">(.*?)</div>', html, re.S)
+    assert alert
+    # The text, the phone and the file, all on the first return, in the form's order.
+    messages = re.findall(r"<li>([^<]+)</li>", alert.group(1))
+    assert len(messages) == 3, messages
+    assert "诉求内容" in messages[0] and "手机号码" in messages[1] and "photo.jpg" in messages[2]
+    assert 'id="attachments-error"' in html and 'id="contact_phone-error"' in html
+    # Only the phone is marked: the name typed correctly is not red, nor the whole fieldset.
+    name_field = re.search(r'<div class="field([^"]*)">\s*<label for="f-contact_name"', html)
+    phone_field = re.search(r'<div class="field([^"]*)">\s*<label for="f-contact_phone"', html)
+    assert name_field and phone_field
+    assert "has-error" not in name_field.group(1) and "has-error" in phone_field.group(1)
+    assert '<fieldset class="field has-error">\n    <legend>是否留下联系方式' not in html
+    assert (
+        'value="张三"' in html and 'aria-invalid="true" aria-describedby="contact_name' not in html
+    )
+
+
+async def test_report_form_good_fields_bad_file_and_no_spurious_contact_error(
+    visitor: MakeVisitor,
+) -> None:
+    v = await visitor()
+    await _form_page(v)
+    form = FormData()
+    for name, value in {**REPORT_FORM, "anonymous": "0", "contact_name": "",
+                        "contact_phone": "12345", "csrf_token": v.token}.items():  # fmt: skip
+        form.add_field(name, value)
+    form.add_field("attachments", png_bytes(), filename="ok.png")
+    status, html = await v.post("/report", form)
+    # A bad phone is one mistake, not also "leave a name or a phone".
+    assert status == 400 and "手机号码应为 11 位数字" in html and "至少留下姓名或电话" not in html
+
+    # Fields right, the file wrong: the file is the one error.
+    form = FormData()
+    for name, value in {**REPORT_FORM, "csrf_token": v.token}.items():
+        form.add_field(name, value)
+    form.add_field("attachments", b"", filename="empty.jpg")
+    status, html = await v.post("/report", form)
+    assert status == 400 and "是空文件" in html
+
+
+async def test_receipt_code_is_shown_in_unbreakable_groups(visitor: MakeVisitor) -> None:
+    v = await visitor()
+    await v.get("/report")
+    status, html = await v.post("/report", REPORT_FORM)
+    assert status == 200
+    shown = re.search(r'id="follow-up-code">(.*?)</dd>', html)
+    assert shown
+    groups = re.findall(r'<span class="group">([^<]+)</span>', shown.group(1))
+    assert len(groups) >= 4 and all(len(g) == 4 for g in groups)
+    assert re.sub(r"<[^>]+>", "", shown.group(1)) == "-".join(groups)  # copies as issued
+    status, css = await v.get("/static/style.css")
+    assert re.search(r"\.code-groups \.group \{[^}]*white-space: nowrap", css)
+    assert re.search(r"main > \.panel:first-child[^{]*\{[^}]*margin-top", css)
+
+
+async def test_favicon_is_served_and_linked(visitor: MakeVisitor) -> None:
+    v = await visitor()
+    _, html = await v.get("/")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    resp = await v.client.get("/favicon.ico")
+    body = await resp.read()
+    assert resp.status == 200 and resp.content_type == "image/x-icon"
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    resp = await v.client.get("/static/favicon.svg")
+    assert resp.status == 200 and b"<svg" in await resp.read()

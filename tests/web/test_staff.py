@@ -9,7 +9,7 @@ from aiohttp import FormData
 from feedback.models import Status
 from feedback.service import FeedbackService
 from feedback.store import ReportFilter
-from tests.conftest import SUPERVISOR
+from tests.conftest import SUPERVISOR, staff
 from tests.web.conftest import REPORT_FORM, MakeVisitor, submit
 
 ANSWER = "经核查，执法队员确未开具票据，已责令补开并退还多收的款项，对相关人员批评教育。"
@@ -224,3 +224,99 @@ async def test_citizen_report_count_unchanged_by_page_views(
         assert status == 200
     assert await service.store.count_reports(ReportFilter()) == 0
     assert REPORT_FORM["title"]
+
+
+def current_tab(html: str) -> str:
+    found = re.search(r'<nav class="tabs".*?aria-current="page">([^<]+)', html, re.S)
+    assert found, "no tab is marked current"
+    return found.group(1).strip()
+
+
+def tab_labels(html: str) -> list[str]:
+    nav = re.search(r'<nav class="tabs".*?</nav>', html, re.S)
+    assert nav
+    return [label.strip() for label in re.findall(r'<a href="\?queue=[^"]+"[^>]*>([^<]+)', nav[0])]
+
+
+async def test_triage_desk_lands_on_triage_and_returns_there_after_assigning(
+    visitor: MakeVisitor,
+) -> None:
+    citizen = await visitor()
+    first, _ = await submit(citizen)
+    second, _ = await submit(citizen, title="第二件：执法人员态度恶劣")
+
+    desk = await visitor("sfj1")
+    status, html = await desk.get("/staff")
+    assert status == 200 and current_tab(html) == "待分办"
+    assert first in html and second in html
+    # A bureau's staff still open on what they must sign for.
+    bureau = await visitor("zhzf1")
+    assert current_tab((await bureau.get("/staff"))[1]) == "待签收"
+
+    await desk.get(f"/staff/reports/{first}")
+    resp = await desk.client.post(
+        f"/staff/reports/{first}/assign",
+        data={"csrf_token": desk.token, "department": "zhzf", "note": ""},
+        allow_redirects=False,
+    )
+    assert resp.status == 303 and resp.headers["Location"] == "/staff/triage"
+    status, html = await desk.get("/staff/triage")
+    assert "已分派至 区综合行政执法局" in html and current_tab(html) == "待分办"
+    assert second in html and first not in html  # what is left to do
+
+    # A supervisor working triage is sent back to the queue too, not left on the report.
+    sup = await visitor("sup1")
+    await sup.get(f"/staff/reports/{second}")
+    resp = await sup.client.post(
+        f"/staff/reports/{second}/assign",
+        data={"csrf_token": sup.token, "department": "zjj", "note": ""},
+        allow_redirects=False,
+    )
+    assert resp.status == 303 and resp.headers["Location"] == "/staff/triage"
+
+
+async def test_supervisors_have_a_review_queue(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, code = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    await service.accept(staff("zhzf"), tn)
+    await service.answer(staff("zhzf"), tn, ANSWER)
+    await service.rate(tn, code, "satisfied", "")
+    await service.request_review(tn, code, "摊贩又回来了，问题并没有解决。")
+    report = await service.store.get_report(tn)
+    assert report is not None and report.status is Status.REVIEW
+
+    sup = await visitor("sup1")
+    status, html = await sup.get("/staff")
+    labels = tab_labels(html)
+    assert "复查申请" in labels and labels[-1] == "全部"
+    status, html = await sup.get("/staff?queue=review")
+    assert status == 200 and current_tab(html) == "复查申请" and tn in html
+    # Bureau staff decide no reviews: no such tab, and asking for it falls back to their own.
+    bureau = await visitor("zhzf1")
+    status, html = await bureau.get("/staff?queue=review")
+    assert "复查申请" not in tab_labels(html) and current_tab(html) == "待签收"
+
+
+async def test_staff_forms_leave_validation_to_the_server(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    await service.accept(staff("zhzf"), tn)
+
+    bureau = await visitor("zhzf1")
+    status, html = await bureau.get(f"/staff/reports/{tn}")
+    forms = re.findall(r"<form[^>]*>", html)
+    staff_forms = [f for f in forms if "/staff/reports/" in f]
+    assert staff_forms and all("novalidate" in f for f in staff_forms), staff_forms
+    assert 'max="15"' in html  # the hint stays; the browser just does not block on it
+    status, html = await bureau.post(
+        f"/staff/reports/{tn}/extension", {"days": "99", "reason": "需要现场复核多个摊点。"}
+    )
+    assert status == 400 and "延期天数应为 1 至 15 个工作日" in html
+    _, queue = await bureau.get("/staff")
+    assert re.search(r'<form class="filters"[^>]*novalidate', queue)

@@ -1,4 +1,4 @@
-"""The command line as a new operator met it: a mistyped bureau code, `stats | head`, the clock."""
+"""The command line as an operator meets it: a mistyped bureau code, `stats | head`, the clock."""
 
 from __future__ import annotations
 
