@@ -292,6 +292,26 @@ def report_ood(clf: ReportClassifier, config: Config) -> None:
         )
 
 
+def held_out(clf: ReportClassifier) -> None:
+    """What the model itself measured on its writer-held-out corpus predictions (for the gap)."""
+    if clf.department is not None:
+        rule = clf.department.rule
+        print(
+            f"  held-out corpus (one writer left out): department accuracy "
+            f"{rule.get('held_out', {}).get('accuracy')}, 涉及单位 weight "  # type: ignore[union-attr]
+            f"{rule.get('authority_weight')}, keyword weight {rule.get('keyword_weight')}"
+        )
+    if clf.issue_type is not None:
+        types = clf.issue_type.rule.get("types") or {}
+        assert isinstance(types, dict)
+        print(
+            "  held-out corpus issue-type F1 / threshold: "
+            + ", ".join(
+                f"{k} {v.get('held_out_f1')} / {v.get('threshold')}" for k, v in types.items()
+            )
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", type=Path, default=None, help="bundle directory (default: shipped)")
@@ -322,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             directory = Path(tmp)
         clf = load_classifier(directory)
         print(f"model: {directory}")
+        held_out(clf)
         report_department(clf, config, read_department_set())
         report_issue_types(clf, read_issue_set())
         report_ood(clf, config)
