@@ -357,7 +357,8 @@ class ReportClassifier:
                 if report is None:
                     report = Cues.load().analyse(cue_text(title, text))
                 w = np.asarray(spec["weights"], dtype=np.float64)
-                x = np.concatenate([[z[i]], report.features(lab)])
+                own = z if spec.get("scores") == "all" else z[i : i + 1]
+                x = np.concatenate([own, report.features(lab)])
                 p[i] = 1.0 / (1.0 + np.exp(-np.clip(float(x @ w) + float(spec["bias"]), -50, 50)))
         return p, thresholds, report
 

@@ -65,6 +65,7 @@ class TrainConfig:
     top_calibration: str = "sigmoid"
     # issue types: combine the learned score with the cue rules of classifiers/cues.py
     cue_stack: bool = True
+    stack_all_scores: bool = False  # ... with every type's learned score, not only its own
 
 
 def _split_labels(value: str | None) -> tuple[str, ...]:
@@ -289,10 +290,10 @@ def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _fit_stack(z: np.ndarray, cues: np.ndarray, y: np.ndarray) -> tuple[list[float], float]:
-    """Logistic layer over [learned score, cue features] of held-out predictions."""
+    """Logistic layer over [learned score(s), cue features] of held-out predictions."""
     from sklearn.linear_model import LogisticRegression
 
-    X = np.hstack([z[:, None], cues])
+    X = np.hstack([z, cues])
     lr = LogisticRegression(C=1.0, max_iter=1000)
     lr.fit(X, y)
     return [round(float(w), 6) for w in lr.coef_[0]], round(float(lr.intercept_[0]), 6)
@@ -433,33 +434,22 @@ def train(
         cues = Cues.load()
         reports = [cues.analyse(cue_text(ex.title, ex.text)) for ex in examples]
         stack: dict[str, object] = {}
-        for li, lab in enumerate(labels):
+        Z = np.zeros(Y.shape)  # held-out scores, one column per type
+        stackable: list[int] = []
+        for li in range(len(labels)):
             y = Y[:, li]
             if y.sum() == len(y):  # every example has it
                 intercept[li], calib_bias[li] = 10.0, 0.0
                 continue
             if y.sum() >= k:
-                z_bin = np.zeros(len(y))
                 for test_idx in _held_out_folds(y, groups, k, config.seed, config.group_folds):
                     train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
                     if len(np.unique(y[train_idx])) < 2:
                         continue
                     c, b = _fit_linear(X[train_idx], y[train_idx], config, True, weights[train_idx])
-                    z_bin[test_idx] = (X[test_idx] @ c).ravel() + b[0]
-                calib_scale[li], calib_bias[li] = _fit_platt(z_bin, y)
-                if config.cue_stack and lab in cues.lists:
-                    F = np.array([r.features(lab) for r in reports])
-                    w, b0 = _fit_stack(z_bin, F, y)
-                    s = np.hstack([z_bin[:, None], F]) @ np.array(w) + b0
-                    p = 1 / (1 + np.exp(-np.clip(s, -50, 50)))
-                    t, f = _best_f1_threshold(p, y)
-                    stack[lab] = {"weights": w, "bias": b0, "threshold": t, "held_out_f1": f}
-                else:
-                    p = 1 / (
-                        1 + np.exp(-np.clip(calib_scale[li] * z_bin + calib_bias[li], -50, 50))
-                    )
-                    t, f = _best_f1_threshold(p, y)
-                    stack[lab] = {"threshold": t, "held_out_f1": f}
+                    Z[test_idx, li] = (X[test_idx] @ c).ravel() + b[0]
+                calib_scale[li], calib_bias[li] = _fit_platt(Z[:, li], y)
+                stackable.append(li)
             else:
                 calib_scale[li], calib_bias[li] = 2.0, 0.0
             c, b = _fit_linear(X, y, config, True, weights)
@@ -467,6 +457,28 @@ def train(
             intercept[li] = b[0]
             if progress:
                 progress("fitting", li + 1, len(labels))
+        for li in stackable:
+            lab, y = labels[li], Y[:, li]
+            if config.cue_stack and lab in cues.lists:
+                F = np.array([r.features(lab) for r in reports])
+                # every type's score: types come together (a fine without a receipt is
+                # opacity and often abuse), so one type's score is evidence for another
+                scores = Z if config.stack_all_scores else Z[:, [li]]
+                w, b0 = _fit_stack(scores, F, y)
+                s = np.hstack([scores, F]) @ np.array(w) + b0
+                p = 1 / (1 + np.exp(-np.clip(s, -50, 50)))
+                t, f = _best_f1_threshold(p, y)
+                stack[lab] = {
+                    "weights": w,
+                    "bias": b0,
+                    "scores": "all" if config.stack_all_scores else "own",
+                    "threshold": t,
+                    "held_out_f1": f,
+                }
+            else:
+                p = 1 / (1 + np.exp(-np.clip(calib_scale[li] * Z[:, li] + calib_bias[li], -50, 50)))
+                t, f = _best_f1_threshold(p, y)
+                stack[lab] = {"threshold": t, "held_out_f1": f}
         rule = {"cue_features": list(FEATURES), "types": stack}
     rule["noncontent"] = _noncontent_words(space.word_terms)
 
