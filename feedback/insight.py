@@ -32,6 +32,7 @@ HOT_HALF_LIFE_DAYS = 30  # the heat of an issue nobody reported for 30 days halv
 HOT_MAX_REPORTS = 6000
 BACKLOG = 300  # answers without a review reviewed per dashboard view (about a second)
 PUBLIC_MIN = 5  # the small-count threshold of the public page (domain notes §6)
+PUBLIC_TTL = timedelta(minutes=5)
 ANSWERED = tuple(workflow.in_order(workflow.HAS_ANSWER))
 
 
@@ -67,6 +68,8 @@ class InsightDesk:
         self.service = service
         # The last grouping, reused while the reports and their support are the same.
         self._hot_cache: tuple[Any, list[hot.HotIssue]] | None = None
+        # The public page's list, at most PUBLIC_TTL old: anyone may ask for it, often.
+        self._public_cache: tuple[datetime, list[PublicHotIssue]] | None = None
 
     @property
     def store(self) -> Any:
@@ -169,6 +172,10 @@ class InsightDesk:
     async def public_hot_issues(self, *, top: int = 10) -> list[PublicHotIssue]:
         """Hot issues for the public page: anonymised, only those of at least ``PUBLIC_MIN``
         reports from as many people (smaller ones could point at a person)."""
+        now = self.service.clock()
+        cached = self._public_cache
+        if cached is not None and timedelta(0) <= now - cached[0] < PUBLIC_TTL:
+            return cached[1][:top]
         found = await self._all_hot(HOT_DAYS)
         names = self.service.config.department_name
         out = []
@@ -185,9 +192,8 @@ class InsightDesk:
                     departments=[names(d) for d in h.departments],
                 )
             )
-            if len(out) >= top:
-                break
-        return out
+        self._public_cache = (now, out)
+        return out[:top]
 
     # -- 附议 --------------------------------------------------------------------------------
 
