@@ -17,9 +17,21 @@ class FeedbackError(Exception):
 
 
 class ValidationError(FeedbackError):
-    """Input is missing, too long or not one of the allowed values."""
+    """Input is missing, too long or not one of the allowed values. ``errors`` holds every
+    field's message when a whole form was checked at once (the first one is ``message``)."""
 
     code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        errors: dict[str, str] | None = None,
+    ):
+        super().__init__(message, field=field, code=code)
+        self.errors = errors or ({field: message} if field else {})
 
 
 class NotFound(FeedbackError):

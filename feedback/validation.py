@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, NoReturn
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from classifiers import ood
 from feedback.errors import ValidationError
@@ -60,94 +64,253 @@ def _length(value: str, field_name: str, label: str, lo: int, hi: int) -> None:
         )
 
 
-@dataclass
-class SubmitInput:
-    title: str
-    text: str
-    channel: Channel = Channel.WEB
+class ContactInput(BaseModel):
+    """A reporter's contact (实名反映): a name, a phone, or both."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str | None = Field(None, json_schema_extra={"maxLength": NAME_MAX})
+    phone: str | None = Field(
+        None,
+        description="11-digit mobile number or a landline with its area code",
+    )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str | None:
+        name = _line(value, "contact.name") or None
+        if name:
+            _checked_length(name, "姓名", 1, NAME_MAX)
+        return name
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone(cls, value: Any) -> str | None:
+        phone = _line(value, "contact.phone") or None
+        if phone:
+            phone = phone.replace(" ", "").replace("－", "-")
+            if not PHONE_RE.match(phone):
+                _fail("手机号码应为 11 位数字，座机请带区号，如 0533-1234567。")
+        return phone
+
+
+class SubmitInput(BaseModel):
+    """One report as every channel hands it in (web form, JSON API, bot, Open311), checked
+    once with every error collected (`submit_errors`). Chinese messages, per field."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    # Declared in the order the checks need: the text's check reads the title (out of domain).
+    title: str = Field("", description="标题; from the text when empty",
+                       json_schema_extra={"maxLength": TITLE_MAX})  # fmt: skip
+    text: str = Field(
+        ...,
+        description="诉求内容",
+        json_schema_extra={"minLength": TEXT_MIN, "maxLength": InputLimits.of().max_text_chars},
+    )
     kind: Kind = Kind.COMPLAINT
-    place: str | None = None
-    occurred_at: str | None = None
-    authority: str | None = None
+    place: str | None = Field(None, json_schema_extra={"maxLength": PLACE_MAX})
+    occurred_at: str | None = Field(None, json_schema_extra={"maxLength": OCCURRED_MAX})
+    authority: str | None = Field(None, description="涉及的执法单位或人员",
+                                  json_schema_extra={"maxLength": AUTHORITY_MAX})  # fmt: skip
     anonymous: bool = True
-    contact_name: str | None = None
-    contact_phone: str | None = None
-    telegram_chat_id: int | None = None
-    attachments: list[Any] = field(default_factory=list)
+    contact: ContactInput = Field(default_factory=lambda: ContactInput(name=None, phone=None))
+    # Set by the channel, never by the citizen's body.
+    telegram_chat_id: SkipJsonSchema[int | None] = None
+    channel: SkipJsonSchema[Channel] = Channel.WEB
+
+    # A channel's own rule on the text's length (Open311's description): see Open311Input.
+    text_cap: ClassVar[int | None] = None
+    text_label: ClassVar[str] = "诉求内容"
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, value: Any) -> str:
+        title = _line(value, "title")
+        if title:
+            _checked_length(title, "标题", 1, TITLE_MAX)
+        return title
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: Any, info: ValidationInfo) -> str:
+        if value is not None and not isinstance(value, str):
+            _fail("内容格式不正确，应为文字。")
+        text = clean_text(value)
+        limits = (info.context or {}).get("limits") or InputLimits.of()
+        hi = text_max(limits) if cls.text_cap is None else min(cls.text_cap, text_max(limits))
+        _checked_length(text, cls.text_label, TEXT_MIN, hi)
+        if ood.assess(info.data.get("title", ""), text).refuse:  # digits, emoji, a bare link
+            _fail(ood.REFUSE_MESSAGE)
+        return text
+
+    @field_validator("place", "occurred_at", "authority", mode="before")
+    @classmethod
+    def _optional(cls, value: Any, info: ValidationInfo) -> str | None:
+        label, hi = _OPTIONAL[info.field_name or ""]
+        text = _line(value, info.field_name or "") or None
+        if text:
+            _checked_length(text, label, 1, hi)
+        return text
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Kind:
+        try:
+            return Kind(value or "complaint")
+        except (ValueError, TypeError):
+            _fail("诉求类型只能是投诉或咨询。")
+
+    @field_validator("anonymous", mode="before")
+    @classmethod
+    def _anonymous(cls, value: Any) -> bool:
+        return _anonymous(value)
+
+    @field_validator("contact", mode="before")
+    @classmethod
+    def _contact(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict | ContactInput):
+            _fail("联系方式格式不正确。")
+        return value
+
+    @field_validator("telegram_chat_id", mode="before")
+    @classmethod
+    def _chat(cls, value: Any) -> int | None:
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            _fail("chat id must be an integer")
+        return value
+
+    @model_validator(mode="after")
+    def _whole(self) -> SubmitInput:
+        if not self.title:
+            # A short title from the text: people on phones often skip it.
+            first = self.text.split("\n", 1)[0]
+            self.title = first if len(first) <= AUTO_TITLE else first[: AUTO_TITLE - 1] + "…"
+        if self.anonymous:
+            self.contact = ContactInput(name=None, phone=None)
+        elif problem := _contact_problem(self.contact, self.telegram_chat_id):
+            _fail(problem, "contact")
+        return self
+
+    @property
+    def contact_name(self) -> str | None:
+        return self.contact.name
+
+    @property
+    def contact_phone(self) -> str | None:
+        return self.contact.phone
+
+
+class Open311Input(SubmitInput):
+    """Open311's variant: its ``description`` (our text) is at most 4,000 characters, so the
+    gateway's notes fit beside it under ``max_text_chars``."""
+
+    text_cap: ClassVar[int | None] = 4000
+    text_label: ClassVar[str] = "description（诉求内容）"
+
+
+_OPTIONAL = {
+    "place": ("地点", PLACE_MAX),
+    "occurred_at": ("发生时间", OCCURRED_MAX),
+    "authority": ("涉及单位", AUTHORITY_MAX),
+}
+
+
+def _fail(message: str, field: str | None = None) -> NoReturn:
+    """A check's Chinese message; ``field`` names it for a whole-report check."""
+    raise PydanticCustomError("feedback", message, {"field": field} if field else None)
+
+
+def _line(value: Any, field_name: str) -> str:
+    if value is not None and not isinstance(value, str):
+        _fail("内容格式不正确，应为文字。")
+    return clean_text(value, multiline=False, field=field_name)
+
+
+def _checked_length(value: str, label: str, lo: int, hi: int, field: str | None = None) -> None:
+    try:
+        _length(value, "", label, lo, hi)
+    except ValidationError as exc:
+        _fail(exc.message, field)
+
+
+def _anonymous(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("1", "true", "on", "yes"):
+        return True
+    if value in ("0", "false", "off", "no", ""):
+        return False
+    _fail("是否匿名的取值不正确。")
+
+
+def _contact_problem(contact: ContactInput, chat: Any) -> str | None:
+    """实名 needs a way back to the reporter: a name, a phone or the chat it came from."""
+    if contact.name or contact.phone or chat:
+        return None
+    return "实名反映请至少留下姓名或电话；不愿留下请选择匿名。"
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "body"
+
+
+def submit_errors(
+    data: Any,
+    channel: Channel = Channel.WEB,
+    limits: InputLimits | None = None,
+    model: type[SubmitInput] = SubmitInput,
+) -> tuple[SubmitInput | None, dict[str, str]]:
+    """Check a submission once: (the input, {}) or (None, every field's error)."""
+    if not isinstance(data, dict):
+        return None, {"body": "请求内容必须是一个 JSON 对象。"}
+    try:
+        inp = model.model_validate(
+            {**data, "channel": channel}, context={"limits": limits or InputLimits.of()}
+        )
+    except PydanticValidationError as exc:
+        errors: dict[str, str] = {}
+        for e in exc.errors():
+            name = (e.get("ctx") or {}).get("field") or _field_name(e["loc"])
+            errors.setdefault(name, _message(e))
+        # The whole-report rule (实名 needs a contact) is told beside the field errors too.
+        if not {"anonymous", "contact", "contact.name", "contact.phone"} & set(errors):
+            try:
+                contact = ContactInput.model_validate(data.get("contact") or {})
+                anonymous = _anonymous(data.get("anonymous", True))
+            except (PydanticValidationError, PydanticCustomError):
+                anonymous = True
+            if not anonymous and (
+                problem := _contact_problem(contact, data.get("telegram_chat_id"))
+            ):
+                errors.setdefault("contact", problem)
+        return None, errors
+    return inp, {}
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "feedback":
+        return str(error["msg"])
+    if error["type"] == "missing":
+        return "诉求内容至少需要 10 个字。" if error["loc"] == ("text",) else "请填写此项。"
+    return "内容格式不正确。"
 
 
 def submit_input(
-    data: dict[str, Any], channel: Channel = Channel.WEB, limits: InputLimits | None = None
+    data: Any,
+    channel: Channel = Channel.WEB,
+    limits: InputLimits | None = None,
+    model: type[SubmitInput] = SubmitInput,
 ) -> SubmitInput:
-    """Validate a submission given as a mapping (JSON body, form, bot conversation)."""
-    limits = limits or InputLimits.of()
-    if not isinstance(data, dict):
-        raise ValidationError("请求内容必须是一个 JSON 对象。")
-    title = clean_text(data.get("title"), multiline=False, field="title")
-    text = clean_text(data.get("text"), field="text")
-    _length(text, "text", "诉求内容", TEXT_MIN, text_max(limits))
-    if ood.assess(title, text).refuse:  # digits, emoji, a bare link: not a report at all
-        raise ValidationError(ood.REFUSE_MESSAGE, field="text")
-    if not title:
-        # A short title from the text: people on phones often skip it.
-        first = text.split("\n", 1)[0]
-        title = first if len(first) <= AUTO_TITLE else first[: AUTO_TITLE - 1] + "…"
-    _length(title, "title", "标题", 1, TITLE_MAX)
-    place = clean_text(data.get("place"), multiline=False, field="place") or None
-    if place:
-        _length(place, "place", "地点", 1, PLACE_MAX)
-    occurred = clean_text(data.get("occurred_at"), multiline=False, field="occurred_at") or None
-    if occurred:
-        _length(occurred, "occurred_at", "发生时间", 1, OCCURRED_MAX)
-    authority = clean_text(data.get("authority"), multiline=False, field="authority") or None
-    if authority:
-        _length(authority, "authority", "涉及单位", 1, AUTHORITY_MAX)
-    kind_raw = data.get("kind") or "complaint"
-    try:
-        kind = Kind(kind_raw)
-    except ValueError:
-        raise ValidationError("诉求类型只能是投诉或咨询。", field="kind") from None
-    anonymous_raw = data.get("anonymous", True)
-    if not isinstance(anonymous_raw, bool):
-        if anonymous_raw in ("1", "true", "on", "yes"):
-            anonymous_raw = True
-        elif anonymous_raw in ("0", "false", "off", "no", ""):
-            anonymous_raw = False
-        else:
-            raise ValidationError("是否匿名的取值不正确。", field="anonymous")
-    contact = data.get("contact") or {}
-    if not isinstance(contact, dict):
-        raise ValidationError("联系方式格式不正确。", field="contact")
-    name = clean_text(contact.get("name"), multiline=False, field="contact.name") or None
-    phone = clean_text(contact.get("phone"), multiline=False, field="contact.phone") or None
-    if name:
-        _length(name, "contact.name", "姓名", 1, NAME_MAX)
-    if phone:
-        phone = phone.replace(" ", "").replace("－", "-")
-        if not PHONE_RE.match(phone):
-            raise ValidationError(
-                "手机号码应为 11 位数字，座机请带区号，如 0533-1234567。", field="contact.phone"
-            )
-    if anonymous_raw:
-        name = phone = None
-    elif not (name or phone or data.get("telegram_chat_id")):
-        raise ValidationError("实名反映请至少留下姓名或电话；不愿留下请选择匿名。", field="contact")
-    chat = data.get("telegram_chat_id")
-    if chat is not None and not isinstance(chat, int):
-        raise ValidationError("chat id must be an integer", field="telegram_chat_id")
-    return SubmitInput(
-        title=title,
-        text=text,
-        channel=channel,
-        kind=kind,
-        place=place,
-        occurred_at=occurred,
-        authority=authority,
-        anonymous=bool(anonymous_raw),
-        contact_name=name,
-        contact_phone=phone,
-        telegram_chat_id=chat,
-    )
+    """Validate a submission (JSON body, form, bot conversation, Open311); ValidationError
+    with the first field's message and every field's in ``errors``."""
+    inp, errors = submit_errors(data, channel, limits, model)
+    if inp is None:
+        field, message = next(iter(errors.items()))
+        raise ValidationError(message, field=None if field == "body" else field, errors=errors)
+    return inp
 
 
 def reason(value: Any, field_name: str = "reason", label: str = "理由") -> str:

@@ -58,22 +58,6 @@ def submission(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-# A stand-in that passes for a field already found wrong, so that checking again finds the
-# next wrong field. Contact stand-ins are valid values rather than blanks: a blanked phone
-# would raise "name or phone needed", an error the citizen did not make.
-_STAND_IN = {
-    "text": "（此处内容已另行提示错误，仅用于继续检查其他项目）",
-    "title": "",
-    "place": "",
-    "occurred_at": "",
-    "authority": "",
-    "kind": "complaint",
-    "anonymous": "1",
-    "contact_name": "某",
-    "contact_phone": "13800000000",
-}
-
-
 _FORM_ORDER = {name: i for i, name in enumerate(
     ("kind", "text", "place", "occurred_at", "authority", "title", "anonymous", "contact",
      "contact_name", "contact_phone")
@@ -81,23 +65,11 @@ _FORM_ORDER = {name: i for i, name in enumerate(
 
 
 def report_errors(values: dict[str, str], limits: InputLimits) -> dict[str, str]:
-    """Every field error of the report form at once, by form field name (empty when valid).
-
-    The validator stops at the first wrong field; a citizen on a phone should not have to
-    submit once per mistake, so each wrong field is set aside in turn and the rest re-checked.
-    """
-    errors: dict[str, str] = {}
-    trial = dict(values)
-    for _ in range(len(REPORT_FIELDS) + 1):
-        try:
-            validation.submit_input(submission(trial), Channel.WEB, limits)
-            break
-        except ValidationError as exc:
-            field = field_of(exc, "text")
-            errors.setdefault(field, exc.message)
-            if field not in _STAND_IN or trial.get(field) == _STAND_IN[field]:
-                break  # nothing more to set aside (e.g. "name or phone needed")
-            trial[field] = _STAND_IN[field]
+    """Every field error of the report form at once, by form field name (empty when valid):
+    one check of the whole input (validation.submit_errors), so a citizen on a phone never
+    submits once per mistake."""
+    _, found = validation.submit_errors(submission(values), Channel.WEB, limits)
+    errors = {k.replace("contact.", "contact_"): v for k, v in found.items()}
     # Listed in the order the form asks, top to bottom.
     return dict(sorted(errors.items(), key=lambda kv: _FORM_ORDER.get(kv[0], len(_FORM_ORDER))))
 

@@ -42,6 +42,7 @@ from feedback import secrets, validation, workflow
 from feedback.config import Config
 from feedback.errors import FeedbackError, NotFound, PermissionDenied, ValidationError
 from feedback.models import Channel, Kind, Report, Status
+from feedback.settings import InputLimits
 from feedback.workflow import Action
 from web import keys, limits
 from web.errors import HTTP_MESSAGES, status_for
@@ -356,6 +357,15 @@ def _coordinates(form: MultiDictProxy[Any]) -> str | None:
     return f"{la:.6f},{lo:.6f}"
 
 
+def _open311_input(data: dict[str, Any], limits: InputLimits) -> validation.SubmitInput:
+    try:
+        return validation.submit_input(data, Channel.API, limits, validation.Open311Input)
+    except ValidationError as exc:
+        if exc.field == "text":  # the standard's name for it
+            raise ValidationError(exc.message, field="description") from None
+        raise
+
+
 async def post_request(request: web.Request) -> web.Response:
     app = request.app
     config = app[config_key]
@@ -386,11 +396,6 @@ async def post_request(request: web.Request) -> web.Response:
         limits.check_text(
             {"description": description}, app[service_key].input_limits, field="description"
         )
-        if len(description) < validation.TEXT_MIN:
-            raise ValidationError(
-                f"description（诉求内容）至少需要 {validation.TEXT_MIN} 个字。",
-                field="description",
-            )
         media_url = _field(form, "media_url")
         if media_url and (len(media_url) > URL_MAX or not re.match(r"^https?://\S+$", media_url)):
             raise ValidationError("media_url 应为 http(s) 链接。", field="media_url")
@@ -411,7 +416,7 @@ async def post_request(request: web.Request) -> web.Response:
         kind = (attrs.get("kind") or ["complaint"])[0].strip() or "complaint"
         data = {
             "title": (attrs.get("title") or [""])[0],
-            "text": description + "\n\n——\n" + "\n".join(notes),
+            "text": description,
             "kind": kind,
             "place": place,
             "occurred_at": (attrs.get("occurred_at") or [""])[0],
@@ -419,7 +424,10 @@ async def post_request(request: web.Request) -> web.Response:
             "anonymous": not (name or phone),
             "contact": {"name": name or None, "phone": phone or None},
         }
-        inp = validation.submit_input(data, Channel.API)
+        # Open311's own rule (description at most 4,000 characters) is a declared variant of
+        # the one input model; the notes for staff go under the citizen's words afterwards.
+        inp = _open311_input(data, app[service_key].input_limits)
+        inp.text = description + "\n\n——\n" + "\n".join(notes)
         files = [v for k, v in form.items() if k == "media" and isinstance(v, web.FileField)]
         uploads = await limits.read_uploads(files, app[service_key].input_limits)
         stored = await limits.store_uploads(request, uploads)

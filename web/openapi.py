@@ -69,44 +69,6 @@ SCHEMAS: dict[str, Any] = {
         "required": ["status", "schema_version"],
         "properties": {"status": {"const": "ok"}, "schema_version": {"type": "integer"}},
     },
-    "NewReport": {
-        "type": "object",
-        "required": ["text"],
-        "description": "Unknown properties are ignored. A report is anonymous unless it says otherwise.",
-        "properties": {
-            "title": {
-                **STRING,
-                "maxLength": validation.TITLE_MAX,
-                "description": "标题; from the text when empty",
-            },
-            "text": {
-                **STRING,
-                "minLength": validation.TEXT_MIN,
-                "maxLength": InputLimits.of().max_text_chars,  # the running app's, below
-                "description": "诉求内容",
-            },
-            "kind": {"enum": [k.value for k in Kind], "default": "complaint"},
-            "place": {**STRING, "maxLength": validation.PLACE_MAX},
-            "occurred_at": {**STRING, "maxLength": validation.OCCURRED_MAX},
-            "authority": {
-                **STRING,
-                "maxLength": validation.AUTHORITY_MAX,
-                "description": "涉及的执法单位或人员",
-            },
-            "anonymous": {"type": "boolean", "default": True},
-            "contact": {
-                "type": "object",
-                "description": "required (name or phone) when anonymous is false",
-                "properties": {
-                    "name": {**STRING, "maxLength": validation.NAME_MAX},
-                    "phone": {
-                        **STRING,
-                        "description": "11-digit mobile or landline with area code",
-                    },
-                },
-            },
-        },
-    },
     "Submitted": {
         "type": "object",
         "required": ["tracking_number", "follow_up_code", "status", "department", "status_url"],
@@ -333,7 +295,11 @@ SCHEMAS: dict[str, Any] = {
                 **STRING,
                 "description": "a department code from services; a hint, routing decides",
             },
-            "description": {**STRING, "minLength": validation.TEXT_MIN, "maxLength": 4000},
+            "description": {
+                **STRING,
+                "minLength": validation.TEXT_MIN,
+                "maxLength": validation.Open311Input.text_cap,
+            },
             "lat": {"type": "number", "minimum": -90, "maximum": 90},
             "long": {"type": "number", "minimum": -180, "maximum": 180},
             "address_string": STRING,
@@ -551,9 +517,21 @@ def _list_content(item: str, fmt: str) -> dict[str, Any]:
     return {XML: {"schema": {"type": "string"}}}
 
 
+def model_schemas() -> dict[str, Any]:
+    """The request bodies generated from the input models themselves (feedback.validation):
+    what the document promises is what the service checks."""
+    schema = validation.SubmitInput.model_json_schema(ref_template="#/components/schemas/{model}")
+    out: dict[str, Any] = schema.pop("$defs", {})
+    schema["description"] = (
+        "Unknown properties are ignored. A report is anonymous unless it says otherwise."
+    )
+    out["NewReport"] = schema
+    return out
+
+
 def document(limits: InputLimits | None = None) -> dict[str, Any]:
     """The OpenAPI document; ``limits`` are the running app's (its settings)."""
-    schemas = copy.deepcopy(SCHEMAS)
+    schemas = {**copy.deepcopy(SCHEMAS), **model_schemas()}
     if limits is not None:
         schemas["NewReport"]["properties"]["text"]["maxLength"] = validation.text_max(limits)
     return {
