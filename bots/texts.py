@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from feedback import workflow
 from feedback.models import Report
 
 START = (
@@ -90,50 +91,5 @@ def status_line(report: Report, department: str | None) -> str:
 
 
 def notice(kind: str, payload: dict[str, Any]) -> str | None:
-    """The chat message for an outbox row; None for actions the chat already knows about."""
-    tn = payload.get("tracking_number", "")
-    dept = payload.get("department") or "承办单位"
-    status = payload.get("status")
-    head = f"您反映的问题（{tn}）"
-    match kind:
-        case "submit" | "note":
-            return None  # the conversation itself answered the submission
-        case "route" | "assign":
-            return f"{head}已分派至{dept}，等待签收办理。"
-        case "to_triage":
-            return f"{head}正由区司法局人工分办，将尽快确定承办单位。"
-        case "send_back":
-            if status == "triage":
-                return f"{head}的承办单位有异议，正由区司法局确定承办单位。"
-            return f"{head}已改派至{dept}，等待签收办理。"
-        case "accept":
-            return f"{head}已由{dept}签收，正在办理。"
-        case "request_extension":
-            return f"{head}：{dept}申请延长办理期限，正在审核。"
-        case "decide_extension":
-            if payload.get("approved"):
-                days = payload.get("days")
-                return (f"{head}的办理期限已延长 {days} 个工作日（延期）。\n"
-                        f"理由：{payload.get('reason') or '未说明'}")  # fmt: skip
-            return f"{head}的延期申请未获批准，承办单位须按原期限答复。"
-        case "answer":
-            return f"{head}已答复（{dept}）：\n\n{payload.get('answer') or ''}\n\n请对办理结果进行评价："
-        case "rate":
-            if status == "reopened":
-                return f"{head}已退回{dept}重新办理，区司法局将跟踪督办。"
-            return f"{head}已办结。感谢您的监督！"
-        case "reopen":
-            return f"{head}已重新办理。"
-        case "close_unrated":
-            return f"{head}逾期未评价，已自动办结。"
-        case "request_review":
-            return f"{head}的复查申请已收到，区司法局将在 30 日内答复。"
-        case "decide_review":
-            if status == "reopened":
-                return f"{head}复查后决定重新办理。"
-            return f"{head}复查维持原答复，已办结。"
-        case "escalate":
-            return f"{head}已由区司法局督办，承办单位须尽快办理。"
-        case _:
-            label = payload.get("status_label")
-            return f"{head}有新进展：{label}" if label else None
+    """The chat message for an outbox row: the policy table's wording (feedback.workflow)."""
+    return workflow.public_notice(kind, payload)

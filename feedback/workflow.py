@@ -7,7 +7,8 @@
 - for each action (`RULES`): the states it may be taken in, where it leads (with its branches),
   who may take it (a rule name of feedback.permissions), why it is refused, and whether it is
   public — shown on the citizen's timeline, sent as a notice, listed in Open311 — with its
-  citizen-facing wording (`public_note`).
+  citizen-facing wording: the line under it on the timeline and in Open311 (`public_note`,
+  with the action's label) and the notice sent to the chat (`public_notice`).
 
 The service applies every transition through `apply` and nothing else sets a report's status.
 """
@@ -308,3 +309,54 @@ def public_note(
 def public_events(events: Sequence[Any]) -> list[Any]:
     """The events a citizen, a chat and an Open311 client are shown."""
     return [e for e in events if e.public]
+
+
+def public_notice(kind: str, payload: Mapping[str, Any]) -> str | None:
+    """The notice sent to the citizen's chat for a public event (the outbox row's ``kind``
+    and payload); None for actions the chat already knows about."""
+    tn = payload.get("tracking_number", "")
+    dept = payload.get("department") or "承办单位"
+    status = payload.get("status")
+    head = f"您反映的问题（{tn}）"
+    match kind:
+        case "submit" | "note":
+            return None  # the conversation itself answered the submission
+        case "route" | "assign":
+            return f"{head}已分派至{dept}，等待签收办理。"
+        case "to_triage":
+            return f"{head}正由区司法局人工分办，将尽快确定承办单位。"
+        case "send_back":
+            if status == "triage":
+                return f"{head}的承办单位有异议，正由区司法局确定承办单位。"
+            return f"{head}已改派至{dept}，等待签收办理。"
+        case "accept":
+            return f"{head}已由{dept}签收，正在办理。"
+        case "request_extension":
+            return f"{head}：{dept}申请延长办理期限，正在审核。"
+        case "decide_extension":
+            if payload.get("approved"):
+                days = payload.get("days")
+                return (f"{head}的办理期限已延长 {days} 个工作日（延期）。\n"
+                        f"理由：{payload.get('reason') or '未说明'}")  # fmt: skip
+            return f"{head}的延期申请未获批准，承办单位须按原期限答复。"
+        case "answer":
+            return f"{head}已答复（{dept}）：\n\n{payload.get('answer') or ''}\n\n请对办理结果进行评价："
+        case "rate":
+            if status == "reopened":
+                return f"{head}已退回{dept}重新办理，区司法局将跟踪督办。"
+            return f"{head}已办结。感谢您的监督！"
+        case "reopen":
+            return f"{head}已重新办理。"
+        case "close_unrated":
+            return f"{head}逾期未评价，已自动办结。"
+        case "request_review":
+            return f"{head}的复查申请已收到，区司法局将在 30 日内答复。"
+        case "decide_review":
+            if status == "reopened":
+                return f"{head}复查后决定重新办理。"
+            return f"{head}复查维持原答复，已办结。"
+        case "escalate":
+            return f"{head}已由区司法局督办，承办单位须尽快办理。"
+        case _:
+            label = payload.get("status_label")
+            return f"{head}有新进展：{label}" if label else None
