@@ -338,8 +338,7 @@ def review(
         and rel_c >= ACCEPT_RELEVANCE
         and comp_c >= ACCEPT_COMPLETENESS
         and not (needs and basis == 0)
-        and not (points and len(missed) * 2 > len(points) and len(points) > 1)
-    )
+    )  # questions left open are told (未回应：…) but do not decide: many are rhetorical
     return Review(
         relevance=relevance,
         completeness=completeness,
