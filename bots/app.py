@@ -38,6 +38,47 @@ class BotApplication(Application):
             await self.update_persistence()
 
 
+class _RedactingFactory:
+    """Log records with the bot token in them get it replaced, whoever logs them: httpx writes
+    every request URL (``…/bot<token>/getMe``) at INFO, and an exception can carry the URL too.
+    Installed once per process as the log record factory; each Application adds its token."""
+
+    def __init__(self, inner: Callable[..., logging.LogRecord]):
+        self.inner = inner
+        self.secrets: set[str] = set()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.inner(*args, **kwargs)
+        if not self.secrets:
+            return record
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logging module's to report
+            return record
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        for secret in self.secrets:
+            message = message.replace(secret, REDACTED)
+            if record.exc_text and secret in record.exc_text:
+                record.exc_text = record.exc_text.replace(secret, REDACTED)
+        # Frozen now: python-telegram-bot logs objects it changes afterwards (getFile's result
+        # gets the full file URL, token included), which a later formatting would show.
+        record.msg, record.args = message, None
+        return record
+
+
+REDACTED = "<token>"
+
+
+def redact_in_logs(token: str) -> None:
+    """Never let ``token`` reach a log line."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _RedactingFactory):
+        factory = _RedactingFactory(factory)
+        logging.setLogRecordFactory(factory)
+    factory.secrets.add(token)
+
+
 def state_file(data_dir: str | Path) -> Path:
     return Path(data_dir) / "bot" / "conversations.json"
 
@@ -60,6 +101,7 @@ def build_application(
     """
     if not token:
         raise ValueError("a Telegram bot token is required")
+    redact_in_logs(token)
     get_service = service if callable(service) else (lambda: service)
     builder = (
         ApplicationBuilder()

@@ -181,17 +181,24 @@ class ReportBot:
             await _reply(update, texts.NO_REPORTS)
             return
         config = self.service.config
+
+        def dept(r: Any) -> str | None:
+            return config.department_name(r.department) if r.department else None
+
         lines = [texts.STATUS_HEAD]
         for r in reports:
-            name = config.department_name(r.department) if r.department else None
-            lines.append(texts.status_line(r, name))
+            lines.append(texts.status_line(r, dept(r)))
         await _reply(update, "\n".join(lines))
         for r in reports:
             if r.status is Status.ANSWERED:
-                await _reply(update, f"{r.tracking_number} 已答复，请评价：",
+                await _reply(update, texts.status_answer(r.tracking_number, dept(r), r.answer),
                              rating_keyboard(r.tracking_number))  # fmt: skip
 
     async def in_progress(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is not None and (message.photo or message.document):
+            await _reply(update, texts.PHOTO_NOT_NOW)
+            return
         await _reply(update, texts.IN_PROGRESS)
 
     # -- the report conversation -------------------------------------------------------------
@@ -379,6 +386,9 @@ class ReportBot:
             "telegram_chat_id": chat.id,
         }
         files = [_attachment_from_json(p) for p in draft.get("photos") or []]
+        # Classifying and routing take a few seconds: say so, or the tap seems to do nothing.
+        await _edit_quietly(query, texts.CONFIRM.format(summary=texts.summary(draft))
+                            .rsplit("\n\n", 1)[0] + "\n\n" + texts.SUBMITTING)  # fmt: skip
         try:
             result = await self.service.submit(data, channel=Channel.TELEGRAM, attachments=files)
         except FeedbackError as exc:
@@ -424,15 +434,16 @@ class ReportBot:
                 if report.reopen_count == 0
                 else texts.RATE_UNSATISFIED_FINAL
             )
-            await _edit_quietly(
-                query,
+            # Asked in a message of its own: the bureau's answer above stays as it was.
+            await _reply(
+                update,
                 why,
                 keyboard(
                     [
                         (texts.BTN_CONFIRM_UNSATISFIED, f"rate!:{report.tracking_number}"),
                         (texts.BTN_BACK, f"rate<:{report.tracking_number}"),
                     ]
-                ),  # fmt: skip
+                ),
             )
             return
         await self._do_rate(query, chat.id, tn, rating)
@@ -452,7 +463,8 @@ class ReportBot:
             await query.answer(texts.NOT_FOUND, show_alert=True)
             return
         await query.answer()
-        await _edit_quietly(query, f"{report.tracking_number} 已答复，请评价：",
+        # Only the confirmation message changes; the answer and its buttons are above it.
+        await _edit_quietly(query, texts.RATE_BACK.format(tn=report.tracking_number),
                             rating_keyboard(report.tracking_number))  # fmt: skip
 
     async def _do_rate(self, query: CallbackQuery, chat_id: int, tn: str, rating: Rating) -> None:
@@ -464,10 +476,16 @@ class ReportBot:
         except FeedbackError as exc:  # already rated, window closed, …
             await query.answer(exc.message, show_alert=True)
             return
-        await query.answer(texts.RATE_THANKS.format(label=rating.label))
-        await _edit_quietly(
+        await query.answer(texts.RATE_RECEIVED.format(label=rating.label))
+        # The message with the buttons keeps its text (it may be the bureau's answer): only
+        # the buttons go, and the rating is confirmed in a new message.
+        await _drop_buttons(query)
+        await _send(
             query,
-            f"{view.report.tracking_number} 您的评价：{rating.label}\n当前状态：{view.status_label}",
+            chat_id,
+            texts.RATED.format(
+                tn=view.report.tracking_number, label=rating.label, status=view.status_label
+            ),
         )
 
 
@@ -501,6 +519,17 @@ async def _edit_quietly(
         await query.edit_message_text(text, reply_markup=markup)
     except TelegramError:
         log.debug("could not edit message of callback %s", query.id, exc_info=True)
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError:
+        log.debug("could not drop the buttons of callback %s", query.id, exc_info=True)
+
+
+async def _send(query: CallbackQuery, chat_id: int, text: str) -> None:
+    await query.get_bot().send_message(chat_id, text)
 
 
 def _attachment_json(a: Attachment) -> dict[str, Any]:

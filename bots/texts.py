@@ -47,7 +47,13 @@ STATUS_HEAD = "您反映过的问题："
 ERROR = "出错了，请稍后再试。"
 BUTTON_GONE = "该按钮已失效。"
 NOT_FOUND = "未找到该诉求。"
-RATE_THANKS = "感谢您的评价：{label}"
+RATE_RECEIVED = "已收到您的评价：{label}"
+RATED = "{tn} 已收到您的评价：{label}\n当前状态：{status}"
+RATE_BACK = "{tn} 请在下方重新选择您的评价："
+SUBMITTING = "正在提交，请稍候…"
+PHOTO_NOT_NOW = (
+    "现在还不能接收照片。请先回答上面的问题，到“如有照片”这一步时再发送；或发送 /cancel 取消。"
+)
 RATE_UNSATISFIED_CONFIRM = (
     "您选择了“不满意”。确认后，诉求 {tn} 将退回承办单位重新办理，区司法局跟踪督促。"
 )
@@ -88,6 +94,12 @@ def summary(draft: dict[str, Any]) -> str:
 def status_line(report: Report, department: str | None) -> str:
     where = f"（{department}）" if department else ""
     return f"{report.tracking_number} {report.title}\n  {report.status.label}{where}"
+
+
+def status_answer(tn: str, department: str | None, answer: str | None) -> str:
+    """/status for an answered report: the latest answer again, above the rating buttons."""
+    by = f"（{department}）" if department else ""
+    return f"{tn} 已答复{by}：\n\n{answer or ''}\n\n请对办理结果进行评价："
 
 
 def notice(kind: str, payload: dict[str, Any]) -> str | None:

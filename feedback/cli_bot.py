@@ -67,6 +67,8 @@ async def _run(settings: Settings, token: str, notify_every: float) -> int:
             token,
             data_dir=settings.data_dir,
             attachments_dir=settings.attachments_dir,
+            base_url=settings.telegram_api_url,
+            base_file_url=settings.telegram_file_url,
             notify_interval=notify_every,
         )
         stop = asyncio.Event()

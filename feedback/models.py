@@ -35,7 +35,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.ACCEPTED: "已签收，办理中",
     Status.EXTENSION_REQUESTED: "延期申请审核中",
     Status.ANSWERED: "已答复，待评价",
-    Status.REOPENED: "已重新办理",
+    Status.REOPENED: "重新办理中",
     Status.CLOSED: "已办结",
     Status.REVIEW: "复查中",
 }

@@ -72,6 +72,7 @@ def mount_telegram_webhook(app: web.Application, settings: Settings) -> None:
         return
     from bots.app import build_application
     from bots.webhook import PATH, add_webhook_routes
+    from web import csrf
     from web.keys import service_key
 
     application = build_application(
@@ -79,7 +80,11 @@ def mount_telegram_webhook(app: web.Application, settings: Settings) -> None:
         settings.telegram_token,
         data_dir=settings.data_dir,
         attachments_dir=settings.attachments_dir,
+        base_url=settings.telegram_api_url,
+        base_file_url=settings.telegram_file_url,
     )
+    # Telegram sends no cookies and no CSRF token: the secret header is its proof instead.
+    csrf.exempt(app, PATH)
     url = settings.public_url.rstrip("/") + PATH if settings.public_url else None
     add_webhook_routes(app, application, settings.telegram_webhook_secret, url=url)
 

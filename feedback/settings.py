@@ -41,6 +41,11 @@ class Settings:
     telegram_webhook_secret: str | None = _setting(
         None, "secret token Telegram sends with webhook calls"
     )
+    telegram_api_url: str = _setting(
+        "https://api.telegram.org/bot",
+        "Bot API base URL the bot talks to (a local telegram-bot-api server, a mirror); "
+        "files are fetched from the same address with /file/bot",
+    )
     public_url: str = _setting("", "public base URL, for links in messages")
     # Limits against floods and guessing (feedback.ratelimit, web/limits.py); 0 = no limit.
     submit_per_hour: int = _setting(
@@ -75,6 +80,14 @@ class Settings:
                 values[f.name] = _coerce(f.type, env)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def telegram_file_url(self) -> str:
+        """The Bot API's file address, derived from ``telegram_api_url`` as Telegram lays it
+        out (``https://api.telegram.org/bot`` → ``https://api.telegram.org/file/bot``)."""
+        base = self.telegram_api_url.rstrip("/")
+        root = base[: -len("/bot")] if base.endswith("/bot") else base
+        return f"{root}/file/bot"
 
     @property
     def attachments_dir(self) -> Path:

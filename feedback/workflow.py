@@ -346,7 +346,7 @@ def public_notice(kind: str, payload: Mapping[str, Any]) -> str | None:
                 return f"{head}已退回{dept}重新办理，区司法局将跟踪督办。"
             return f"{head}已办结。感谢您的监督！"
         case "reopen":
-            return f"{head}已重新办理。"
+            return f"{head}已退回承办单位，重新办理中。"
         case "close_unrated":
             return f"{head}逾期未评价，已自动办结。"
         case "request_review":
