@@ -30,6 +30,20 @@ class Points:
     substantiated: bool | None
 
 
+def tally(rows: list[dict[str, Any]]) -> tuple[int, bool]:
+    """(points granted, claimed yet) from a report's ledger rows: points are summed only here."""
+    granted = sum(int(r["points"]) for r in rows if r["kind"] == "grant")
+    return granted, any(r["kind"] == "claim" for r in rows)
+
+
+async def ledger_of(reader: Any, report_id: int | None) -> tuple[int, bool]:
+    """The tally of one report's ledger, read by ``reader`` (the store or a transaction)."""
+    rows = await reader.fetch(
+        "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report_id,)
+    )
+    return tally(rows)
+
+
 def points_for(report: Report, table: dict[str, int]) -> int:
     values = [table.get(t, 0) for t in report.issue_types] or [table.get("none", 0)]
     return max(values + [table.get("none", 0)])
@@ -91,11 +105,7 @@ async def substantiate(
 
 
 async def points_of(service: FeedbackService, report: Report) -> Points:
-    rows = await service.store.fetch(
-        "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report.id,)
-    )
-    granted = sum(r["points"] for r in rows if r["kind"] == "grant")
-    claimed = any(r["kind"] == "claim" for r in rows)
+    granted, claimed = await ledger_of(service.store, report.id)
     return Points(granted, claimed, report.substantiated)
 
 
@@ -106,13 +116,10 @@ async def claim(service: FeedbackService, tracking_number: str, code: str) -> Po
     async with service.store.transaction() as tx:
         report = await tx.lock_report(verified.tracking_number)
         assert report is not None
-        rows = await tx.fetch(
-            "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report.id,)
-        )
-        granted = sum(r["points"] for r in rows if r["kind"] == "grant")
+        granted, claimed = await ledger_of(tx, report.id)
         if not granted:
             raise InvalidTransition("该诉求暂无可领取的积分。")
-        if any(r["kind"] == "claim" for r in rows):
+        if claimed:
             raise InvalidTransition("积分已经领取过了。")
         receipt = hashlib.sha256(f"{report.tracking_number}:{now.isoformat()}".encode()).hexdigest()
         await _append_ledger(

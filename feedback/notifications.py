@@ -1,7 +1,7 @@
-"""Chat notifications: the outbox the service fills, read and marked by the bot's sender.
+"""Chat notifications: the outbox, written and read here (one owner for the table).
 
-FeedbackService.record_event writes an ``outbox`` row in the same transaction as every public event
-of a report filed from a Telegram chat, so a notice can never be lost between the change and
+`enqueue` (called by FeedbackService.record_event) writes an ``outbox`` row in the same
+transaction as every public event of a report filed from a Telegram chat, so a notice can never be lost between the change and
 the send. The sender (bots/notifier.py) takes due rows with `pending`, and marks each with
 `mark_sent` or `mark_failed`; a failed row waits (exponential backoff, or as long as Telegram
 asked) and is tried again until MAX_ATTEMPTS, after which it stays, with its last error, for
@@ -16,11 +16,16 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from feedback import secrets
+from feedback import record, secrets
+from feedback.config import Config
 from feedback.models import Report
-from feedback.service import CitizenView, FeedbackService
+from feedback.store import WriteTx
+from feedback.workflow import Action
+
+if TYPE_CHECKING:  # the service calls `enqueue`; the other functions are handed a service
+    from feedback.service import CitizenView, FeedbackService
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,36 @@ def backoff(attempts: int) -> timedelta:
 
 def _iso(at: datetime) -> str:
     return at.isoformat()
+
+
+async def enqueue(
+    tx: WriteTx,
+    report: Report,
+    action: Action,
+    details: dict[str, Any],
+    config: Config,
+    now: datetime,
+) -> None:
+    """Queue a chat message in the same transaction as the change it announces."""
+    payload: dict[str, Any] = {
+        "tracking_number": report.tracking_number,
+        "action": action.value,
+        "status": report.status.value,
+        "status_label": report.status.label,
+        "department": config.department_name(report.department) if report.department else None,
+    }
+    if action is Action.ANSWER:
+        payload["answer"] = report.answer
+    if "reason" in details and action is Action.DECIDE_EXTENSION:
+        payload["reason"] = details["reason"]
+        payload["approved"] = bool(details.get("approved"))  # the chat is told either way
+        payload["days"] = details.get("days")
+    await tx.execute(
+        "INSERT INTO outbox (report_id, chat_id, kind, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (report.id, report.contact.telegram_chat_id, action.value, record.canonical(payload),
+         now.isoformat()),
+    )  # fmt: skip
 
 
 async def pending(service: FeedbackService, limit: int = 50) -> list[OutboxMessage]:

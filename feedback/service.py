@@ -21,6 +21,7 @@ from feedback import (
     accounts,
     apikeys,
     duplicates,
+    notifications,
     permissions,
     public_search,
     record,
@@ -207,39 +208,11 @@ class FeedbackService:
         report.updated_at = now
         await tx.update_report(report)
         if report.contact.telegram_chat_id and public:
-            await self._outbox(tx, report, action, details or {})
+            # The outbox's writer and reader live together in feedback.notifications.
+            await notifications.enqueue(
+                tx, report, action, details or {}, self.config, self.clock()
+            )
         return event
-
-    async def _outbox(
-        self, tx: WriteTx, report: Report, action: Action, details: dict[str, Any]
-    ) -> None:
-        """Queue a chat message in the same transaction as the change it announces."""
-        payload: dict[str, Any] = {
-            "tracking_number": report.tracking_number,
-            "action": action.value,
-            "status": report.status.value,
-            "status_label": report.status.label,
-            "department": self.config.department_name(report.department)
-            if report.department
-            else None,
-        }
-        if action is Action.ANSWER:
-            payload["answer"] = report.answer
-        if "reason" in details and action is Action.DECIDE_EXTENSION:
-            payload["reason"] = details["reason"]
-            payload["approved"] = bool(details.get("approved"))  # the chat is told either way
-            payload["days"] = details.get("days")
-        await tx.execute(
-            "INSERT INTO outbox (report_id, chat_id, kind, payload, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (
-                report.id,
-                report.contact.telegram_chat_id,
-                action.value,
-                record.canonical(payload),
-                self.clock().isoformat(),
-            ),
-        )
 
     async def announce(self, tracking_number: str, action: Action) -> None:
         for listener in self.listeners:
@@ -430,11 +403,9 @@ class FeedbackService:
 
     async def _points_for(self, report: Report) -> tuple[int, bool]:
         """(points granted, claimed yet) for this report (社会监督激励; feedback.incentives)."""
-        rows = await self.store.fetch(
-            "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report.id,)
-        )
-        granted = sum(int(r["points"]) for r in rows if r["kind"] == "grant")
-        return granted, any(r["kind"] == "claim" for r in rows)
+        from feedback.incentives import ledger_of  # incentives → service: imported when used
+
+        return await ledger_of(self.store, report.id)
 
     def status_label(self, report: Report) -> str:
         if report.status is Status.CLOSED and report.close_reason:
