@@ -17,7 +17,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         async with open_service(settings, with_model=False) as service:
-            result = await jobs.tick(service)
+            result = await jobs.tick(service, checkpoint_key=settings.checkpoint_key)
         print(result.summary())
         return 0
 

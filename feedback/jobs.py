@@ -3,7 +3,9 @@
 Each pass looks at open reports with a deadline and
 - warns the bureau when a deadline is near (催办, recorded, not shown to the citizen),
 - escalates a report whose deadline has passed to the supervisor (督办, shown to the citizen),
-- closes an answered report whose rating window has passed ('closed without rating').
+- closes an answered report whose rating window has passed ('closed without rating'),
+- seals reports from before row digests and takes the day's record checkpoint
+  (feedback.checkpoint), so every chain is anchored at least once a day.
 Every step is keyed by the deadline it concerns and re-checked inside the report's
 transaction, so running the job twice, or in two processes at once, acts once.
 """
@@ -17,8 +19,9 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from feedback import public_search, workflow
+from feedback import checkpoint, public_search, workflow
 from feedback.models import Actor, CloseReason, Report
 from feedback.service import FeedbackService
 from feedback.stats import Stats
@@ -40,14 +43,21 @@ class TickResult:
     closed_unrated: list[str] = field(default_factory=list)
     skipped_locked: bool = False
     stats_days: int = 0  # days of the statistics rollup recomputed
+    sealed: int = 0  # reports from before row digests given their first one
+    checkpoint: str | None = None  # digest of the checkpoint taken, if one was due
 
     def summary(self) -> str:
         if self.skipped_locked:
             return "another process is running the job; nothing done"
-        return (
+        text = (
             f"warned {len(self.warned)}, escalated {len(self.escalated)}, "
             f"closed without rating {len(self.closed_unrated)}"
         )
+        if self.sealed:
+            text += f", sealed {self.sealed} records"
+        if self.checkpoint:
+            text += f", checkpoint {self.checkpoint[:16]}"
+        return text
 
 
 def stage_deadline(report: Report) -> tuple[str, datetime] | None:
@@ -71,7 +81,9 @@ def _job_lock(service: FeedbackService) -> AbstractAsyncContextManager[bool]:
     return lock(LOCK_NAME) if lock is not None else _no_lock()
 
 
-async def tick(service: FeedbackService, now: datetime | None = None) -> TickResult:
+async def tick(
+    service: FeedbackService, now: datetime | None = None, checkpoint_key: str | None = None
+) -> TickResult:
     result = TickResult()
     async with _job_lock(service) as got:
         if not got:
@@ -84,6 +96,10 @@ async def tick(service: FeedbackService, now: datetime | None = None) -> TickRes
         # and the public page rarely pay for a bulk change (both work in short transactions).
         result.stats_days = await Stats(service.store, service.config).refresh()
         await public_search.update(service.store)
+        result.sealed = await service.seal_records()
+        tz = ZoneInfo(service.config.timezone)
+        taken = await checkpoint.daily(service.store, now, tz, checkpoint_key)
+        result.checkpoint = taken.digest if taken else None
     if result.warned or result.escalated or result.closed_unrated:
         log.info("tick: %s", result.summary())
     return result
@@ -186,24 +202,30 @@ def iso(report: Report) -> str | None:
     return due.isoformat() if due else None
 
 
-async def run_forever(service: FeedbackService, every_seconds: int) -> None:
+async def run_forever(
+    service: FeedbackService, every_seconds: int, checkpoint_key: str | None = None
+) -> None:
     """The app's timer: a tick shortly after start, then every `every_seconds`; errors are
     logged, never fatal."""
     await asyncio.sleep(min(every_seconds, START_DELAY))
     while True:
         try:
-            await tick(service)
+            await tick(service, checkpoint_key=checkpoint_key)
         except Exception:
             log.exception("tick failed; trying again next time")
         await asyncio.sleep(every_seconds)
 
 
 @asynccontextmanager
-async def background(service: FeedbackService, every_seconds: int) -> AsyncIterator[None]:
+async def background(
+    service: FeedbackService, every_seconds: int, checkpoint_key: str | None = None
+) -> AsyncIterator[None]:
     if every_seconds <= 0:
         yield
         return
-    task = asyncio.create_task(run_forever(service, every_seconds), name="feedback-tick")
+    task = asyncio.create_task(
+        run_forever(service, every_seconds, checkpoint_key), name="feedback-tick"
+    )
     try:
         yield
     finally:

@@ -203,6 +203,8 @@ class Report:
     attachments: list[Attachment] = field(default_factory=list)
     record_head: str = ""
     record_count: int = 0
+    # Random, per report: salts the content hashes in its record (feedback.record).
+    record_salt: str = ""
 
     def snapshot(self) -> dict[str, Any]:
         """The state that events record as 'before'/'after' (no personal data)."""

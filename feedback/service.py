@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from feedback import (
     accounts,
     apikeys,
+    checkpoint,
     duplicates,
     notifications,
     permissions,
@@ -49,6 +50,7 @@ from feedback.ratelimit import RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
 from feedback.settings import InputLimits
 from feedback.store import Correction, ReportFilter, Store, WriteTx, open_store
+from feedback.store.rows import event_from_row, report_from_row
 from feedback.workflow import Action
 
 if TYPE_CHECKING:
@@ -188,6 +190,13 @@ class FeedbackService:
         if public is None:
             public = workflow.RULES[action].public
         now = at or self.clock()
+        report.updated_at = now
+        details = dict(details or {})
+        if not report.record_salt:
+            # The first event to hold the citizen's words: the submission itself, or the seal
+            # of a report from before row digests.
+            report.record_salt = record.new_salt()
+            details["content"] = record.content_hashes(report)
         event = record.next_event(
             report.id,
             report.tracking_number,
@@ -197,15 +206,15 @@ class FeedbackService:
             actor_role=actor.role.value,
             actor_id=actor.id,
             action=action.value,
-            details=details or {},
+            details=details,
             before=before,
-            after=report.snapshot(),
+            # The row as this event leaves it: `feedback verify` compares the row with it.
+            after={**report.snapshot(), "row": record.row_digest(report)},
             public=public,
         )
         await tx.insert_event(event)
         report.record_head = event.hash
         report.record_count = event.seq
-        report.updated_at = now
         await tx.update_report(report)
         if report.contact.telegram_chat_id and public:
             # The outbox's writer and reader live together in feedback.notifications.
@@ -1003,16 +1012,78 @@ class FeedbackService:
     # -- the record --------------------------------------------------------------------------
 
     async def verify_records(self) -> tuple[int, list[record.ChainBreak]]:
-        """Check every report's chain; (reports checked, breaks found)."""
+        """Check every report's chain, and its row against the chain; (reports checked,
+        breaks found)."""
         checked, breaks = 0, []
-        async for chain in self.store.iter_chains():
+
+        def days(start: datetime, end: datetime) -> int:
+            return stats_facts.working_days_between(self.calendar, start, end)
+
+        async for row, files, events in self.store.iter_records():
             checked += 1
-            found = record.verify_chain(
-                chain.tracking_number, chain.events, head=chain.head, count=chain.count
-            )
-            if found:
-                breaks.append(found)
+            try:
+                report = report_from_row(row)
+            except (ValueError, TypeError, KeyError) as exc:
+                breaks.append(record.ChainBreak(str(row.get("tracking_number")), 0,
+                                                f"report row unreadable ({exc})"))  # fmt: skip
+                continue
+            report.attachments = files
+            breaks += record.verify_report(report, events, record.RecordCheck(row, days))
         return checked, breaks
+
+    async def published_checkpoints(self, limit: int = 60) -> list[checkpoint.Checkpoint]:
+        """The record checkpoints, newest first, for the public page."""
+        return await checkpoint.recent(self.store, limit)
+
+    async def published_checkpoint(self, digest: str) -> checkpoint.Checkpoint:
+        found = await checkpoint.get(self.store, digest) if len(digest) == 64 else None
+        if found is None:
+            raise NotFound("没有这个校验点。")
+        return found
+
+    async def unsealed(self) -> int:
+        """Reports from before row digests that the background job has not sealed yet."""
+        rows = await self.store.fetch(
+            "SELECT COUNT(*) AS n FROM reports WHERE record_salt = ?", ("",)
+        )
+        return int(rows[0]["n"])
+
+    async def seal_records(self, limit: int = 1000) -> int:
+        """Give reports from before row digests their first one: a `seal` event (internal)
+        holding the row's digest, the content hashes and the attachments' SHA-256, so that
+        from now on every edit of the row is caught. A broken chain is left as it is, for
+        `feedback verify` to report. Returns how many were sealed."""
+        rows = await self.store.fetch(
+            "SELECT tracking_number FROM reports WHERE record_salt = ? ORDER BY id LIMIT ?",
+            ("", limit),
+        )
+        sealed = 0
+        for r in rows:
+            async with self.store.transaction() as tx:
+                report = await tx.lock_report(r["tracking_number"])
+                if report is None or report.record_salt:
+                    continue
+                assert report.id is not None
+                events = await tx.fetch(
+                    "SELECT * FROM events WHERE report_id = ? ORDER BY seq", (report.id,)
+                )
+                chain = [event_from_row(e) for e in events]
+                found = record.verify_chain(
+                    report.tracking_number, chain, head=report.record_head,
+                    count=report.record_count,
+                )  # fmt: skip
+                if found is not None:
+                    log.warning("not sealing %s: %s", report.tracking_number, found)
+                    continue
+                files = await tx.fetch(
+                    "SELECT sha256 FROM attachments WHERE report_id = ? ORDER BY id", (report.id,)
+                )
+                await self.record_event(
+                    tx, report, Actor.system("record"), Action.SEAL, report.snapshot(),
+                    {"attachments": [f["sha256"] for f in files]}, public=False,
+                )  # fmt: skip
+                sealed += 1
+        return sealed
 
     # -- staff documents ---------------------------------------------------------------------
 

@@ -67,6 +67,11 @@ class Settings:
     max_text_chars: int = _setting(5000, "longest report text accepted, in characters")
     max_attachments: int = _setting(5, "attachments accepted with one report")
     max_attachment_mb: int = _setting(10, "largest attachment accepted, in MB")
+    checkpoint_key: str | None = _setting(
+        None,
+        "Ed25519 private key (PEM file) that signs record checkpoints; "
+        "make one with `feedback checkpoint --new-key FILE`",
+    )
     trusted_proxies: str = _setting(
         "", "comma-separated addresses of reverse proxies whose X-Forwarded-For is believed"
     )

@@ -44,6 +44,7 @@ class Action(enum.StrEnum):
     WARN = "warn"  # 催办 reminder
     SUBSTANTIATE = "substantiate"  # 查实
     NOTE = "note"
+    SEAL = "seal"  # a report from before row digests gets its first one (feedback.record)
 
     @property
     def label(self) -> str:
@@ -69,6 +70,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.WARN: "催办提醒",
     Action.SUBSTANTIATE: "查实认定",
     Action.NOTE: "备注",
+    Action.SEAL: "记录校验封存",
 }
 
 S = Status
@@ -232,6 +234,8 @@ RULES: Mapping[Action, Rule] = {
     Action.SUBSTANTIATE: Rule(HAS_ANSWER, None,
                               "supervisor", "诉求答复后才能作出查实认定。"),
     Action.NOTE: Rule(EVERY, None, "viewer", "不能备注。", public=False),
+    # A report from before row digests gets its first one (feedback.record, the clock's job).
+    Action.SEAL: Rule(EVERY, None, "system", "不能封存记录。", public=False),
 }  # fmt: skip
 
 # The tables other modules read (kept for them): allowed states and refusals per action.

@@ -15,6 +15,7 @@ from feedback.settings import InputLimits, Settings
 from web import (
     api,
     auth,
+    checkpoints,
     citizen,
     csrf,
     dashboard,
@@ -66,7 +67,9 @@ def create_app(
 
     async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         # The work-order clock (催办/督办, rating windows) runs beside the app.
-        async with jobs.background(app[service_key], settings.tick_seconds):
+        async with jobs.background(
+            app[service_key], settings.tick_seconds, settings.checkpoint_key
+        ):
             yield
 
     app.cleanup_ctx.append(service_ctx)
@@ -84,4 +87,5 @@ def create_app(
     dashboard.setup(app)
     insight.setup(app)
     public.setup(app)
+    checkpoints.setup(app)
     return app

@@ -235,6 +235,13 @@ class PostgresTx(PortableWrites):
         key = lock_key(f"{self.store.schema or ''}:{name}")
         await self.conn.execute("SELECT pg_advisory_xact_lock($1)", key)
 
+    async def wait_for_writers(self, table: str) -> None:
+        if not _IDENT.match(table):
+            raise StoreError(f"invalid table name {table!r}")
+        # SHARE conflicts with the ROW EXCLUSIVE lock every INSERT takes (before its id is
+        # drawn from the sequence): open writers finish first, new ones wait for our commit.
+        await self.conn.execute(f'LOCK TABLE "{table}" IN SHARE MODE')
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Like SQLite's: an INSERT into a table with an ``id`` returns the new id, anything
         else the number of rows it touched."""

@@ -126,6 +126,9 @@ class SQLiteTx(PortableWrites):
         # or another, already waits for the end of this transaction.
         return None
 
+    async def wait_for_writers(self, table: str) -> None:
+        return None  # the write lock of BEGIN IMMEDIATE already excludes them
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """For modules with their own tables (ledger, outbox): returns the row id or count."""
         cur = await self.conn.execute(sql, params)
