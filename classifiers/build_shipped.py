@@ -14,6 +14,7 @@ import shutil
 import sys
 import tomllib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from classifiers.authority import AuthorityMatcher
@@ -37,7 +38,11 @@ SHIPPED_CONFIG = TrainConfig(
     C=0.5,
     group_folds=True,
 )
-ISSUE_CONFIG = SHIPPED_CONFIG
+# Issue types: the cue-stacked model averaged with equal weight with a cue-only view. Held-out
+# corpus F1 prefers the stack alone (0.743 vs 0.707 mean), but its learned score is what fails
+# on real text; on the shared dev set the average scored 0.44 against 0.39 (a choice made with
+# that measurement in view, disclosed in docs/classifier.md; thresholds stay corpus-chosen).
+ISSUE_CONFIG = replace(SHIPPED_CONFIG, cue_blend=0.5)
 
 
 def _departments(path: Path) -> list[dict[str, object]]:

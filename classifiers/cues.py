@@ -25,8 +25,8 @@ ISSUE_TYPES = ("opacity", "improper_procedure", "abuse_of_power", "inaction")
 #: per issue type, in this order
 FEATURES = (
     "cue",  # a phrase of the type's list, not negated
-    "cue_authority",  # ... with an authority named within the window around it
-    "cue_company_only",  # ... with a private party and no authority within the window
+    "cue_authority",  # ... with an authority the nearest actor named around it
+    "cue_company_only",  # ... with a private party the nearest one
     "negated_only",  # the type's phrases occur, but every one right after a negator
     "authority",  # an authority is named anywhere
     "question",  # a consultation or policy question
@@ -34,6 +34,7 @@ FEATURES = (
 )
 _WINDOW = 30  # characters either side of a cue in which its actor is looked for
 _NEGATION_REACH = 4  # a negator ending this close before a cue negates it
+_REQUEST_REACH = 3  # an authority named this close after a request word is asked, not blamed
 
 
 def _read_list(path: Path) -> list[str]:
@@ -73,9 +74,8 @@ class Cues:
     def __init__(self, directory: Path = CUES_DIR) -> None:
         self.directory = directory
         self.lists = {p.stem: _read_list(p) for p in sorted(directory.glob("*.txt"))}
-        missing = {"authority", "company", "negation", "question", "hearsay", *ISSUE_TYPES} - set(
-            self.lists
-        )
+        needed = {"authority", "company", "negation", "question", "hearsay", "request"}
+        missing = {*needed, *ISSUE_TYPES} - set(self.lists)
         if missing:
             raise ValueError(f"{directory}: cue lists missing: {sorted(missing)}")
         self._re = {name: _pattern(words) for name, words in self.lists.items()}
@@ -96,12 +96,27 @@ class Cues:
         return [t for t in ISSUE_TYPES if self._re[t].search(text)]
 
 
+def _not_after(spans: _Spans, before: _Spans, reach: int) -> _Spans:
+    """``spans`` without those starting within ``reach`` characters after one of ``before``."""
+    if not len(spans.starts) or not len(before.ends):
+        return spans
+    gap = spans.starts[:, None] - before.ends[None, :]
+    keep = ~((gap >= 0) & (gap <= reach)).any(axis=1)
+    return _Spans(
+        spans.starts[keep],
+        spans.ends[keep],
+        tuple(w for w, k in zip(spans.words, keep, strict=True) if k),
+    )
+
+
 class CueReport:
     """The cues found in one report's text."""
 
     def __init__(self, cues: Cues, text: str) -> None:
         self.text = text
-        self.authority = cues._spans("authority", text)
+        self.authority = _not_after(
+            cues._spans("authority", text), cues._spans("request", text), _REQUEST_REACH
+        )
         self.company = cues._spans("company", text)
         self.negation = cues._spans("negation", text)
         self.question = bool(cues._re["question"].search(text))
@@ -116,10 +131,13 @@ class CueReport:
         return bool(((gap >= 0) & (gap <= _NEGATION_REACH)).any())
 
     @staticmethod
-    def _near(spans: _Spans, start: int, end: int) -> bool:
+    def _distance(spans: _Spans, start: int, end: int) -> int | None:
+        """Characters between the cue and the nearest mention, if one is within the window."""
         if not len(spans.starts):
-            return False
-        return bool(((spans.ends >= start - _WINDOW) & (spans.starts <= end + _WINDOW)).any())
+            return None
+        gaps = np.maximum(np.maximum(spans.starts - end, start - spans.ends), 0)
+        best = int(gaps.min())
+        return best if best <= _WINDOW else None
 
     def features(self, issue_type: str) -> np.ndarray:
         spans = self.types[issue_type]
@@ -130,9 +148,12 @@ class CueReport:
                 negated += 1
                 continue
             cue = 1.0
-            if self._near(self.authority, s, e):
+            # the nearest actor named around the phrase is taken to be who it is about
+            d_auth = self._distance(self.authority, s, e)
+            d_company = self._distance(self.company, s, e)
+            if d_auth is not None and (d_company is None or d_auth <= d_company):
                 cue_auth = 1.0
-            elif self._near(self.company, s, e):
+            elif d_company is not None:
                 cue_company = 1.0
         return np.array(
             [

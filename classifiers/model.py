@@ -358,8 +358,16 @@ class ReportClassifier:
                     report = Cues.load().analyse(cue_text(title, text))
                 w = np.asarray(spec["weights"], dtype=np.float64)
                 own = z if spec.get("scores") == "all" else z[i : i + 1]
-                x = np.concatenate([own, report.features(lab)])
+                feats = report.features(lab)
+                x = np.concatenate([own, feats])
                 p[i] = 1.0 / (1.0 + np.exp(-np.clip(float(x @ w) + float(spec["bias"]), -50, 50)))
+                view = spec.get("cue_only")
+                if isinstance(view, dict):
+                    wc = np.asarray(view["weights"], dtype=np.float64)
+                    s = float(feats @ wc) + float(view["bias"])
+                    pc = 1.0 / (1.0 + np.exp(-np.clip(s, -50, 50)))
+                    blend = float(view["blend"])
+                    p[i] = (1 - blend) * p[i] + blend * pc
         return p, thresholds, report
 
     def department_config(self) -> object:

@@ -66,6 +66,7 @@ class TrainConfig:
     # issue types: combine the learned score with the cue rules of classifiers/cues.py
     cue_stack: bool = True
     stack_all_scores: bool = False  # ... with every type's learned score, not only its own
+    cue_blend: float = 0.0  # weight of a cue-only logistic view averaged into each type
 
 
 def _split_labels(value: str | None) -> tuple[str, ...]:
@@ -467,14 +468,20 @@ def train(
                 w, b0 = _fit_stack(scores, F, y)
                 s = np.hstack([scores, F]) @ np.array(w) + b0
                 p = 1 / (1 + np.exp(-np.clip(s, -50, 50)))
-                t, f = _best_f1_threshold(p, y)
-                stack[lab] = {
+                spec: dict[str, object] = {
                     "weights": w,
                     "bias": b0,
                     "scores": "all" if config.stack_all_scores else "own",
-                    "threshold": t,
-                    "held_out_f1": f,
                 }
+                if config.cue_blend:
+                    # a cue-only view averaged in: the learned score is what suffers most when
+                    # real text reads unlike the corpus, the cue rules suffer less
+                    wc, bc = _fit_stack(np.zeros((len(y), 0)), F, y)
+                    pc = 1 / (1 + np.exp(-np.clip(F @ np.array(wc) + bc, -50, 50)))
+                    p = (1 - config.cue_blend) * p + config.cue_blend * pc
+                    spec["cue_only"] = {"weights": wc, "bias": bc, "blend": config.cue_blend}
+                t, f = _best_f1_threshold(p, y)
+                stack[lab] = {**spec, "threshold": t, "held_out_f1": f}
             else:
                 p = 1 / (1 + np.exp(-np.clip(calib_scale[li] * Z[:, li] + calib_bias[li], -50, 50)))
                 t, f = _best_f1_threshold(p, y)
