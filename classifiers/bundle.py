@@ -38,5 +38,5 @@ def load_classifier(directory: str | Path, issue_type_threshold: float = 0.5) ->
 
 
 def load_shipped(issue_type_threshold: float = 0.5) -> ReportClassifier:
-    """The day-one classifier trained only on ``classifiers/data/bootstrap.csv``."""
+    """The day-one classifier trained only on the project's corpus (``classifiers/data/corpus/``)."""
     return load_classifier(SHIPPED_DIR, issue_type_threshold)

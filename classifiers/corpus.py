@@ -29,8 +29,8 @@ __all__ = [
 ]
 
 CORPUS_DIR = DATA_DIR / "corpus"
-#: the old stitched corpus: kept for the department model only while it still pays on the real
-#: data (bench/classify.py); delete the file and rebuild to drop it
+#: where the old stitched corpus was (removed: it no longer paid on the real data); a CSV of
+#: that shape can still be given to ``bench/classify.py --train --corpus`` for comparison
 LEGACY = DATA_DIR / "bootstrap.csv"
 FIELDS = ("id", "title", "text", "authority", "department", "issue_types", "voice", "author")
 
