@@ -88,6 +88,16 @@ class HistoryItem:
 
 
 @dataclass
+class PublicUpdate:
+    """One public event of a report, for machine clients (Open311's servicerequestupdates)."""
+
+    report: Report
+    seq: int
+    item: HistoryItem
+    status: Status | None  # the report's state after the event, when it changed
+
+
+@dataclass
 class DeadlineView:
     name: str
     label: str
@@ -292,8 +302,10 @@ class FeedbackService:
         *,
         channel: Any = None,
         attachments: list[Any] | None = None,
+        api_key: apikeys.ApiKey | None = None,
     ) -> SubmitResult:
-        """Accept a report. When this returns, the report is committed to disk."""
+        """Accept a report. When this returns, the report is committed to disk. ``api_key``:
+        the machine client that handed it in (it may list its own reports)."""
         if isinstance(data, validation.SubmitInput):
             inp = data
         else:
@@ -330,6 +342,11 @@ class FeedbackService:
                 authority=inp.authority,
             )
             await tx.insert_report(report)
+            if api_key is not None and api_key.id is not None:
+                await tx.execute(
+                    "INSERT INTO api_key_reports (report_id, api_key_id) VALUES (?, ?)",
+                    (report.id, api_key.id),
+                )
             for att in attachments or []:
                 att.id = await tx.insert_attachment(report.id, att)  # type: ignore[arg-type]
                 report.attachments.append(att)
@@ -979,14 +996,33 @@ class FeedbackService:
         self,
         *,
         department: str | None = None,
+        departments: list[str] | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         statuses: list[Status] | None = None,
+        api_key: apikeys.ApiKey | None = None,
         limit: int = 100,
     ) -> list[Report]:
-        flt = ReportFilter(department=department, created_from=created_from,
-                           created_to=created_to, statuses=statuses, limit=limit)  # fmt: skip
+        flt = ReportFilter(department=department, departments=departments,
+                           created_from=created_from, created_to=created_to, statuses=statuses,
+                           api_key_id=api_key.id if api_key else None, limit=limit)  # fmt: skip
         return await self.store.list_reports(flt)
+
+    async def public_updates(
+        self, since: datetime, until: datetime, limit: int = 1000
+    ) -> list[PublicUpdate]:
+        """The public events (the citizen's timeline: 签收, 答复, 办结, …) of every report that
+        happened in [since, until), oldest first, at most ``limit``."""
+        reports = await self.store.list_reports(ReportFilter(updated_from=since, limit=limit))
+        found: list[PublicUpdate] = []
+        for report in reports:
+            for e in await self.public_history(report):
+                if since <= e.at < until:
+                    state = (e.after or {}).get("status")
+                    found.append(PublicUpdate(report, e.seq, self._history_item(e),
+                                              Status(state) if state else None))  # fmt: skip
+        found.sort(key=lambda u: (u.item.at, u.report.tracking_number, u.seq))
+        return found[:limit]
 
     async def public_history(self, report: Report) -> list[Event]:
         """The public events of a report (the citizen's timeline, notices, Open311)."""

@@ -84,7 +84,7 @@ async def create_report(request: web.Request) -> web.Response:
             # Forms send strings; JSON clients must say true or false, as the document says.
             raise ValidationError("anonymous 应为 true 或 false。", field="anonymous")
         limits.check_text(data, request.app[service_key].input_limits)
-        result = await request.app[service_key].submit(data, channel=Channel.API)
+        result = await request.app[service_key].submit(data, channel=Channel.API, api_key=key)
     return web.json_response(
         {
             "tracking_number": result.tracking_number,

@@ -63,6 +63,10 @@ API_KEY_REQUIRED = (
 )
 API_KEY_INVALID = "invalid api_key：API 密钥无效或已被吊销，请向区司法局系统管理员核实。"
 URL_MAX = 500
+NOT_A_FORM = (
+    "request body must be form-encoded：请求体应为表单编码（application/x-www-form-urlencoded "
+    "或 multipart/form-data），不接受 JSON。"
+)
 KIND_NAMES = {Kind.COMPLAINT: "投诉", Kind.CONSULTATION: "咨询"}
 # Attribute codes a client may send as attribute[code] (or attribute[code][] for lists).
 ATTRIBUTES = ("title", "kind", "issue_type", "authority", "occurred_at")
@@ -84,6 +88,7 @@ def _fmt(request: web.Request) -> str:
 _ITEM = {
     "services": "service",
     "service_requests": "request",
+    "service_request_updates": "request_update",
     "errors": "error",
     "attributes": "attribute",
     "values": "value",
@@ -369,6 +374,9 @@ def _open311_input(data: dict[str, Any], limits: InputLimits) -> validation.Subm
 async def post_request(request: web.Request) -> web.Response:
     app = request.app
     config = app[config_key]
+    if request.content_type == "application/json":
+        # The standard posts forms; a JSON body would otherwise read as "api_key required".
+        raise ValidationError(NOT_A_FORM, field="body")
     try:
         form = await request.post()
     except (HttpProcessingError, ValueError, UnicodeDecodeError):
@@ -428,10 +436,13 @@ async def post_request(request: web.Request) -> web.Response:
         # the one input model; the notes for staff go under the citizen's words afterwards.
         inp = _open311_input(data, app[service_key].input_limits)
         inp.text = description + "\n\n——\n" + "\n".join(notes)
-        files = [v for k, v in form.items() if k == "media" and isinstance(v, web.FileField)]
+        # Any file part is an attachment: FixMyStreet's upload mode names them photo1, photo2…
+        files = [v for v in form.values() if isinstance(v, web.FileField)]
         uploads = await limits.read_uploads(files, app[service_key].input_limits)
         stored = await limits.store_uploads(request, uploads)
-        result = await app[service_key].submit(inp, channel=Channel.API, attachments=stored)
+        result = await app[service_key].submit(
+            inp, channel=Channel.API, attachments=stored, api_key=key
+        )
     notice = (
         f"已受理，受理编号 {result.tracking_number}。请将查询码告知诉求人，"
         "凭受理编号和查询码可查询办理进度、评价答复。"
@@ -472,10 +483,15 @@ async def list_requests(request: web.Request) -> web.Response:
         for tn in dict.fromkeys(wanted):
             if r := await service.report(tn):
                 reports.append(r)
-        return respond(request, "service_requests", [request_json(config, r) for r in reports])
-    department = None
+        return respond(
+            request, "service_requests", [await _request_json(request, r) for r in reports]
+        )
+    # With the client's own key: the requests it handed in, whichever bureau took them.
+    key = await limits.api_key(request, q.get("api_key") or request.headers.get("X-Api-Key"))
+    departments = None
     if code := q.get("service_code", "").strip():
-        department = _department(config, code)
+        # The standard allows a comma-separated list of codes.
+        departments = [_department(config, c.strip()) for c in code.split(",") if c.strip()]
     start = _date(config, q["start_date"], "start_date") if q.get("start_date") else None
     end = _date(config, q["end_date"], "end_date") if q.get("end_date") else None
     if start is None and end is None:
@@ -492,25 +508,62 @@ async def list_requests(request: web.Request) -> web.Response:
         elif wanted_status == {"open"}:
             statuses = workflow.in_order(workflow.OPEN)
     reports = await service.find_reports(
-        department=department, created_from=start, created_to=end, statuses=statuses,
-        limit=LIST_MAX,
+        departments=departments, created_from=start, created_to=end, statuses=statuses,
+        api_key=key, limit=LIST_MAX,
     )  # fmt: skip
-    return respond(request, "service_requests", [request_json(config, r) for r in reports])
+    return respond(request, "service_requests", [await _request_json(request, r) for r in reports])
 
 
 async def get_request(request: web.Request) -> web.Response:
-    app = request.app
-    config, service = app[config_key], app[service_key]
+    service = request.app[service_key]
     tn = secrets.normalise_tracking_number(request.match_info["service_request_id"])
     report = await service.report(tn)
     if report is None:
         raise NotFound(f"没有编号为“{tn[:40]}”的诉求。", field="service_request_id")
+    return respond(request, "service_requests", [await _request_json(request, report)])
+
+
+async def _request_json(request: web.Request, report: Report) -> dict[str, Any]:
+    """A request as every listing shows it: the same status_notes by id or in a list."""
+    config, service = request.app[config_key], request.app[service_key]
     public = await service.public_history(report)
     latest = None
     if public:
         e = public[-1]
         latest = f"{Action(e.action).label}（{_local(config, e.at)}）"
-    return respond(request, "service_requests", [request_json(config, report, latest)])
+    return request_json(config, report, latest)
+
+
+async def list_updates(request: web.Request) -> web.Response:
+    """mySociety's extension ``servicerequestupdates``, which FixMyStreet reads: the public
+    events of every report between start_date and end_date (default: the last day)."""
+    app = request.app
+    config, service = app[config_key], app[service_key]
+    q = request.query
+    end = _date(config, q["end_date"], "end_date") if q.get("end_date") else service.clock()
+    start = (_date(config, q["start_date"], "start_date") if q.get("start_date")
+             else end - timedelta(days=1))  # fmt: skip
+    if start > end:
+        raise ValidationError("start_date 不能晚于 end_date。", field="start_date")
+    if end - start > timedelta(days=LIST_DAYS):
+        raise ValidationError(f"一次最多查询 {LIST_DAYS} 天的进展。", field="start_date")
+    updates = await service.public_updates(start, end, LIST_MAX)
+    out = []
+    for u in updates:
+        state = u.status or u.report.status
+        status = "closed" if state in workflow.CLOSED else "open"
+        label = u.item.label + (f"：{u.item.note}" if u.item.note else "")
+        out.append(
+            {
+                "update_id": f"{u.report.tracking_number}-{u.seq}",
+                "service_request_id": u.report.tracking_number,
+                "status": status,
+                "updated_datetime": _local(config, u.item.at),
+                "description": label,
+                "media_url": "",
+            }
+        )
+    return respond(request, "service_request_updates", out)
 
 
 # -- wiring ---------------------------------------------------------------------------------
@@ -523,6 +576,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/requests", list_requests),
     ("POST", "/requests", post_request),
     ("GET", "/requests/{service_request_id}", get_request),
+    ("GET", "/servicerequestupdates", list_updates),
 ]
 
 

@@ -271,6 +271,19 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "O311Requests": {"type": "array", "items": _ref("O311Request")},
+    "O311Update": {
+        "type": "object",
+        "required": ["update_id", "service_request_id", "status", "updated_datetime"],
+        "properties": {
+            "update_id": STRING,
+            "service_request_id": STRING,
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "updated_datetime": DATETIME,
+            "description": STRING,
+            "media_url": STRING,
+        },
+    },
+    "O311Updates": {"type": "array", "items": _ref("O311Update")},
     "O311Posted": {
         "type": "array",
         "minItems": 1,
@@ -453,7 +466,19 @@ def _open311_paths() -> dict[str, Any]:
                         "schema": STRING,
                         "description": "comma-separated ids; every other filter is then ignored",
                     },
-                    {"name": "service_code", "in": "query", "schema": STRING},
+                    {
+                        "name": "service_code",
+                        "in": "query",
+                        "schema": STRING,
+                        "description": "one code or a comma-separated list",
+                    },
+                    {
+                        "name": "api_key",
+                        "in": "query",
+                        "schema": STRING,
+                        "description": "the client's own key: only the requests it handed in, "
+                        "whichever bureau took them (see agency_responsible); 403 if unknown",
+                    },
                     {"name": "start_date", "in": "query", "schema": DATETIME},
                     {"name": "end_date", "in": "query", "schema": DATETIME},
                     {
@@ -465,6 +490,7 @@ def _open311_paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": _o311("O311Requests", fmt, "the requests"),
+                    "403": _o311("O311Errors", fmt, "api_key unknown or revoked"),
                     "400": _o311("O311Errors", fmt, "a filter is malformed"),
                     "404": _o311("O311Errors", fmt, "no such service_code"),
                 },
@@ -474,15 +500,16 @@ def _open311_paths() -> dict[str, Any]:
                 "operationId": f"open311Post_{fmt}",
                 "description": (
                     "Hand in a report with an API key. service_code is recorded as the stated "
-                    "authority; routing decides the department. Files may be sent as `media` "
-                    "parts of a multipart body (checked by content)."
+                    "authority; routing decides the department. Files may be sent as file "
+                    "parts of a multipart body under any name (`media`, or `photo1`, `photo2`… "
+                    "as FixMyStreet sends them), checked by content like the web form's. "
+                    f"The body is described as {MULTIPART} only (one content type, so client "
+                    f"generators produce working code), and {FORM} is accepted as well, as the "
+                    "GeoReport v2 standard requires; a JSON body is refused (400)."
                 ),
                 "requestBody": {
                     "required": True,
-                    "content": {
-                        FORM: {"schema": _ref("O311NewRequest")},
-                        MULTIPART: {"schema": _ref("O311NewRequest")},
-                    },
+                    "content": {MULTIPART: {"schema": _ref("O311NewRequest")}},
                 },
                 "responses": {
                     "200": _o311(
@@ -505,6 +532,32 @@ def _open311_paths() -> dict[str, Any]:
                 "responses": {
                     "200": _o311("O311Requests", fmt, "the request, with status_notes"),
                     "404": _o311("O311Errors", fmt, "no such request"),
+                },
+            }
+        }
+        paths[f"{p}/servicerequestupdates.{fmt}"] = {
+            "get": {
+                "tags": tag,
+                "operationId": f"open311Updates_{fmt}",
+                "description": (
+                    "mySociety's extension (read by FixMyStreet): the public events of every "
+                    "request (签收, 答复, 办结, …; the citizen's timeline) between start_date and "
+                    "end_date, oldest first, at most 1,000; the last day unless dates are given, "
+                    "at most 90 days at once."
+                ),
+                "parameters": [
+                    {"name": "start_date", "in": "query", "schema": DATETIME},
+                    {"name": "end_date", "in": "query", "schema": DATETIME},
+                    {
+                        "name": "api_key",
+                        "in": "query",
+                        "schema": STRING,
+                        "description": "accepted and not needed: the updates are public",
+                    },
+                ],
+                "responses": {
+                    "200": _o311("O311Updates", fmt, "the updates"),
+                    "400": _o311("O311Errors", fmt, "a date is malformed"),
                 },
             }
         }

@@ -25,6 +25,9 @@ class ReportFilter:
     tracking_number: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    updated_from: datetime | None = None  # changed since (Open311's servicerequestupdates)
+    departments: Sequence[str] | None = None  # any of these bureaus
+    api_key_id: int | None = None  # handed in by this machine client
     due_before: datetime | None = None  # past the office's deadline (workflow.overdue_sql) then
     arbitration: bool | None = None
     escalated: bool | None = None

@@ -77,6 +77,15 @@ def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
     if flt.created_to:
         clauses.append("created_at < ?")
         params.append(iso(flt.created_to))
+    if flt.api_key_id is not None:
+        clauses.append("id IN (SELECT report_id FROM api_key_reports WHERE api_key_id = ?)")
+        params.append(flt.api_key_id)
+    if flt.updated_from:
+        clauses.append("updated_at >= ?")
+        params.append(iso(flt.updated_from))
+    if flt.departments is not None:
+        clauses.append(f"department IN ({', '.join('?' for _ in flt.departments) or 'NULL'})")
+        params.extend(flt.departments)
     if flt.due_before:
         sql, due_params = workflow.overdue_sql(flt.due_before)  # the one definition
         clauses.append(sql)
