@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,18 @@ async def test_non_standard_json_numbers_are_refused(client: TestClient) -> None
             "/api/v1/reports", data=body, headers={"Content-Type": "application/json"}
         )
         assert resp.status == 400, body
+
+
+async def test_times_are_in_the_districts_zone_like_open311(client: TestClient) -> None:
+    """/api/v1 gives every time as ISO 8601 with the district's offset (+08:00), the same
+    instants Open311 gives, not UTC."""
+    body = await (await client.post("/api/v1/reports", json=REPORT)).json()
+    tn, code = body["tracking_number"], body["follow_up_code"]
+    status = await (await client.get(f"/api/v1/reports/{tn}", params={"code": code})).json()
+    times = [status["created_at"], status["updated_at"]]
+    times += [h["at"] for h in status["history"]] + [d["due"] for d in status["deadlines"]]
+    assert times and all(t.endswith("+08:00") for t in times), times
+    o311 = (await (await client.get(f"/open311/v2/requests/{tn}.json")).json())[0]
+    assert datetime.fromisoformat(status["created_at"]) == datetime.fromisoformat(
+        o311["requested_datetime"]
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -16,11 +18,13 @@ from web.keys import service_key
 routes = web.RouteTableDef()
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+def citizen_json(view: CitizenView, timezone: str) -> dict[str, Any]:
+    """Times in the district's zone, ISO 8601 with the offset (+08:00), as Open311 gives them."""
+    zone = ZoneInfo(timezone)
 
+    def _iso(value: datetime | None) -> str | None:
+        return value.astimezone(zone).isoformat(timespec="seconds") if value is not None else None
 
-def citizen_json(view: CitizenView) -> dict[str, Any]:
     r = view.report
     return {
         "tracking_number": r.tracking_number,
@@ -103,4 +107,4 @@ async def get_report(request: web.Request) -> web.Response:
     tracking_number = request.match_info["tracking_number"]
     async with limits.code_attempt(request, tracking_number):
         view = await request.app[service_key].status(tracking_number, code)
-    return web.json_response(citizen_json(view))
+    return web.json_response(citizen_json(view, request.app[service_key].config.timezone))
