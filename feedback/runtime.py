@@ -36,8 +36,9 @@ async def open_service(
     config = load_config(settings.config)
     classify = model_provider(settings).classify if with_model else None
     async with opened(
-        settings.db, config, classify=classify, input_limits=InputLimits.of(settings)
-    ) as service:
+        settings.db, config, classify=classify, input_limits=InputLimits.of(settings),
+        code_key=settings.follow_up_code_key(),
+    ) as service:  # fmt: skip
         yield service
 
 

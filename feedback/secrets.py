@@ -1,13 +1,22 @@
 """Tracking numbers and follow-up codes.
 
-The follow-up code is the anonymous citizen's only key: 100 bits from the OS's CSPRNG, shown
-once, stored only as an argon2id hash. Hashing is slow on purpose; callers run it in a thread.
+The follow-up code is the anonymous citizen's only key: 98 bits from the OS's CSPRNG, shown
+once, stored only as an HMAC-SHA256 under a server key (`CodeHasher`). A random secret that long
+needs no key stretching: nobody can try 2**98 codes, and without the key a stolen database does
+not let anyone test guesses offline. Codes issued before (argon2id hashes) keep verifying and
+are re-hashed on their next successful lookup (FeedbackService.verified_report). Staff
+passwords are chosen by people and stay argon2id (`hash_secret`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
 import secrets
+import time
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -56,14 +65,59 @@ def verify_secret(stored_hash: str, value: str) -> bool:
         return False
 
 
-def hash_code(code: str) -> str:
-    return hash_secret(normalise_code(code))
+HMAC_PREFIX = "hmac-sha256$"
+KEY_FILE = "code.key"
 
 
-def verify_code(stored_hash: str, code: str) -> bool:
-    return verify_secret(stored_hash, normalise_code(code))
+class CodeHasher:
+    """Follow-up codes under one server key: microseconds per hash, no thread needed."""
+
+    def __init__(self, key: bytes):
+        if len(key) < 16:
+            raise ValueError("the follow-up code key is too short")
+        self._key = key
+        self.dummy = self.hash("not-a-real-code")
+
+    def hash(self, code: str) -> str:
+        mac = hmac.new(self._key, normalise_code(code).encode("ascii"), hashlib.sha256)
+        return HMAC_PREFIX + mac.hexdigest()
+
+    def verify(self, stored_hash: str, code: str) -> bool:
+        """Constant-time for HMAC hashes; argon2id (slow: call it in a thread) for old ones."""
+        if stored_hash.startswith(HMAC_PREFIX):
+            return hmac.compare_digest(self.hash(code).encode(), stored_hash.encode())
+        return verify_secret(stored_hash, normalise_code(code))
+
+    @staticmethod
+    def is_legacy(stored_hash: str) -> bool:
+        return not stored_hash.startswith(HMAC_PREFIX)
 
 
-# A hash to verify against when the tracking number does not exist, so a miss costs the same
-# time as a wrong code (no timing oracle).
-DUMMY_HASH = _hasher.hash("not-a-real-code")
+def code_key(secret: str | None, data_dir: str | Path) -> bytes:
+    """The key of the follow-up codes: derived from the configured one, else a random key made
+    once and kept in ``data_dir/code.key`` (0600). Unlike the session key it must survive
+    restarts and be the same in every worker: a lost key makes every issued code useless."""
+    if secret:
+        return hashlib.sha256(("feedback-code:" + secret).encode("utf-8")).digest()
+    path = Path(data_dir) / KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:  # first start: this process makes the key (O_EXCL: one of racing workers wins)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+            f.flush()
+            os.fsync(f.fileno())
+    text = ""
+    for _ in range(50):  # a racing worker may not have written it yet
+        text = path.read_text(encoding="ascii").strip()
+        if text:
+            break
+        time.sleep(0.02)
+    return bytes.fromhex(text)
+
+
+# For services built without a key (tests, one-off scripts): valid for this process only.
+PROCESS_KEY = secrets.token_bytes(32)

@@ -145,6 +145,7 @@ class FeedbackService:
         clock: Clock = utcnow,
         executor: Executor | None = None,
         input_limits: InputLimits | None = None,
+        code_key: bytes | None = None,
     ):
         self.store = store
         self.config = config
@@ -153,6 +154,9 @@ class FeedbackService:
         self.executor = executor
         # What one submission may hold (the settings' max_text_chars, max_attachments, …).
         self.input_limits = input_limits or InputLimits.of()
+        # The follow-up codes' HMAC key (Settings.follow_up_code_key); without one, a key for
+        # this process only (tests, scripts that never see a code again after they stop).
+        self.codes = secrets.CodeHasher(code_key or secrets.PROCESS_KEY)
         self.calendar = WorkCalendar(config.calendar_extra, config.timezone)
         # Called after a transaction commits, with the report's tracking number and action:
         # the bot's notifier and the web's live parts hook in here.
@@ -288,11 +292,34 @@ class FeedbackService:
         """The report, if the code is right. A wrong code and an unknown number look alike."""
         tn = secrets.normalise_tracking_number(tracking_number or "")
         report = await self.store.get_report(tn) if secrets.TRACKING_RE.match(tn) else None
-        stored = report.code_hash if report else secrets.DUMMY_HASH
-        ok = await self.in_thread(secrets.verify_code, stored, code or "")
-        if report is None or not ok:
+        if report is None:
+            self.codes.verify(self.codes.dummy, code or "")  # a miss costs what a wrong code does
             raise NotFound()
-        return report
+        if not self.codes.is_legacy(report.code_hash):
+            if not self.codes.verify(report.code_hash, code or ""):
+                raise NotFound()
+            return report
+        # A code from before HMAC hashes: argon2id (slow, in a thread), then re-hashed.
+        if not await self.in_thread(self.codes.verify, report.code_hash, code or ""):
+            raise NotFound()
+        return await self._upgrade_code_hash(report, code)
+
+    async def _upgrade_code_hash(self, report: Report, code: str) -> Report:
+        """Store the HMAC of a code that just verified against its old argon2id hash, through
+        the record (an internal note), so the row and its record stay in step."""
+        new_hash = self.codes.hash(code)
+        async with self.store.transaction() as tx:
+            locked = await tx.lock_report(report.tracking_number)
+            if locked is None or not self.codes.is_legacy(locked.code_hash):
+                return locked or report  # another request upgraded it meanwhile
+            before = locked.snapshot()
+            locked.code_hash = new_hash
+            await self.record_event(
+                tx, locked, Actor.system("codes"), Action.NOTE, before,
+                {"code_hash": "re-hashed: HMAC-SHA256"}, public=False,
+            )  # fmt: skip
+        locked.attachments = report.attachments
+        return locked
 
     # -- citizens ------------------------------------------------------------------------
 
@@ -315,7 +342,7 @@ class FeedbackService:
         if channel is not None:
             inp.channel = validation.Channel(channel)
         code = secrets.new_follow_up_code()
-        code_hash = await self.in_thread(secrets.hash_code, code)
+        code_hash = self.codes.hash(code)
         prediction = await self._predict(inp.title, inp.text, inp.authority)
         decision = routing.decide(prediction, f"{inp.title}\n{inp.text}", self.config)
         now = self.clock()

@@ -30,6 +30,11 @@ class Settings:
     secret_key: str | None = _setting(
         None, "key for signing session cookies (32+ characters); a random one per start when unset"
     )
+    code_key: str | None = _setting(
+        None,
+        "key of the follow-up codes' HMAC (32+ characters, the same in every worker; changing "
+        "it invalidates every issued code); when unset one is made once in data_dir/code.key",
+    )
     secure_cookies: bool = _setting(False, "mark cookies Secure (set when served over HTTPS)")
     max_body_mb: int = _setting(
         52, "largest request body accepted, in MB (room for max_attachments × max_attachment_mb)"
@@ -101,6 +106,11 @@ class Settings:
     @property
     def models_dir(self) -> Path:
         return Path(self.data_dir) / "models"
+
+    def follow_up_code_key(self) -> bytes:
+        from feedback.secrets import code_key
+
+        return code_key(self.code_key, self.data_dir)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def create_app(
     async def service_ctx(app: web.Application) -> AsyncIterator[None]:
         async with opened(
             settings.db, app[config_key], classify=classify, clock=clock,
-            input_limits=InputLimits.of(settings),
+            input_limits=InputLimits.of(settings), code_key=settings.follow_up_code_key(),
         ) as service:  # fmt: skip
             app[service_key] = service
             yield
