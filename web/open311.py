@@ -410,7 +410,9 @@ async def post_request(request: web.Request) -> web.Response:
         coords = _coordinates(form)
         address = _field(form, "address_string")
         place = "；".join(p for p in (address, coords and f"经纬度 {coords}") if p) or None
-        name = " ".join(p for p in (_field(form, "last_name"), _field(form, "first_name")) if p)
+        # Clients with one name box (FixMyStreet) split what was typed at the first space into
+        # first_name and the rest: put back in that order, "张 三" stays "张 三".
+        name = " ".join(p for p in (_field(form, "first_name"), _field(form, "last_name")) if p)
         phone = _field(form, "phone")
         # Told to staff under the citizen's words; the classifier reads it too.
         notes = [f"来件渠道：{key.name}（Open311）"]

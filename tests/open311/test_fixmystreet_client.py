@@ -70,6 +70,7 @@ async def test_fixmystreet_posts_photos_lists_its_requests_and_reads_updates(
     report = await service.store.get_report(tn)
     assert report is not None and len(report.attachments) == 2  # photo1 and photo2 kept
     assert {a.content_type for a in report.attachments} == {"image/jpeg"}
+    assert report.contact.name == "张 三"  # as typed, though FixMyStreet split it in two
     theirs = await client.post(f"{V2}/requests.json", data=fms_form(other, "zjj"))
     their_tn = (await theirs.json())[0]["service_request_id"]
 
