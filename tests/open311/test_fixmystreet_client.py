@@ -5,7 +5,8 @@ updates read back through mySociety's servicerequestupdates extension.
 
 FixMyStreet's own perllib/Open311.pm is not run here: it loads FixMyStreet::DB, ::Cobrand and
 Moo classes of the whole FixMyStreet application, which Debian does not package; the requests
-below are the ones it sends (its upload mode, its parameter names)."""
+below are the ones it sends (its upload mode, its parameter names), and its answers are read
+back with Perl's XML::Simple configured as Open311.pm configures it (skipped without Perl)."""
 
 from __future__ import annotations
 
@@ -136,3 +137,68 @@ async def test_a_json_body_is_told_to_be_a_form(served: TestClient) -> None:
                              json={"api_key": key, "service_code": "zhzf", "description": TEXT})  # fmt: skip
     assert resp.status == 400
     assert "form-encoded" in (await resp.json())[0]["description"]
+
+
+# How Open311.pm reads every answer (its _get_xml_object): XML::Simple with these options.
+READ_AS_FIXMYSTREET = r"""
+use strict; use warnings; use XML::Simple; use JSON;
+my $tags = { services => 'service', attributes => 'attribute', values => 'value',
+             service_requests => 'request', errors => 'error',
+             service_request_updates => 'request_update', groups => 'group' };
+my $xml = do { local $/; <STDIN> };
+my $obj = XML::Simple->new(ForceArray => [ values %$tags ], KeyAttr => {},
+                           GroupTags => $tags, SuppressEmpty => undef)->XMLin($xml);
+print JSON->new->canonical->encode($obj);
+"""
+
+
+def _perl_reads(xml: str) -> Any:
+    import json
+    import subprocess
+
+    done = subprocess.run(["perl", "-e", READ_AS_FIXMYSTREET], input=xml.encode(),
+                          capture_output=True, timeout=30)  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
+
+
+def _perl_missing() -> str | None:
+    import shutil
+    import subprocess
+
+    if shutil.which("perl") is None:
+        return "perl is not installed"
+    ok = subprocess.run(["perl", "-MXML::Simple", "-MJSON", "-e1"], capture_output=True)
+    return None if ok.returncode == 0 else "Perl's XML::Simple or JSON is missing " \
+        "(Debian: libxml-simple-perl libjson-perl)"  # fmt: skip
+
+
+@pytest.mark.skipif(_perl_missing() is not None, reason=str(_perl_missing()))
+async def test_fixmystreets_xml_reader_finds_the_request_and_its_updates(
+    served: TestClient,
+) -> None:
+    """Read with XML::Simple as Open311.pm configures it: the posted id at
+    {request}[0]{service_request_id}, the updates at {request_update}[…]."""
+    client = served
+    service = client.server.app[service_key]  # type: ignore[attr-defined]
+    key = await key_for(client, "fixmystreet")
+    resp = await client.post(f"{V2}/requests.xml", data=fms_form(key, "zhzf", photos=1))
+    posted = _perl_reads(await resp.text())
+    tn = posted["request"][0]["service_request_id"]
+    report = await service.store.get_report(tn)
+    assert report is not None
+    if report.department is None:
+        await service.assign(SUPERVISOR, tn, "zhzf")
+        report = await service.store.get_report(tn)
+    assert report is not None and report.department
+    await service.accept(staff(report.department), tn)
+    now = datetime.now(UTC)
+    window = {"start_date": (now - timedelta(hours=1)).isoformat(timespec="seconds"),
+              "end_date": (now + timedelta(minutes=1)).isoformat(timespec="seconds")}  # fmt: skip
+    resp = await client.get(f"{V2}/servicerequestupdates.xml", params=window)
+    updates = _perl_reads(await resp.text())["request_update"]
+    mine = [u for u in updates if u["service_request_id"] == tn]
+    assert mine and any("签收" in u["description"] for u in mine)
+    assert all(u["update_id"] and u["status"] == "open" for u in mine)
+    errors = _perl_reads(await (await client.get(f"{V2}/requests/ZC-2026-999999.xml")).text())
+    assert errors["error"][0]["code"] == "404"
