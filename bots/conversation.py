@@ -197,7 +197,10 @@ class ReportBot:
     async def in_progress(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is not None and (message.photo or message.document):
-            await _reply(update, texts.PHOTO_NOT_NOW)
+            image = message.photo or (message.document and (message.document.mime_type or "")
+                                      .startswith("image/"))  # fmt: skip
+            # A file that is no image (at the photo step too) is told so, not "not yet".
+            await _reply(update, texts.PHOTO_NOT_NOW if image else texts.NOT_AN_IMAGE)
             return
         await _reply(update, texts.IN_PROGRESS)
 

@@ -50,6 +50,7 @@ NOT_FOUND = "未找到该诉求。"
 RATE_RECEIVED = "已收到您的评价：{label}"
 RATED = "{tn} 已收到您的评价：{label}\n当前状态：{status}"
 RATE_BACK = "{tn} 请在下方重新选择您的评价："
+NOT_AN_IMAGE = "只能接收照片（图片文件），这个文件没有保存。"
 SUBMITTING = "正在提交，请稍候…"
 PHOTO_NOT_NOW = (
     "现在还不能接收照片。请先回答上面的问题，到“如有照片”这一步时再发送；或发送 /cancel 取消。"

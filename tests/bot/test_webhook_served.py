@@ -104,6 +104,11 @@ async def test_a_citizen_reports_rates_and_keeps_the_answer_in_webhook_mode(
     fake.photo(CHAT, JPEG)
     await served.deliver()
     await fake.expect(CHAT, "已收到第 1 张照片")
+    pdf = {"file_id": "doc-1", "file_unique_id": "udoc1", "file_name": "a.pdf",
+           "mime_type": "application/pdf", "file_size": 10}  # fmt: skip
+    fake.message(CHAT, "", document=pdf)
+    await served.deliver()
+    await fake.expect(CHAT, "只能接收照片")
     fake.press(CHAT, "report:done")
     await served.deliver()
     choice = await fake.expect(CHAT, "匿名反映")
