@@ -3,23 +3,40 @@
 A new report very like an open one of the last N days (cosine of character-bigram counts,
 which needs no segmentation and ignores small edits) is linked to it, so staff see both; it is
 never merged silently.
+
+Candidates come from an index, not a scan: each report's MinHash of its character bigrams is
+cut into BANDS bands of ROWS values, and each band's hash is stored once, at insert
+(`report_bands`, migration 0013). Reports sharing a band with the new one are the only ones
+read, most shared bands first; the cosine then decides as before. Two texts whose bigram sets
+overlap by Jaccard J share at least one band with probability 1 - (1 - J**3)**32: 0.986 at
+J = 0.5, 0.997 at 0.55 (a cosine of 0.8 is a Jaccard of about 0.64 or more), 3 % at 0.1.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import numpy as np
+
 from feedback import workflow
-from feedback.models import Report, Status
+from feedback.models import Status
 from feedback.store import ReportFilter, Store
 
 OPEN = workflow.in_order(workflow.OPEN)
-CANDIDATES = 500
+CANDIDATES = 20  # rows read per new report, the most similar first
+BANDS, ROWS = 32, 3
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+_PRIME = (1 << 31) - 1
+# Fixed hash functions (a*x + b mod p): a stored fingerprint must mean the same after a restart.
+_rng = np.random.default_rng(20260314)
+_A = _rng.integers(1, _PRIME, BANDS * ROWS, dtype=np.uint64)
+_B = _rng.integers(0, _PRIME, BANDS * ROWS, dtype=np.uint64)
 
 
 def shingles(text: str) -> Counter[str]:
@@ -37,28 +54,46 @@ def cosine(a: Counter[str], b: Counter[str]) -> float:
     return dot / norm if norm else 0.0
 
 
+def bands(grams: Counter[str]) -> list[int]:
+    """The report's fingerprint: BANDS signed 64-bit band keys of its bigram set's MinHash."""
+    if not grams:
+        return []
+    x = np.fromiter((zlib.crc32(g.encode("utf-8")) & _PRIME for g in grams), np.uint64, len(grams))
+    # a < 2**31 and x < 2**31: the product fits in 64 bits.
+    mins = ((np.outer(x, _A) + _B) % _PRIME).min(axis=0).astype("<u4")
+    keys = []
+    for band in range(BANDS):
+        chunk = mins[band * ROWS : (band + 1) * ROWS].tobytes()
+        digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return keys
+
+
 def best_match(
-    text: str, candidates: Sequence[Report], threshold: float
+    grams: Counter[str], candidates: Sequence[tuple[str, str, str]], threshold: float
 ) -> tuple[str, float] | None:
-    mine = shingles(text)
+    """The most similar of (tracking number, title, text) at or above the threshold."""
     best: tuple[str, float] | None = None
-    for other in candidates:
-        score = cosine(mine, shingles(f"{other.title}\n{other.text}"))
+    for tracking_number, title, text in candidates:
+        score = cosine(grams, shingles(f"{title}\n{text}"))
         if score >= threshold and (best is None or score > best[1]):
-            best = (other.tracking_number, score)
+            best = (tracking_number, score)
     return best
 
 
-async def candidates(
-    store: Store, department: str | None, now: datetime, days: int
-) -> list[Report]:
+def open_filter(department: str | None, now: datetime, days: int) -> ReportFilter:
     """Open reports of the same department (or awaiting triage) from the last `days` days."""
-    flt = ReportFilter(
-        statuses=OPEN,
+    return ReportFilter(
+        statuses=OPEN if department is not None else [Status.TRIAGE],
         department=department,
         created_from=now - timedelta(days=days),
         limit=CANDIDATES,
     )
-    if department is None:
-        flt.statuses = [Status.TRIAGE]
-    return await store.list_reports(flt)
+
+
+async def candidates(
+    store: Store, keys: list[int], department: str | None, now: datetime, days: int
+) -> list[tuple[str, str, str]]:
+    if not keys:
+        return []
+    return await store.duplicate_candidates(keys, open_filter(department, now, days))

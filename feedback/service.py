@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
@@ -157,6 +158,7 @@ class FeedbackService:
         # The follow-up codes' HMAC key (Settings.follow_up_code_key); without one, a key for
         # this process only (tests, scripts that never see a code again after they stop).
         self.codes = secrets.CodeHasher(code_key or secrets.PROCESS_KEY)
+        self._fingerprinted = False  # reports from before the duplicate index: done?
         self.calendar = WorkCalendar(config.calendar_extra, config.timezone)
         # Called after a transaction commits, with the report's tracking number and action:
         # the bot's notifier and the web's live parts hook in here.
@@ -200,6 +202,32 @@ class FeedbackService:
         public: bool | None = None,
         at: datetime | None = None,
     ) -> Event:
+        event = self._chain(report, actor, action, before, details, public=public, at=at)
+        await tx.insert_event(event)
+        await tx.update_report(report)
+        await self._notify(tx, report, event)
+        return event
+
+    async def _notify(self, tx: WriteTx, report: Report, event: Event) -> None:
+        if report.contact.telegram_chat_id and event.public:
+            # The outbox's writer and reader live together in feedback.notifications.
+            await notifications.enqueue(
+                tx, report, Action(event.action), event.details, self.config, self.clock()
+            )
+
+    def _chain(
+        self,
+        report: Report,
+        actor: Actor,
+        action: Action,
+        before: dict[str, Any] | None,
+        details: dict[str, Any] | None = None,
+        *,
+        public: bool | None = None,
+        at: datetime | None = None,
+    ) -> Event:
+        """The report's next event, made in memory (head and count moved on): the caller
+        writes the event and the row."""
         assert report.id is not None
         if public is None:
             public = workflow.RULES[action].public
@@ -226,15 +254,8 @@ class FeedbackService:
             after={**report.snapshot(), "row": record.row_digest(report)},
             public=public,
         )
-        await tx.insert_event(event)
         report.record_head = event.hash
         report.record_count = event.seq
-        await tx.update_report(report)
-        if report.contact.telegram_chat_id and public:
-            # The outbox's writer and reader live together in feedback.notifications.
-            await notifications.enqueue(
-                tx, report, action, details or {}, self.config, self.clock()
-            )
         return event
 
     async def announce(self, tracking_number: str, action: Action) -> None:
@@ -346,7 +367,11 @@ class FeedbackService:
         prediction = await self._predict(inp.title, inp.text, inp.authority)
         decision = routing.decide(prediction, f"{inp.title}\n{inp.text}", self.config)
         now = self.clock()
-        duplicate = await self._duplicate(f"{inp.title}\n{inp.text}", decision.department, now)
+        grams = duplicates.shingles(f"{inp.title}\n{inp.text}")
+        fingerprint = duplicates.bands(grams)
+        duplicate = await self._duplicate(grams, fingerprint, decision.department, now)
+        # One short transaction: everything computed above; inside, only database statements
+        # (counter, row, events, the row's final state, issue types, fingerprint).
         async with self.store.transaction() as tx:
             seq = await tx.next_counter(f"tracking:{now.year}")
             report = Report(
@@ -369,16 +394,16 @@ class FeedbackService:
                 authority=inp.authority,
             )
             await tx.insert_report(report)
+            assert report.id is not None
             if api_key is not None and api_key.id is not None:
                 await tx.execute(
                     "INSERT INTO api_key_reports (report_id, api_key_id) VALUES (?, ?)",
                     (report.id, api_key.id),
                 )
             for att in attachments or []:
-                att.id = await tx.insert_attachment(report.id, att)  # type: ignore[arg-type]
+                att.id = await tx.insert_attachment(report.id, att)
                 report.attachments.append(att)
-            await self.record_event(
-                tx,
+            submitted = self._chain(
                 report,
                 Actor.citizen(),
                 Action.SUBMIT,
@@ -395,24 +420,46 @@ class FeedbackService:
                 report.duplicate_of = duplicate[0]
                 decision.duplicate_of = {"tracking_number": duplicate[0],
                                          "similarity": round(duplicate[1], 3)}  # fmt: skip
-            await self._apply_routing(tx, report, decision, now)
+            routed = self._route(report, decision, now)
+            await tx.insert_event(submitted)
+            await tx.insert_event(routed)
+            await tx.update_report(report)
+            await tx.insert_bands(report.id, fingerprint)
+            for event in (submitted, routed):
+                await self._notify(tx, report, event)
         await self.announce(report.tracking_number, Action.SUBMIT)
         return SubmitResult(report.tracking_number, code, report.status, report.department, report)
 
     async def _duplicate(
-        self, text: str, department: str | None, now: datetime
+        self, grams: Counter[str], fingerprint: list[int], department: str | None, now: datetime
     ) -> tuple[str, float] | None:
         settings = self.config.routing
-        found = await duplicates.candidates(self.store, department, now, settings.duplicate_days)
-        if not found:
-            return None
-        return await self.in_thread(
-            duplicates.best_match, text, found, settings.duplicate_similarity
+        await self._fingerprint_old_reports()
+        found = await duplicates.candidates(
+            self.store, fingerprint, department, now, settings.duplicate_days
         )
+        # At most duplicates.CANDIDATES short texts: cheaper here than a thread hop.
+        return duplicates.best_match(grams, found, settings.duplicate_similarity)
 
-    async def _apply_routing(
-        self, tx: WriteTx, report: Report, decision: RoutingDecision, now: datetime
-    ) -> None:
+    async def _fingerprint_old_reports(self) -> None:
+        """Reports from before the near-duplicate index get their fingerprint, once per
+        process (a few at most: only open ones can be matched)."""
+        if self._fingerprinted:
+            return
+        rows = await self.store.fetch(
+            "SELECT id, title, text FROM reports WHERE NOT EXISTS "
+            "(SELECT 1 FROM report_bands b WHERE b.report_id = reports.id) "
+            f"AND status IN ({', '.join('?' for _ in duplicates.OPEN)})",
+            [s.value for s in duplicates.OPEN],
+        )
+        for start in range(0, len(rows), 200):
+            async with self.store.transaction() as tx:
+                for r in rows[start : start + 200]:
+                    keys = duplicates.bands(duplicates.shingles(f"{r['title']}\n{r['text']}"))
+                    await tx.insert_bands(int(r["id"]), keys)
+        self._fingerprinted = True
+
+    def _route(self, report: Report, decision: RoutingDecision, now: datetime) -> Event:
         before = report.snapshot()
         report.routing = decision.as_record()
         report.issue_types = list(decision.issue_types)
@@ -425,8 +472,8 @@ class FeedbackService:
             workflow.apply(Action.TO_TRIAGE, report)
             self._set_triage(report, now)
             action = Action.TO_TRIAGE
-        await self.record_event(
-            tx, report, Actor.system("router"), action, before, decision.as_record(), at=now
+        return self._chain(
+            report, Actor.system("router"), action, before, decision.as_record(), at=now
         )
 
     async def status(self, tracking_number: str, code: str) -> CitizenView:

@@ -155,6 +155,22 @@ class PortableReads:
         )
         return [report_from_row(r) for r in rows]
 
+    async def duplicate_candidates(
+        self, bands: Sequence[int], flt: ReportFilter
+    ) -> list[tuple[str, str, str]]:
+        """(tracking number, title, text) of reports matching ``flt`` that share a band of the
+        near-duplicate index (feedback.duplicates) with ``bands``, most shared first."""
+        where, params = _where(flt)
+        marks = ", ".join("?" for _ in bands)
+        rows = await self.fetch(
+            "SELECT tracking_number, title, text FROM reports JOIN ("
+            f"SELECT report_id, COUNT(*) AS hits FROM report_bands WHERE band IN ({marks}) "
+            f"GROUP BY report_id) b ON b.report_id = reports.id{where} "
+            "ORDER BY b.hits DESC, reports.id DESC LIMIT ?",
+            (*bands, *params, flt.limit),
+        )
+        return [(r["tracking_number"], r["title"], r["text"]) for r in rows]
+
     async def count_reports(self, flt: ReportFilter) -> int:
         where, params = _where(flt)
         rows = await self.fetch(f"SELECT COUNT(*) AS n FROM reports{where}", params)
@@ -241,6 +257,16 @@ class PortableWrites:
              event.action, dump(event.details), dump(event.before), dump(event.after),
              event.public, event.prev_hash, event.hash),
         )  # fmt: skip
+
+    async def insert_bands(self, report_id: int, bands: Sequence[int]) -> None:
+        """The report's near-duplicate fingerprint (feedback.duplicates), in one statement."""
+        if not bands:
+            return
+        values = ", ".join("(?, ?)" for _ in bands)
+        await self.execute(
+            f"INSERT INTO report_bands (band, report_id) VALUES {values} ON CONFLICT DO NOTHING",
+            [v for band in bands for v in (band, report_id)],
+        )
 
     async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
         return await self.execute(

@@ -76,15 +76,19 @@ class SQLiteTx(PortableWrites):
         report_id = cur.lastrowid
         assert report_id is not None
         report.id = report_id
-        await self._issue_types(report)
+        await self._issue_types(report, fresh=True)
         return report_id
 
-    async def _issue_types(self, report: Report) -> None:
-        await self.conn.execute("DELETE FROM report_issue_types WHERE report_id = ?", (report.id,))
-        await self.conn.executemany(
-            "INSERT INTO report_issue_types (report_id, issue_type) VALUES (?, ?)",
-            [(report.id, t) for t in report.issue_types],
-        )
+    async def _issue_types(self, report: Report, *, fresh: bool = False) -> None:
+        if not fresh:
+            await self.conn.execute(
+                "DELETE FROM report_issue_types WHERE report_id = ?", (report.id,)
+            )
+        if report.issue_types:
+            await self.conn.executemany(
+                "INSERT INTO report_issue_types (report_id, issue_type) VALUES (?, ?)",
+                [(report.id, t) for t in dict.fromkeys(report.issue_types)],
+            )
 
     async def update_report(self, report: Report) -> None:
         assignments = ", ".join(f"{c} = ?" for c in REPORT_COLUMNS)

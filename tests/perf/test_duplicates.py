@@ -1,0 +1,80 @@
+"""Near-duplicates are found through the fingerprint index: the reposts a full scan finds are
+still linked, and only a handful of rows are read for each new report."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+import pytest
+
+from feedback import duplicates
+from feedback.service import FeedbackService
+from feedback.store import Store
+from tests.shared_data import TEDDY
+
+HOT = TEDDY / "attachment3_hot.csv"
+THRESHOLD = 0.8
+
+
+def _messages(n: int) -> list[str]:
+    with HOT.open(encoding="utf-8", newline="") as f:
+        return [f"{r['title']}\n{r['text']}" for _, r in zip(range(n), csv.DictReader(f))]
+
+
+@pytest.mark.skipif(not HOT.exists(), reason="the shared real data is not here")
+def test_the_index_finds_the_reposts_a_full_scan_finds_in_real_messages() -> None:
+    texts = _messages(700)
+    grams = [duplicates.shingles(t) for t in texts]
+    keys = [set(duplicates.bands(g)) for g in grams]
+    scanned = indexed = candidates = 0
+    for i in range(1, len(texts)):
+        best = max(range(i), key=lambda j: duplicates.cosine(grams[i], grams[j]))
+        if duplicates.cosine(grams[i], grams[best]) < THRESHOLD:
+            continue
+        scanned += 1
+        sharing = [j for j in range(i) if keys[i] & keys[j]]
+        candidates += len(sharing)
+        ranked = sorted(sharing, key=lambda j: -len(keys[i] & keys[j]))[: duplicates.CANDIDATES]
+        found = [(str(j), "", texts[j]) for j in ranked]
+        match = duplicates.best_match(grams[i], found, THRESHOLD)
+        indexed += match is not None
+    assert scanned >= 10, "the sample should hold reposts"
+    assert indexed == scanned, f"{scanned - indexed} of {scanned} reposts missed"
+
+
+async def test_a_repost_is_linked_among_many_reports_and_old_reports_are_indexed(
+    service: FeedbackService, store: Store
+) -> None:
+    body = "小区门口的烧烤摊每天晚上营业到凌晨两点，油烟和噪音让整栋楼的居民无法休息，多次反映无人处理。"
+    first = await service.submit({"title": "烧烤摊扰民", "text": body})
+    for i in range(12):
+        await service.submit(
+            {
+                "title": f"其他问题{i}",
+                "text": f"第{i}号路段的路灯坏了{i + 3}天，晚上出行很不安全，请派人维修。",
+            }
+        )
+    repost = await service.submit({"title": "烧烤摊扰民", "text": body + "请尽快处理！"})
+    assert repost.report.duplicate_of == first.tracking_number
+    unrelated = await service.submit(
+        {"title": "医保报销", "text": "异地就医的医保报销需要准备哪些材料，去哪里办理？"}
+    )
+    assert unrelated.report.duplicate_of is None
+
+    # A report from before the index (no fingerprint) is still found, by a new service.
+    async with store.transaction() as tx:
+        await tx.execute("DELETE FROM report_bands")
+    fresh = FeedbackService(store, service.config, clock=service.clock)
+    again = await fresh.submit({"title": "烧烤摊扰民", "text": "又来了：" + body})
+    assert again.report.duplicate_of in (first.tracking_number, repost.tracking_number)
+    rows = await store.fetch("SELECT COUNT(DISTINCT report_id) AS n FROM report_bands")
+    assert rows[0]["n"] >= 3  # the open reports got their fingerprints
+
+
+def test_the_fingerprint_is_stable_and_fits_64_bits() -> None:
+    grams = Counter(duplicates.shingles("城管执法人员没有出示证件"))
+    keys = duplicates.bands(grams)
+    assert keys == duplicates.bands(grams) and len(keys) == duplicates.BANDS
+    assert all(-(2**63) <= k < 2**63 for k in keys)
+    assert duplicates.bands(Counter()) == []
