@@ -19,7 +19,9 @@ THRESHOLD = 0.8
 
 def _messages(n: int) -> list[str]:
     with HOT.open(encoding="utf-8", newline="") as f:
-        return [f"{r['title']}\n{r['text']}" for _, r in zip(range(n), csv.DictReader(f))]
+        return [
+            f"{r['title']}\n{r['text']}" for _, r in zip(range(n), csv.DictReader(f), strict=False)
+        ]
 
 
 @pytest.mark.skipif(not HOT.exists(), reason="the shared real data is not here")
