@@ -62,6 +62,10 @@ def require_triage(actor: Actor, report: Report, config: Config) -> None:
         raise PermissionDenied("只有分办人员可以执行此操作。")
 
 
+def _is_lead(actor: Actor, report: Report) -> bool:
+    return actor.role is Role.STAFF and actor.department == report.department
+
+
 def require(who: str, actor: Actor, report: Report, config: Config) -> None:
     """Apply the permission rule an action names in the policy table (feedback.workflow)."""
     match who:
@@ -73,6 +77,14 @@ def require(who: str, actor: Actor, report: Report, config: Config) -> None:
             require_triage(actor, report, config)
         case "viewer":
             require_view(actor, report, config)
+        case "classifier":  # correct the issue types: the triage desk or the lead bureau
+            require_view(actor, report, config)
+            if not (is_triage_desk(actor, config) or _is_lead(actor, report)):
+                raise PermissionDenied()
+        case "documents":  # add a document to the file: the lead bureau or a supervisor
+            require_view(actor, report, config)
+            if not (is_supervisor(actor) or _is_lead(actor, report)):
+                raise PermissionDenied("只有承办单位的工作人员可以上传材料。")
         case "citizen" | "system":
             pass  # the follow-up code, the owning chat or the clock itself is the proof
         case _:

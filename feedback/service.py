@@ -647,16 +647,16 @@ class FeedbackService:
 
     def offered(self, actor: Actor, report: Report) -> dict[str, bool]:
         """Which forms a staff page offers (the service refuses anything else anyway)."""
-        lead = actor.role is Role.STAFF and actor.department == report.department
         may = functools.partial(self.may, actor, report)
+        rule = functools.partial(permissions.may, actor=actor, report=report, config=self.config)
         return {
             "accept": may(Action.ACCEPT),
             "send_back": may(Action.SEND_BACK) and not report.route_locked,
             "extension": may(Action.REQUEST_EXTENSION) and not report.extension_used,
             "answer": may(Action.ANSWER),
-            "attach": lead or permissions.is_supervisor(actor),
+            "attach": rule("documents"),
             "assign": may(Action.ASSIGN),
-            "issue_types": permissions.is_triage_desk(actor, self.config) or lead,
+            "issue_types": rule("classifier"),
             "decide_extension": may(Action.DECIDE_EXTENSION),
             "escalate": may(Action.ESCALATE),
             "rework": may(Action.REOPEN),  # a supervisor returns an answer for rework
@@ -862,12 +862,7 @@ class FeedbackService:
             return {"issue_types": types, "previous": previous, "_corrections": [c]}
 
         def check(r: Report) -> None:
-            permissions.require_view(actor, r, self.config)
-            if not (
-                permissions.is_triage_desk(actor, self.config)
-                or (actor.role is Role.STAFF and actor.department == r.department)
-            ):
-                raise PermissionDenied()
+            permissions.require("classifier", actor, r, self.config)
 
         return await self._staff_act(actor, tracking_number, Action.NOTE, change, check=check)
 
@@ -1202,12 +1197,7 @@ class FeedbackService:
         already stored; this records it, in the record but not on the citizen's history."""
 
         def check(r: Report) -> None:
-            permissions.require_view(actor, r, self.config)
-            if not (
-                permissions.is_supervisor(actor)
-                or (actor.role is Role.STAFF and actor.department == r.department)
-            ):
-                raise PermissionDenied("只有承办单位的工作人员可以上传材料。")
+            permissions.require("documents", actor, r, self.config)
 
         now = self.clock()
         async with self.store.transaction() as tx:
