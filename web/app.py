@@ -62,6 +62,7 @@ def create_app(
             settings.db, app[config_key], classify=classify, clock=clock,
             input_limits=InputLimits.of(settings), code_key=settings.follow_up_code_key(),
         ) as service:  # fmt: skip
+            await service.warm_up()  # the first submission after start is as fast as any
             app[service_key] = service
             yield
 
