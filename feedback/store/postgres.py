@@ -327,9 +327,13 @@ class PostgresStore(PortableReads):
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                 "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
             )
-            current = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            # Every missing version runs, as on SQLite: a migration numbered below one already
+            # applied (landed on another branch first) is not skipped.
+            applied = {
+                r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")
+            }
             for number, name, sql in migrations("postgres"):
-                if number <= current:
+                if number in applied:
                     continue
                 await conn.execute(sql)
                 await conn.execute(
