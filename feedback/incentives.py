@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feedback import permissions, record, secrets, workflow
+from feedback import labels, permissions, record, secrets, workflow
 from feedback.errors import InvalidTransition, NotFound
 from feedback.models import Actor, Report
 from feedback.service import FeedbackService
@@ -98,6 +98,10 @@ async def substantiate(
         points = points_for(report, service.config.incentive_points) if substantiated else 0
         details = {"substantiated": substantiated, "note": text, "points": points}
         await service.record_event(tx, report, actor, Action.SUBSTANTIATE, before, details, at=now)
+        # The supervisor's finding confirms the report's issue types (a label for the model).
+        await labels.record(
+            tx, labels.issue_type_label(report, actor, "substantiate", report.issue_types, now)
+        )
         if points:
             await _append_ledger(tx, report, "grant", points, actor, now, {"note": text})
     await service.announce(report.tracking_number, Action.SUBSTANTIATE)

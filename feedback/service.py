@@ -23,6 +23,7 @@ from feedback import (
     apikeys,
     checkpoint,
     duplicates,
+    labels,
     notifications,
     permissions,
     public_search,
@@ -698,6 +699,8 @@ class FeedbackService:
             corrections = details.pop("_corrections", [])
             for c in corrections:
                 await tx.insert_correction(c)
+            # Labels for the model, in the event's transaction (feedback.labels owns them).
+            await labels.record_all(tx, details.pop("_labels", []))
             await self.record_event(tx, report, actor, action, before, details, public=public)
             await stats_facts.record(tx, self.calendar, report, action.value, now, details)
         await self.announce(report.tracking_number, action)
@@ -713,6 +716,8 @@ class FeedbackService:
             on_time = r.deadlines.sign_by is None or now <= r.deadlines.sign_by
             r.warned_for = r.escalated_for = None
             out: dict[str, Any] = {"department": r.department, "on_time": on_time}
+            # Signed for: the department is right, whether the model chose it or not.
+            out["_labels"] = [labels.department_label(r, actor, "accept", now)]
             predicted = (r.routing.get("top") or [[None]])[0][0]
             if predicted != r.department:
                 # The bureau that finally takes it is the right label for the model.
@@ -832,6 +837,12 @@ class FeedbackService:
                 r.route_locked = True
                 r.arbitration = False
                 r.deadlines.send_back_by = None
+            # The desk's (or the supervisor's binding) choice is a label; a later 签收 by the
+            # bureau confirms it again, a send-back is followed by the label of whoever signs.
+            found = [labels.department_label(r, actor, "arbitration" if binding else "assign",
+                                             now)]  # fmt: skip
+            if issue_types is not None:
+                found.append(labels.issue_type_label(r, actor, "assign", r.issue_types, now))
             return {
                 "department": department,
                 "assisting": r.assisting,
@@ -839,6 +850,7 @@ class FeedbackService:
                 "binding": binding,
                 "note": validation.clean_text(note) or None,
                 "_corrections": corrections,
+                "_labels": found,
             }
 
         return await self._staff_act(
@@ -867,7 +879,9 @@ class FeedbackService:
             c = self._correction(r, actor, "issue_type", types, r.issue_types, now)
             previous = r.issue_types
             r.issue_types = types
-            return {"issue_types": types, "previous": previous, "_corrections": [c]}
+            label = labels.issue_type_label(r, actor, "correction", types, now)
+            return {"issue_types": types, "previous": previous, "_corrections": [c],
+                    "_labels": [label]}  # fmt: skip
 
         def check(r: Report) -> None:
             permissions.require("classifier", actor, r, self.config)
@@ -923,9 +937,19 @@ class FeedbackService:
 
         return await self._staff_act(actor, tracking_number, Action.DECIDE_EXTENSION, change)
 
-    async def answer(self, actor: Actor, tracking_number: str, text: str) -> Report:
-        """答复: the bureau's answer; the citizen's rating window opens."""
+    async def answer(
+        self,
+        actor: Actor,
+        tracking_number: str,
+        text: str,
+        issue_types: list[str] | None = None,
+    ) -> Report:
+        """答复: the bureau's answer; the citizen's rating window opens. ``issue_types``: the
+        types the clerk confirmed in the answer form (the predicted ones preselected; may be
+        changed, empty = none): they become the report's types and a label for the model.
+        None (a caller without the form) confirms nothing."""
         body = validation.answer_text(text)
+        types = self._issue_types(issue_types) if issue_types is not None else None
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
             workflow.apply(Action.ANSWER, r)
@@ -936,7 +960,14 @@ class FeedbackService:
                 now, self.config.clocks.rating_window_days
             ).due
             on_time = r.deadlines.answer_by is None or now <= r.deadlines.answer_by
-            return {"answer": body, "on_time": on_time}
+            out: dict[str, Any] = {"answer": body, "on_time": on_time}
+            if types is not None:
+                if sorted(types) != sorted(r.issue_types):
+                    out["issue_types"] = types
+                    out["previous_issue_types"] = list(r.issue_types)
+                    r.issue_types = types
+                out["_labels"] = [labels.issue_type_label(r, actor, "answer", types, now)]
+            return out
 
         return await self._staff_act(
             actor,
@@ -972,7 +1003,9 @@ class FeedbackService:
             else:
                 r.close_reason = CloseReason.REVIEW_UPHELD
                 r.closed_at = now
-            return {"reopen": reopen, "note": text}
+            # The supervisor has looked at the matter again: its issue types stand confirmed.
+            found = [labels.issue_type_label(r, actor, "review", r.issue_types, now)]
+            return {"reopen": reopen, "note": text, "_labels": found}
 
         return await self._staff_act(actor, tracking_number, Action.DECIDE_REVIEW, change)
 

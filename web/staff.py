@@ -257,7 +257,10 @@ async def _answer(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Reques
     text = text_value(f, "answer")
     if text_value(f, "check", 2) == "1":  # 检查答复质量: a warning, never a block
         raise ReviewWarning(await s.insight.review_draft(a, tn, text))
-    report = await s.answer(a, tn, text)
+    # The form shows the predicted issue types preselected: what is ticked is confirmed.
+    confirmed = text_value(f, "confirm_types", 2) == "1"
+    types = [t for t in f.getall("issue_types", []) if isinstance(t, str)] if confirmed else None
+    report = await s.answer(a, tn, text, types)
     review = await s.insight.review_of(report)
     if review and not review["acceptable"]:
         return "答复已发送，等待诉求人评价。答复质量提示：" + "；".join(review["reasons"])
