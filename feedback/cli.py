@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "feedback.cli_ops",
     "feedback.cli_bot",
     "feedback.cli_clock",
+    "feedback.cli_learning",
     "feedback.cli_stats",
     "feedback.cli_insight",
 )

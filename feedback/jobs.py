@@ -5,7 +5,9 @@ Each pass looks at open reports with a deadline and
 - escalates a report whose deadline has passed to the supervisor (督办, shown to the citizen),
 - closes an answered report whose rating window has passed ('closed without rating'),
 - seals reports from before row digests and takes the day's record checkpoint
-  (feedback.checkpoint), so every chain is anchored at least once a day.
+  (feedback.checkpoint), so every chain is anchored at least once a day;
+- retrains the classifier when enough new labels arrived, or nightly (feedback.learning),
+  under a lock of its own so one process trains while the others go on.
 Every step is keyed by the deadline it concerns and re-checked inside the report's
 transaction, so running the job twice, or in two processes at once, acts once.
 """
@@ -19,9 +21,10 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from feedback import checkpoint, public_search, workflow
+from feedback import checkpoint, learning, public_search, workflow
 from feedback.models import Actor, CloseReason, Report
 from feedback.service import FeedbackService
 from feedback.stats import Stats
@@ -32,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CLOCK = Actor.system("clock")
 LOCK_NAME = "feedback-tick"
+RETRAIN_LOCK = "feedback-retrain"
 PAGE = 1000
 START_DELAY = 10  # seconds: let the app finish starting first
 
@@ -45,6 +49,7 @@ class TickResult:
     stats_days: int = 0  # days of the statistics rollup recomputed
     sealed: int = 0  # reports from before row digests given their first one
     checkpoint: str | None = None  # digest of the checkpoint taken, if one was due
+    retrained: list[str] = field(default_factory=list)  # the retraining's verdict, if one ran
 
     def summary(self) -> str:
         if self.skipped_locked:
@@ -57,6 +62,8 @@ class TickResult:
             text += f", sealed {self.sealed} records"
         if self.checkpoint:
             text += f", checkpoint {self.checkpoint[:16]}"
+        if self.retrained:
+            text += "; retrained: " + " ".join(self.retrained)
         return text
 
 
@@ -75,14 +82,25 @@ async def _no_lock() -> AsyncIterator[bool]:
     yield True
 
 
-def _job_lock(service: FeedbackService) -> AbstractAsyncContextManager[bool]:
+def _job_lock(service: FeedbackService, name: str = LOCK_NAME) -> AbstractAsyncContextManager[bool]:
     """Run once across processes when the store offers an advisory lock."""
     lock = getattr(service.store, "try_advisory_lock", None)
-    return lock(LOCK_NAME) if lock is not None else _no_lock()
+    return lock(name) if lock is not None else _no_lock()
+
+
+@dataclass(frozen=True)
+class Learning:
+    """Where the models live and when to retrain (settings ``data_dir``, ``retrain_labels``)."""
+
+    models_dir: Path
+    every: int = 200
 
 
 async def tick(
-    service: FeedbackService, now: datetime | None = None, checkpoint_key: str | None = None
+    service: FeedbackService,
+    now: datetime | None = None,
+    checkpoint_key: str | None = None,
+    learn: Learning | None = None,
 ) -> TickResult:
     result = TickResult()
     async with _job_lock(service) as got:
@@ -100,6 +118,12 @@ async def tick(
         tz = ZoneInfo(service.config.timezone)
         taken = await checkpoint.daily(service.store, now, tz, checkpoint_key)
         result.checkpoint = taken.digest if taken else None
+    if learn is not None:
+        # Training takes a minute or more: outside the clock's lock, in a worker thread.
+        async with _job_lock(service, RETRAIN_LOCK) as got:
+            if got:
+                report = await learning.auto_retrain(service, learn.models_dir, learn.every, now)
+                result.retrained = report.lines() if report else []
     if result.warned or result.escalated or result.closed_unrated:
         log.info("tick: %s", result.summary())
     return result
@@ -203,14 +227,17 @@ def iso(report: Report) -> str | None:
 
 
 async def run_forever(
-    service: FeedbackService, every_seconds: int, checkpoint_key: str | None = None
+    service: FeedbackService,
+    every_seconds: int,
+    checkpoint_key: str | None = None,
+    learn: Learning | None = None,
 ) -> None:
     """The app's timer: a tick shortly after start, then every `every_seconds`; errors are
     logged, never fatal."""
     await asyncio.sleep(min(every_seconds, START_DELAY))
     while True:
         try:
-            await tick(service, checkpoint_key=checkpoint_key)
+            await tick(service, checkpoint_key=checkpoint_key, learn=learn)
         except Exception:
             log.exception("tick failed; trying again next time")
         await asyncio.sleep(every_seconds)
@@ -218,13 +245,16 @@ async def run_forever(
 
 @asynccontextmanager
 async def background(
-    service: FeedbackService, every_seconds: int, checkpoint_key: str | None = None
+    service: FeedbackService,
+    every_seconds: int,
+    checkpoint_key: str | None = None,
+    learn: Learning | None = None,
 ) -> AsyncIterator[None]:
     if every_seconds <= 0:
         yield
         return
     task = asyncio.create_task(
-        run_forever(service, every_seconds, checkpoint_key), name="feedback-tick"
+        run_forever(service, every_seconds, checkpoint_key, learn), name="feedback-tick"
     )
     try:
         yield

@@ -51,7 +51,7 @@ from feedback.models import (
 from feedback.ratelimit import RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
 from feedback.settings import InputLimits
-from feedback.store import Correction, ReportFilter, Store, WriteTx, open_store
+from feedback.store import ReportFilter, Store, WriteTx, open_store
 from feedback.store.rows import event_from_row, report_from_row
 from feedback.workflow import Action
 
@@ -696,9 +696,6 @@ class FeedbackService:
             result = change(report, now)
             details = await result if asyncio.iscoroutine(result) else result
             assert isinstance(details, dict)
-            corrections = details.pop("_corrections", [])
-            for c in corrections:
-                await tx.insert_correction(c)
             # Labels for the model, in the event's transaction (feedback.labels owns them).
             await labels.record_all(tx, details.pop("_labels", []))
             await self.record_event(tx, report, actor, action, before, details, public=public)
@@ -718,11 +715,6 @@ class FeedbackService:
             out: dict[str, Any] = {"department": r.department, "on_time": on_time}
             # Signed for: the department is right, whether the model chose it or not.
             out["_labels"] = [labels.department_label(r, actor, "accept", now)]
-            predicted = (r.routing.get("top") or [[None]])[0][0]
-            if predicted != r.department:
-                # The bureau that finally takes it is the right label for the model.
-                out["_corrections"] = [self._correction(r, actor, "department", [r.department],
-                                                        [predicted], now)]  # fmt: skip
             return out
 
         return await self._staff_act(
@@ -730,27 +722,6 @@ class FeedbackService:
             tracking_number,
             Action.ACCEPT,
             change,
-        )
-
-    def _correction(
-        self,
-        r: Report,
-        actor: Actor,
-        target: str,
-        labels: list[Any],
-        previous: list[Any],
-        now: datetime,
-    ) -> Correction:
-        assert r.id is not None
-        return Correction(
-            report_id=r.id,
-            target=target,
-            title=r.title,
-            text=r.text,
-            labels=[str(x) for x in labels],
-            previous=[str(x) for x in previous if x],
-            actor_id=actor.id,
-            created_at=now,
         )
 
     async def send_back(
@@ -822,13 +793,7 @@ class FeedbackService:
         def change(r: Report, now: datetime) -> dict[str, Any]:
             workflow.check(Action.ASSIGN, r.status)
             binding = r.arbitration
-            # The department label is taken when a bureau signs for the report (accept):
-            # only then is it known to be right.
-            corrections = []
             if issue_types is not None and sorted(types) != sorted(r.issue_types):
-                corrections.append(
-                    self._correction(r, actor, "issue_type", types, r.issue_types, now)
-                )
                 r.issue_types = types
             workflow.apply(Action.ASSIGN, r)
             self._set_routed(r, department, now)
@@ -849,7 +814,6 @@ class FeedbackService:
                 "issue_types": r.issue_types,
                 "binding": binding,
                 "note": validation.clean_text(note) or None,
-                "_corrections": corrections,
                 "_labels": found,
             }
 
@@ -876,12 +840,10 @@ class FeedbackService:
         def change(r: Report, now: datetime) -> dict[str, Any]:
             if sorted(types) == sorted(r.issue_types):
                 raise ValidationError("问题类型没有变化。", field="issue_types")
-            c = self._correction(r, actor, "issue_type", types, r.issue_types, now)
             previous = r.issue_types
             r.issue_types = types
             label = labels.issue_type_label(r, actor, "correction", types, now)
-            return {"issue_types": types, "previous": previous, "_corrections": [c],
-                    "_labels": [label]}  # fmt: skip
+            return {"issue_types": types, "previous": previous, "_labels": [label]}
 
         def check(r: Report) -> None:
             permissions.require("classifier", actor, r, self.config)

@@ -40,6 +40,12 @@ class Settings:
         52, "largest request body accepted, in MB (room for max_attachments × max_attachment_mb)"
     )
     tick_seconds: int = _setting(300, "how often the background job checks deadlines (0 = off)")
+    retrain_labels: int = _setting(
+        200,
+        "the background job retrains the classifier when this many new labels (signed-for "
+        "departments, confirmed issue types) arrived since the last retraining, and nightly "
+        "(02:00-05:00) when any did; promoted only if better (0 = off)",
+    )
     telegram_token: str | None = _setting(
         None, "Telegram bot token (for `feedback bot` and webhook mode)"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from feedback import labels
 from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from feedback.models import Status
 from feedback.service import FeedbackService
@@ -99,8 +100,8 @@ async def test_mis_route_is_sent_back_and_rerouted(service: FeedbackService) -> 
     assert report.send_back_count == 1
     accepted = await service.accept(staff("zhzf"), tn)
     assert accepted.status is Status.ACCEPTED
-    corrections = await service.store.list_corrections("department")
-    assert [c.labels for c in corrections] == [["zhzf"]]
+    found = await labels.effective(service.store, "department")
+    assert [(x.labels, x.source) for x in found] == [(["zhzf"], "accept")]
 
 
 async def test_second_send_back_goes_to_the_supervisor_whose_decision_binds(

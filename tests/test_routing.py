@@ -1,18 +1,16 @@
 """Routing with the shipped model: confident reports go to their bureau, unsure ones to triage,
-and staff corrections teach the model."""
+(learning from staff: tests/learning)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from feedback.config import Config
-from feedback.model_provider import ModelProvider, retrain_from_corrections
+from feedback.model_provider import ModelProvider
 from feedback.models import Status
 from feedback.service import FeedbackService
 from feedback.store.sqlite import SQLiteStore
-from tests.conftest import SUPERVISOR, Clock, staff
+from tests.conftest import Clock, staff
 
 
 @pytest.fixture(scope="module")
@@ -63,59 +61,3 @@ async def test_issue_types_come_from_the_text(routed: FeedbackService) -> None:
         }
     )
     assert "improper_procedure" in result.report.issue_types
-
-
-@pytest.mark.slow
-async def test_corrections_retrain_and_the_service_picks_up_the_new_model(
-    config: Config, clock: Clock, tmp_path: Path
-) -> None:
-    # Retraining is the same on every store: one SQLite file is enough here.
-    provider = ModelProvider(tmp_path / "models", check_every=0)
-    async with SQLiteStore(tmp_path / "retrain.db") as store:
-        await _teach_and_retrain(
-            FeedbackService(store, config, clock=clock, classify=provider.classify), provider
-        )
-
-
-async def _teach_and_retrain(routed: FeedbackService, provider: ModelProvider) -> None:
-    # A district's own decision the bootstrap corpus does not share: here, what residential
-    # EV chargers charge is a price matter for 市场监管 (scjg), not for 住建 (zjj).
-    texts = [
-        "小区充电桩收费太贵，一度电要两块钱，物业说是充电公司定的价。",
-        "电动车充电桩乱收费，充一次电比外面贵一倍。",
-        "小区里的充电桩收服务费没有任何标准，也不公示价格。",
-        "充电桩运营商私自涨价，电费加服务费每度快两块了。",
-        "新装的充电桩按小时收费，充不满也收全款，属于价格欺诈吧。",
-        "小区充电桩扫码付费价格不明示，要求查处。",
-        "电瓶车充电桩收费不透明，一块钱只给充一小时。",
-        "充电桩价格比国家规定高出很多，谁来管管。",
-        "小区地下车库充电桩收取高额服务费，业主意见很大。",
-        "充电桩公司乱收停车占位费，没有任何公示。",
-        "投诉小区充电桩收费标准过高，和宣传的不一样。",
-        "汽车充电桩电价加价太离谱，请价格监管部门处理。",
-    ]
-    probe = "电动车充电桩收费太贵了"
-    before = provider.classify("", probe)
-    # The premise of the story: the shipped model sends this elsewhere. If a rebuilt model
-    # learns it, pick another district-specific matter for this test.
-    assert before.department != "scjg", before.top
-    source_before = provider.source
-    for i, text in enumerate(texts):
-        result = await routed.submit({"title": f"充电桩收费{i}", "text": text})
-        tn = result.tracking_number
-        if result.status is Status.TRIAGE:
-            await routed.assign(SUPERVISOR, tn, "scjg")
-        elif result.department != "scjg":
-            await routed.send_back(staff(result.department or ""), tn, "不属于本单位职责", "scjg")
-        await routed.accept(staff("scjg"), tn)
-    corrections = await routed.store.list_corrections("department")
-    data = {
-        "department": [(c.title, c.text, c.labels) for c in corrections],
-        "issue_type": [],
-    }
-    outcomes = retrain_from_corrections(provider.models_root, data)
-    assert outcomes and outcomes[0].promoted
-    assert len(corrections) >= 2
-    after = provider.classify("", probe)
-    assert after.department == "scjg"
-    assert provider.source != source_before

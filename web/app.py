@@ -68,8 +68,9 @@ def create_app(
 
     async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         # The work-order clock (催办/督办, rating windows) runs beside the app.
+        learn = jobs.Learning(settings.models_dir, settings.retrain_labels)
         async with jobs.background(
-            app[service_key], settings.tick_seconds, settings.checkpoint_key
+            app[service_key], settings.tick_seconds, settings.checkpoint_key, learn
         ):
             yield
 

@@ -6,6 +6,7 @@ import re
 
 from aiohttp import FormData
 
+from feedback import labels
 from feedback.models import Status
 from feedback.service import FeedbackService
 from feedback.store import ReportFilter
@@ -146,7 +147,7 @@ async def test_state_conflicts_are_explained_on_the_page(
     assert status == 409 and "尚未签收" in html
 
 
-async def test_issue_type_correction_feeds_the_corrections_store(
+async def test_issue_type_correction_is_kept_as_a_label(
     visitor: MakeVisitor, service: FeedbackService
 ) -> None:
     citizen = await visitor()
@@ -155,8 +156,8 @@ async def test_issue_type_correction_feeds_the_corrections_store(
     bureau = await visitor("zhzf1")
     status, html = await bureau.post(f"/staff/reports/{tn}/issue-types", {"issue_types": "opacity"})
     assert status == 200 and "问题类型已更正" in html
-    corrections = await service.store.list_corrections("issue_type")
-    assert [c.labels for c in corrections] == [["opacity"]]
+    found = await labels.effective(service.store, "issue_type")
+    assert [(x.labels, x.source) for x in found] == [(["opacity"], "correction")]
 
 
 async def test_bureau_attaches_a_document_and_staff_download_it(

@@ -1,0 +1,131 @@
+"""The promotion gate: old and new model on the same held-out labels, a paired bootstrap, and a
+verdict in plain words.
+
+The held-out labels are the newest ones that neither model was trained on (feedback.learning
+picks them). Both models are scored on the very same rows (macro-F1: over bureaus for the
+department, over the issue types for issue types); the bootstrap resamples those rows and
+recomputes both scores on each resample, so the noise of a small holdout shows as a wide
+interval of the difference. The candidate is promoted when it is better in at least
+``confidence`` of the resamples; otherwise it is refused and kept with its scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["GateSettings", "Verdict", "judge", "macro_f1", "outcome_counts"]
+
+TARGET_NAMES = {"department": "承办单位", "issue_type": "问题类型"}
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    holdout_fraction: float = 0.25  # of a target's labels, the newest, held out
+    min_holdout: int = 8  # fewer new labels than this: too few to judge, no retraining
+    max_holdout: int = 1000
+    resamples: int = 2000
+    confidence: float = 0.9  # share of resamples in which the candidate must be better
+    seed: int = 0
+
+
+@dataclass
+class Verdict:
+    """One target's decision, as `feedback retrain` prints it and the model history keeps it."""
+
+    target: str
+    promoted: bool
+    reason: str  # plain Chinese, with the figures
+    holdout: int = 0
+    trained_labels: int = 0
+    old_score: float | None = None
+    new_score: float | None = None
+    low: float | None = None  # 5th and 95th percentile of new - old over the resamples
+    high: float | None = None
+    p_better: float | None = None
+    skipped: bool = False  # nothing was trained (no or too few new labels)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def outcome_counts(
+    truth: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], classes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row and class: true positive, false positive, false negative (0/1 arrays n × C)."""
+    n, c = len(truth), len(classes)
+    index = {k: i for i, k in enumerate(classes)}
+    t = np.zeros((n, c), dtype=np.float64)
+    p = np.zeros((n, c), dtype=np.float64)
+    for row, (ts, ps) in enumerate(zip(truth, predicted, strict=True)):
+        for k in ts:
+            t[row, index[k]] = 1
+        for k in ps:
+            if k in index:
+                p[row, index[k]] = 1
+    return t * p, (1 - t) * p, t * (1 - p)
+
+
+def _macro(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """Macro-F1 over the last axis; a class never true nor predicted is left out."""
+    denom = 2 * tp + fp + fn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), np.nan)
+    counted = np.sum(~np.isnan(f1), axis=-1)
+    total = np.nansum(f1, axis=-1)
+    return np.where(counted > 0, total / np.maximum(counted, 1), 0.0)
+
+
+def macro_f1(
+    truth: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], classes: Sequence[str]
+) -> float:
+    tp, fp, fn = outcome_counts(truth, predicted, classes)
+    return float(_macro(tp.sum(0), fp.sum(0), fn.sum(0)))
+
+
+def judge(
+    target: str,
+    truth: Sequence[Sequence[str]],
+    old: Sequence[Sequence[str]],
+    new: Sequence[Sequence[str]],
+    settings: GateSettings,
+    *,
+    old_name: str,
+    trained_labels: int,
+) -> Verdict:
+    """Compare the current model's predictions ``old`` with the candidate's ``new`` on the
+    held-out ``truth``: promote when the candidate is better beyond noise."""
+    classes = sorted({k for rows in (truth, old, new) for r in rows for k in r})
+    n = len(truth)
+    old_c = outcome_counts(truth, old, classes)
+    new_c = outcome_counts(truth, new, classes)
+    old_score = float(_macro(*(a.sum(0) for a in old_c)))
+    new_score = float(_macro(*(a.sum(0) for a in new_c)))
+    rng = np.random.default_rng(settings.seed)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=settings.resamples).astype(np.float64)
+    diff = _macro(*(weights @ a for a in new_c)) - _macro(*(weights @ a for a in old_c))
+    p_better = float(np.mean(diff > 0))
+    low, high = (float(x) for x in np.percentile(diff, [5, 95]))
+    promoted = p_better >= settings.confidence and new_score > old_score
+    what = TARGET_NAMES.get(target, target)
+    figures = (
+        f"在最新的 {n} 条两者都未学过的标注上，{what} macro-F1：现用模型（{old_name}）"
+        f"{old_score:.3f}，新模型 {new_score:.3f}，差 {new_score - old_score:+.3f}"
+        f"（自助法 90% 区间 {low:+.3f} 至 {high:+.3f}，新模型更好的比例 {p_better:.0%}）"
+    )
+    if promoted:
+        reason = f"已启用新模型：{figures}，超出随机波动。"
+    elif new_score < old_score:
+        reason = f"未启用：新模型更差。{figures}。"
+    else:
+        reason = (
+            f"未启用：新模型没有明显更好（需要在至少 {settings.confidence:.0%} 的重抽样中更好）。"
+            f"{figures}。"
+        )
+    return Verdict(
+        target, promoted, reason, holdout=n, trained_labels=trained_labels,
+        old_score=old_score, new_score=new_score, low=low, high=high, p_better=p_better,
+    )  # fmt: skip
