@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import time
+import unicodedata
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -36,8 +37,17 @@ def format_tracking_number(prefix: str, year: int, seq: int) -> str:
     return f"{prefix}-{year}-{seq:06d}"
 
 
+# Dashes people type or paste instead of "-": hyphen, non-breaking hyphen, figure dash, en and
+# em dash, horizontal bar, minus sign, small and full-width hyphen-minus (an IME's default).
+_DASHES = str.maketrans(
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-")
+)
+
+
 def normalise_tracking_number(value: str) -> str:
-    return value.strip().upper().replace("—", "-").replace("－", "-")
+    """What people type for a number: full-width letters and digits (NFKC), any dash, lower
+    case, spaces around it."""
+    return unicodedata.normalize("NFKC", value).translate(_DASHES).strip().upper()
 
 
 def new_follow_up_code() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
@@ -131,6 +132,26 @@ class StaffView:
     events: list[Event]
     show_contact: bool
     deadlines: list[DeadlineView] = field(default_factory=list)
+
+
+# A search holds at most this many words (each one more LIKE over the text).
+SEARCH_WORDS = 8
+_SHORT_NUMBER = re.compile(r"^(?:([A-Z]{1,6})-)?(\d{4})-(\d+)$")
+
+
+def search_words(query: str | None) -> list[tuple[str, str]]:
+    """What staff type in the search box, as words: each must occur in the title, the text
+    or the tracking number. A word's number form is normalised as tracking numbers are
+    (full-width dashes and digits, lower case); "2026-301" means sequence 000301, "2026-0000301" too."""
+    out: list[tuple[str, str]] = []
+    for word in (query or "").split()[:SEARCH_WORDS]:
+        number = secrets.normalise_tracking_number(word)
+        short = _SHORT_NUMBER.match(number)
+        if short:
+            prefix, year, seq = short.groups()
+            number = f"{prefix + '-' if prefix else ''}{year}-{int(seq):06d}"
+        out.append((word, number))
+    return out
 
 
 QUEUES = ("new", "in_progress", "due_soon", "overdue", "reopened", "extension", "answered",
@@ -973,14 +994,17 @@ class FeedbackService:
 
     # -- queues ------------------------------------------------------------------------------
 
-    def queue_filter(self, actor: Actor, name: str) -> ReportFilter:
+    def queue_filter(self, actor: Actor, name: str, query: str | None = None) -> ReportFilter:
+        """The one definition of a work queue (and of searching in it): which reports the
+        actor may list under ``name``, narrowed to those matching every word of ``query``."""
         if name not in QUEUES:
             raise ValidationError("未知的工作队列。", field="queue")
         now = self.clock()
         supervisor = permissions.is_supervisor(actor)
         if actor.role is not Role.STAFF and not supervisor:
             raise PermissionDenied()
-        flt = ReportFilter(department=None if supervisor else actor.department)
+        flt = ReportFilter(department=None if supervisor else actor.department,
+                           words=search_words(query))  # fmt: skip
         S = Status
         match name:
             case "new":
@@ -1017,8 +1041,8 @@ class FeedbackService:
 
     async def queue(self, actor: Actor, name: str, *, limit: int = 100, offset: int = 0,
                     query: str | None = None) -> list[Report]:  # fmt: skip
-        flt = self.queue_filter(actor, name)
-        flt.limit, flt.offset, flt.query = limit, offset, query or None
+        flt = self.queue_filter(actor, name, query)
+        flt.limit, flt.offset = limit, offset
         flt.newest_first = name not in ("due_soon", "overdue")
         return await self.store.list_reports(flt)
 
@@ -1035,8 +1059,7 @@ class FeedbackService:
     ) -> tuple[list[Report], int]:
         """A page of a work queue and the queue's size, with the staff console's filters.
         Only supervisors may look across bureaus; anyone else's filter stays on their own."""
-        flt = self.queue_filter(actor, name)
-        flt.query = query or None
+        flt = self.queue_filter(actor, name, query)
         if issue_type in self.config.issue_type_codes:
             flt.issue_type = issue_type
         if (

@@ -99,6 +99,10 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
         actor, name, query=q, issue_type=issue_type, department=department,
         limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
     )  # fmt: skip
+    elsewhere = 0
+    if q and not total and name != "all":
+        # Found nothing in this queue: say how many the search finds in all of the actor's.
+        elsewhere = (await service.queue_page(actor, "all", query=q, limit=0))[1]
     now = service.clock()
     rows = [Row(r, service.deadlines(r, now), suggestion(r, config)) for r in reports]
     counts = await service.queue_counts(actor, [n for n in names if n != "all"])
@@ -117,6 +121,8 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
                 "issue_type": issue_type if issue_type in config.issue_type_codes else "",
                 "department": department,
             },
+            "elsewhere": elsewhere,
+            "queue_label": QUEUE_LABELS[name],
             "is_supervisor": permissions.is_supervisor(actor),
             "title": "分办" if name in TRIAGE_QUEUES else "工作台",
         },

@@ -21,7 +21,9 @@ class ReportFilter:
     department: str | None = None
     issue_type: str | None = None
     channel: str | None = None
-    query: str | None = None
+    # Each word must match the title, the text or the tracking number (FeedbackService.search
+    # makes them from what staff type): (word as typed, the word as a tracking number part).
+    words: Sequence[tuple[str, str]] = ()
     tracking_number: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None

@@ -49,6 +49,11 @@ def user_from_row(r: dict[str, Any]) -> User:
     )
 
 
+def _like(word: str) -> str:
+    """A LIKE pattern finding ``word`` anywhere, its own % and _ taken literally."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
@@ -67,10 +72,12 @@ def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
     if flt.tracking_number:
         clauses.append("tracking_number = ?")
         params.append(flt.tracking_number)
-    if flt.query:
-        clauses.append("(title LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\')")
-        like = "%" + flt.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params.extend([like, like])
+    for word, number in flt.words:
+        clauses.append(
+            "(tracking_number LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\'"
+            " OR text LIKE ? ESCAPE '\\')"
+        )
+        params.extend([_like(number), _like(word), _like(word)])
     if flt.created_from:
         clauses.append("created_at >= ?")
         params.append(iso(flt.created_from))

@@ -13,7 +13,7 @@ import pytest
 from feedback.config import Config
 from feedback.errors import StoreError
 from feedback.models import Actor
-from feedback.service import FeedbackService
+from feedback.service import FeedbackService, search_words
 from feedback.store import ReportFilter, Store, User, open_store
 from tests.conftest import SUPERVISOR, Clock, staff
 
@@ -150,7 +150,9 @@ async def test_queues_and_filters_agree(service: FeedbackService, clock: Clock) 
     for i in range(3):
         await service.submit({**REPORT, "title": f"占道经营 {i}"})
         clock.advance(minutes=1)
-    reports = await service.store.list_reports(ReportFilter(query="占道", newest_first=False))
+    reports = await service.store.list_reports(
+        ReportFilter(words=search_words("占道"), newest_first=False)
+    )
     assert [r.title for r in reports] == ["占道经营 0", "占道经营 1", "占道经营 2"]
     flt = ReportFilter(created_from=clock.now.replace(minute=31), limit=1)
     assert await service.store.count_reports(flt) == 2

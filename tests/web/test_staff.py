@@ -321,3 +321,35 @@ async def test_staff_forms_leave_validation_to_the_server(
     assert status == 400 and "延期天数应为 1 至 15 个工作日" in html
     _, queue = await bureau.get("/staff")
     assert re.search(r'<form class="filters"[^>]*novalidate', queue)
+
+
+async def test_clerk_finds_a_report_by_its_number_from_any_queue(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    other, _ = await submit(
+        citizen, text="小区门口的商铺长期占用人行道堆放货物，反映多次无人处理。"
+    )
+    for number in (tn, other):
+        await service.assign(SUPERVISOR, number, "zhzf")
+    bureau = await visitor("zhzf1")
+    # Typed as a phone's input method gives it: full-width dashes, lower case.
+    status, html = await bureau.get(
+        "/staff", params={"queue": "new", "q": tn.lower().replace("-", "－")}
+    )
+    assert status == 200 and "共 1 件" in html and f">{tn}</a>" in html and other not in html
+    # Only its last digits.
+    status, html = await bureau.get("/staff", params={"queue": "new", "q": tn[-3:]})
+    assert f">{tn}</a>" in html and other not in html
+    # Signed for, it has left 待签收: the page says where the search finds it.
+    await service.accept(staff("zhzf"), tn)
+    status, html = await bureau.get("/staff", params={"queue": "new", "q": tn})
+    assert "共 0 件" in html and "在全部诉求中找到 1 件" in html
+    assert f'href="?queue=all&amp;q={tn}"' in html
+    status, html = await bureau.get("/staff", params={"queue": "all", "q": tn})
+    assert "共 1 件" in html and f">{tn}</a>" in html
+    # Another bureau's clerk learns nothing of it.
+    stranger = await visitor("zjj1")
+    status, html = await stranger.get("/staff", params={"queue": "all", "q": tn})
+    assert "共 0 件" in html and tn not in html.replace(f'value="{tn}"', "")
