@@ -20,13 +20,14 @@ from pathlib import Path
 from classifiers.authority import AuthorityMatcher
 from classifiers.bundle import SHIPPED_DIR
 from classifiers.corpus import read_corpus, shipped_files, to_examples
+from classifiers.cues import cue_files
 from classifiers.evaluation import evaluate
 from classifiers.features import FeatureConfig
 from classifiers.model import DEPARTMENT, TARGETS
 from classifiers.storage import data_sha256, save_model
 from classifiers.training import TrainConfig, analyze_all, train
 
-__all__ = ["DEFAULT_CONFIG", "SHIPPED_CONFIG", "build", "default_matcher", "main"]
+__all__ = ["DEFAULT_CONFIG", "SHIPPED_CONFIG", "build", "default_matcher", "main", "shipped_inputs"]
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "feedback" / "default.toml"
 # Pruned vocabularies keep the committed bundle small (a few MB). Held-out predictions leave
@@ -62,6 +63,12 @@ def default_keywords(path: Path = DEFAULT_CONFIG) -> dict[str, list[str]]:
     return {str(d["code"]): list(d.get("keywords", [])) for d in _departments(path)}  # type: ignore[call-overload]
 
 
+def shipped_inputs(corpus: Sequence[Path] | None = None) -> list[Path]:
+    """What a bundle depends on: the corpus files, and the cue lists (the issue-type decision
+    was fitted on these very cues, so editing them calls for a rebuild too)."""
+    return [*(list(corpus) if corpus else shipped_files()), *cue_files()]
+
+
 def build(
     out: Path = SHIPPED_DIR,
     corpus: Sequence[Path] | None = None,
@@ -72,7 +79,7 @@ def build(
     """Train both targets on ``corpus`` and write ``out/department`` and ``out/issue_type``."""
     files = list(corpus) if corpus else shipped_files()
     rows = read_corpus(files)
-    digest = data_sha256(files)
+    digest = data_sha256(shipped_inputs(files))
     matcher = default_matcher()
     summary: dict[str, dict[str, object]] = {}
     for target in TARGETS:

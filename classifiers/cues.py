@@ -18,7 +18,7 @@ import numpy as np
 
 from classifiers.segment import DATA_DIR
 
-__all__ = ["CUES_DIR", "FEATURES", "ISSUE_TYPES", "Cues"]
+__all__ = ["CUES_DIR", "FEATURES", "ISSUE_TYPES", "Cues", "cue_files"]
 
 CUES_DIR = DATA_DIR / "cues"
 ISSUE_TYPES = ("opacity", "improper_procedure", "abuse_of_power", "inaction")
@@ -34,7 +34,13 @@ FEATURES = (
 )
 _WINDOW = 30  # characters either side of a cue in which its actor is looked for
 _NEGATION_REACH = 4  # a negator ending this close before a cue negates it
+_PHRASE_MAX = 14  # longest cue match shown as a reason
 _REQUEST_REACH = 3  # an authority named this close after a request word is asked, not blamed
+
+
+def cue_files(directory: Path = CUES_DIR) -> list[Path]:
+    """The cue lists in a fixed order (the shipped bundle's data hash covers them)."""
+    return sorted(directory.glob("*.txt"))
 
 
 def _read_list(path: Path) -> list[str]:
@@ -46,10 +52,17 @@ def _read_list(path: Path) -> list[str]:
     return out
 
 
+REGEX_PREFIX = "re:"
+
+
 def _pattern(phrases: list[str]) -> re.Pattern[str]:
-    # longest first, so "互相推诿" wins over "推诿"
-    alts = sorted(set(phrases), key=len, reverse=True)
-    return re.compile("|".join(re.escape(p) for p in alts)) if alts else re.compile(r"(?!)")
+    # a line "re:…" is a regular expression (how citizens narrate a type: a negator, a few
+    # characters, then what was withheld — 没有向我们出示任何证件); those come first, then the
+    # plain phrases longest first, so "互相推诿" wins over "推诿"
+    regexes = [f"(?:{p[len(REGEX_PREFIX) :]})" for p in phrases if p.startswith(REGEX_PREFIX)]
+    plain = sorted({p for p in phrases if not p.startswith(REGEX_PREFIX)}, key=len, reverse=True)
+    alts = [*dict.fromkeys(regexes), *(re.escape(p) for p in plain)]
+    return re.compile("|".join(alts)) if alts else re.compile(r"(?!)")
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,7 @@ class Cues:
 
     def __init__(self, directory: Path = CUES_DIR) -> None:
         self.directory = directory
-        self.lists = {p.stem: _read_list(p) for p in sorted(directory.glob("*.txt"))}
+        self.lists = {p.stem: _read_list(p) for p in cue_files(directory)}
         needed = {"authority", "company", "negation", "question", "hearsay", "request"}
         missing = {*needed, *ISSUE_TYPES} - set(self.lists)
         if missing:
@@ -172,6 +185,7 @@ class CueReport:
         spans = self.types[issue_type]
         out: list[str] = []
         for s, w in zip(spans.starts.tolist(), spans.words, strict=True):
-            if not self._negated(s) and w not in out:
+            # a long pattern match is a clause, not a phrase a clerk reads at a glance
+            if not self._negated(s) and w not in out and len(w) <= _PHRASE_MAX:
                 out.append(w)
         return out

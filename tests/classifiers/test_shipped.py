@@ -7,7 +7,7 @@ import random
 import pytest
 
 from classifiers.bundle import SHIPPED_DIR
-from classifiers.corpus import shipped_files
+from classifiers.build_shipped import shipped_inputs
 from classifiers.model import ReportClassifier
 from classifiers.storage import data_sha256
 from tests.shared_data import TEDDY as TEDDY_DIR
@@ -42,12 +42,12 @@ WRITTEN = [
 ]
 
 
-def test_manifest_hash_matches_current_corpus() -> None:
-    digest = data_sha256(shipped_files())
+def test_manifest_hash_matches_current_corpus_and_cue_lists() -> None:
+    digest = data_sha256(shipped_inputs())
     for target in ("department", "issue_type"):
         manifest = json.loads((SHIPPED_DIR / target / "manifest.json").read_text("utf-8"))
         assert manifest["training_data_sha256"] == digest, (
-            "classifiers/data/corpus/ changed: run `python -m classifiers.build_shipped`"
+            "classifiers/data/corpus/ or data/cues/ changed: run `python -m classifiers.build_shipped`"
         )
 
 

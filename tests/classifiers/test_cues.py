@@ -1,0 +1,47 @@
+"""The cue rules read misconduct as citizens narrate it, and only when an authority did it."""
+
+from __future__ import annotations
+
+from classifiers.cues import FEATURES, Cues
+
+CUE, BY_AUTHORITY, BY_COMPANY_ONLY, NEGATED_ONLY = (
+    FEATURES.index(f) for f in ("cue", "cue_authority", "cue_company_only", "negated_only")
+)
+
+
+def _features(text: str, issue_type: str) -> list[float]:
+    return Cues.load().analyse(text).features(issue_type).tolist()
+
+
+def test_an_officer_who_showed_no_id_and_gave_no_receipt_is_opacity_by_an_authority() -> None:
+    text = "城管执法人员来了四个人，没有向我出示任何证件，罚了五百块也不开收据。"
+    f = _features(text, "opacity")
+    assert f[CUE] == 1.0 and f[BY_AUTHORITY] == 1.0
+    phrases = Cues.load().analyse(text).phrases("opacity")
+    assert any("证件" in p for p in phrases) and any("收据" in p for p in phrases), phrases
+
+
+def test_a_property_company_that_publishes_nothing_is_not_an_authoritys_opacity() -> None:
+    f = _features("小区物业公司收了维修基金，账目从来不公开，业主都不知道钱花在哪。", "opacity")
+    assert f[CUE] == 1.0 and f[BY_AUTHORITY] == 0.0 and f[BY_COMPANY_ONLY] == 1.0
+
+
+def test_seizure_without_notice_or_a_hearing_is_improper_procedure() -> None:
+    text = "镇政府没有任何书面通知就直接拆了我家的棚子，也没给我们陈述申辩的机会。"
+    f = _features(text, "improper_procedure")
+    assert f[CUE] == 1.0 and f[BY_AUTHORITY] == 1.0
+
+
+def test_repeated_complaints_left_unanswered_are_inaction() -> None:
+    text = "我们三番五次向街道办反映噪音扰民，到现在也没有任何处理结果。"
+    assert _features(text, "inaction")[BY_AUTHORITY] == 1.0
+
+
+def test_a_denied_misconduct_does_not_count() -> None:
+    f = _features("执法人员态度很好，并没有乱罚款，只是提醒我们把摊子收进去。", "abuse_of_power")
+    assert f[CUE] == 0.0 and f[NEGATED_ONLY] == 1.0
+
+
+def test_a_plain_question_about_a_fee_standard_names_no_misconduct() -> None:
+    text = "请问今年的物业收费标准是多少？补贴发放名单在哪里可以查到？"
+    assert Cues.load().keyword_types(text) == []
