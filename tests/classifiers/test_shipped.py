@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from classifiers.bundle import SHIPPED_DIR
 from classifiers.build_shipped import shipped_inputs
+from classifiers.bundle import SHIPPED_DIR
 from classifiers.model import ReportClassifier
 from classifiers.storage import data_sha256
 from tests.shared_data import TEDDY as TEDDY_DIR
