@@ -102,6 +102,11 @@ class CodeHasher:
     def is_legacy(stored_hash: str) -> bool:
         return not stored_hash.startswith(HMAC_PREFIX)
 
+    def derived(self, purpose: str) -> bytes:
+        """A key of its own for ``purpose`` (sealing an outbox secret, signing a status link),
+        derived from the server key, so one secret to keep serves them all."""
+        return hmac.new(self._key, f"feedback:{purpose}".encode(), hashlib.sha256).digest()
+
 
 def code_key(secret: str | None, data_dir: str | Path) -> bytes:
     """The key of the follow-up codes: derived from the configured one, else a random key made

@@ -189,6 +189,10 @@ class FeedbackService:
         self.accounts = accounts.Accounts(store)
         self.api_keys = apikeys.ApiKeys(store)
         self.limits = RateLimiter(store)
+        # The outbox (every channel) and the reporters' opt-ins: its one owner.
+        self.notices = notifications.Notices(
+            store, config, lambda: self.clock(), self.codes.derived("outbox-secret")
+        )
 
     @functools.cached_property
     def stats(self) -> Stats:
@@ -230,11 +234,11 @@ class FeedbackService:
         await self._notify(tx, report, event)
         return event
 
-    async def _notify(self, tx: WriteTx, report: Report, event: Event) -> None:
-        if report.contact.telegram_chat_id and event.public:
+    async def _notify(self, tx: WriteTx, report: Report, event: Event, **receipt: Any) -> None:
+        if event.public:
             # The outbox's writer and reader live together in feedback.notifications.
-            await notifications.enqueue(
-                tx, report, Action(event.action), event.details, self.config, self.clock()
+            await self.notices.enqueue(
+                tx, report, Action(event.action), event.details, self.clock(), **receipt
             )
 
     def _chain(
@@ -456,7 +460,7 @@ class FeedbackService:
             await tx.update_report(report)
             await tx.insert_bands(report.id, fingerprint)
             for event in (submitted, routed):
-                await self._notify(tx, report, event)
+                await self._notify(tx, report, event, in_submission=True)
         await self.announce(report.tracking_number, Action.SUBMIT)
         return SubmitResult(report.tracking_number, code, report.status, report.department, report)
 

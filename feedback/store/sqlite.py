@@ -9,6 +9,7 @@ of the machine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import itertools
 import os
@@ -221,7 +222,16 @@ class SQLiteStore(PortableReads):
     async def transaction(self) -> AsyncIterator[SQLiteTx]:
         conn = self._require_writer()
         async with self._write_lock:
-            await conn.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(conn.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                # Cancelled while BEGIN ran in aiosqlite's thread: it still begins there, and
+                # the next writer would find a transaction open. End it before giving up.
+                with contextlib.suppress(Exception):
+                    await begin
+                    await conn.execute("ROLLBACK")
+                raise
             try:
                 yield SQLiteTx(conn)
             except BaseException:

@@ -66,6 +66,7 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     failures: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     server: TestServer | None = None
+    delay: float = 0.0  # seconds each sendMessage takes (a slow network, a busy Telegram)
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -252,6 +253,8 @@ class FakeTelegram:
             status, body = queued.pop(0)
             return web.json_response(body, status=status)
         handler = getattr(self, f"_m_{method}", None)
+        if self.delay and method == "sendMessage":
+            await asyncio.sleep(self.delay)
         if handler is None:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404

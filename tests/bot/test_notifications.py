@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from feedback import notifications
 from feedback.models import Channel, Status
 from feedback.service import FeedbackService
 from tests.bot.conftest import BotUnderTest
@@ -137,7 +136,7 @@ async def test_failed_sends_are_retried_with_backoff_not_lost(
     assert await notifier.send_pending() == 0
     clock.advance(hours=5)
     assert await notifier.send_pending() == 0
-    [given_up] = await notifications.failed(service)
+    [given_up] = await service.notices.dead_letters()
     assert given_up["tracking_number"] == tn and given_up["kind"] == "answer"
     assert "Forbidden" in given_up["last_error"]
 
