@@ -23,6 +23,7 @@ from web import (
     open311,
     openapi,
     public,
+    receipts,
     render,
     sessions,
     staff,
@@ -83,6 +84,7 @@ def create_app(
     render.setup(app)
     sessions.setup(app, settings)
     csrf.setup(app)
+    receipts.setup(app)
     app.add_routes(citizen.routes)
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)

@@ -1,13 +1,16 @@
 """Citizen pages: the report form, the receipt with the follow-up code, following up, rating.
 
-The follow-up code travels only in POST bodies (never in URLs, so not in logs or history),
-and every page that shows it is sent with Cache-Control: no-store.
+Every POST answers with a redirect (303) to a GET page (post-redirect-get), so reload and Back
+never re-post a form. The follow-up code travels only in POST bodies and in this browser's
+encrypted cookies (the receipt: web/receipts.py; the status page: the session), never in a
+URL, so not in logs or history; every page that shows it is sent with Cache-Control: no-store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -19,10 +22,10 @@ from feedback.errors import NotFound, ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
 from feedback.settings import InputLimits
-from web import limits
+from web import limits, receipts
 from web.keys import service_key, settings_key
 from web.render import render
-from web.sessions import session
+from web.sessions import flash, session
 
 routes = web.RouteTableDef()
 
@@ -115,21 +118,30 @@ async def report_form(request: web.Request) -> web.Response:
     return await render(request, "report_form.html", _form_context(limits, {}, {}))
 
 
+def _see_other(location: str) -> web.Response:
+    # 303: the browser asks for the next page with GET, so Back and reload never re-post.
+    return web.Response(status=303, headers={"Location": location})
+
+
 @routes.post("/report")
 async def report_submit(request: web.Request) -> web.Response:
     form = await request.post()
     values = {k: text_value(form, k) for k in REPORT_FIELDS}
     form_id = text_value(form, "form_id", 64)
-    s = await session(request)
-    sent: dict[str, str] = dict(s.get("sent_forms") or {})
-    if form_id and form_id in sent:
-        # The same form again (a reload, a double tap): show the number, never a second code.
-        return await render(
-            request, "report_done.html", {"tracking_number": sent[form_id], "repeated": True}
-        )
     service = request.app[service_key]
     lim = service.input_limits
     uploads = await read_uploads(form, lim)
+    print_ = receipts.fingerprint(request, values)
+    files = receipts.file_digests([u.data for u in uploads])
+    earlier = receipts.same_report(request, form_id, print_, files)
+    if earlier is not None:
+        # Sent before from this browser (reload, double tap, Back and 提交): the same receipt.
+        return _see_other(receipts.location(earlier))
+    s = await session(request)
+    sent: dict[str, str] = dict(s.get("sent_forms") or {})
+    if form_id and form_id in sent:
+        # The same form after the receipt's window: the number, never a second report.
+        return _see_other(f"{receipts.PATH}/receipt/{sent[form_id]}")
     # Fields and files are checked together, so every mistake is shown on the first return.
     errors = report_errors(values, lim)
     try:
@@ -143,13 +155,20 @@ async def report_submit(request: web.Request) -> web.Response:
             _form_context(lim, values, errors, bool(uploads)),
             status=400,
         )
-    try:
+
+    async def file_it() -> receipts.Receipt:
         inp = validation.submit_input(submission(values), Channel.WEB, lim)
         root = request.app[settings_key].attachments_dir
         # On disk before the report that names them is committed.
         stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
         async with limits.submission(request):
             result = await service.submit(inp, attachments=stored)
+        return receipts.issue(
+            request, result.tracking_number, result.follow_up_code, print_, form_id, files
+        )
+
+    try:
+        receipt = await request.app[receipts.inflight_key].once(request, print_, file_it)
     except ValidationError as exc:
         errors = {field_of(exc, "text"): exc.message}
         return await render(
@@ -159,20 +178,75 @@ async def report_submit(request: web.Request) -> web.Response:
             status=400,
         )
     if form_id:
-        sent[form_id] = result.tracking_number
+        sent[form_id] = receipt.tracking_number
         s["sent_forms"] = dict(list(sent.items())[-_RECENT_FORMS:])
+    response = _see_other(receipts.location(receipt))
+    receipts.remember(request, response, receipt)
+    return response
+
+
+@routes.get(r"/report/receipt/{tn:[A-Za-z]{1,6}-\d{4}-\d{6,}}")
+async def receipt_page(request: web.Request) -> web.Response:
+    """The receipt: number and code while this browser's receipt cookie holds them."""
+    tn = request.match_info["tn"][:40]
+    receipt = receipts.find(request, tn)
+    s = await session(request)
+    sent = dict(s.get("sent_forms") or {})
+    if receipt is None:
+        # Past the window, or never sent from this browser: the number only, if it was ours.
+        ours = tn in sent.values()
+        return await render(
+            request,
+            "report_done.html",
+            {"tracking_number": tn if ours else None, "expired": True,
+             "minutes": int(receipts.LIFETIME.total_seconds() // 60)},
+            status=200 if ours else 404,
+        )  # fmt: skip
+    service = request.app[service_key]
+    try:
+        view = await service.status(receipt.tracking_number, receipt.code)
+    except NotFound:
+        view = None
     return await render(
         request,
         "report_done.html",
         {
-            "tracking_number": result.tracking_number,
-            "code": result.follow_up_code,
-            "status_label": result.status.label,
-            "department_name": service.config.department_name(result.department)
-            if result.department
-            else None,
+            "tracking_number": receipt.tracking_number,
+            "code": receipt.code,
+            "minutes": int(receipts.LIFETIME.total_seconds() // 60),
+            "status_label": view.status_label if view else None,
+            "department_name": view.department_name if view else None,
         },
     )
+
+
+# After the code has been typed once (POST /track), this browser's session -- an encrypted
+# cookie, web/sessions.py -- holds it for a while, so the status page is a plain GET at
+# /track/{number}: reloadable, Back-safe, bookmarkable, with no code in any URL or history.
+TRACK_LIFETIME = timedelta(hours=2)
+_TRACKED = "tracked"
+_TRACKED_KEEP = 5
+
+
+async def _grant(request: web.Request, tn: str, code: str) -> None:
+    s = await session(request)
+    tracked = {k: v for k, v in dict(s.get(_TRACKED) or {}).items() if k != tn}
+    tracked[tn] = [code, int(request.app[service_key].clock().timestamp())]
+    s[_TRACKED] = dict(list(tracked.items())[-_TRACKED_KEEP:])
+
+
+async def _granted_code(request: web.Request, tn: str) -> str | None:
+    s = await session(request)
+    item = dict(s.get(_TRACKED) or {}).get(tn)
+    if not (isinstance(item, list) and len(item) == 2):
+        return None
+    code, at = item
+    age = request.app[service_key].clock().timestamp() - float(at)
+    return str(code) if 0 <= age < TRACK_LIFETIME.total_seconds() else None
+
+
+def _status_location(tn: str) -> str:
+    return f"/track/{tn}"
 
 
 @routes.get("/track")
@@ -184,7 +258,6 @@ async def track_form(request: web.Request) -> web.Response:
 async def _status_page(
     request: web.Request,
     view: CitizenView,
-    code: str,
     *,
     notice: str | None = None,
     values: dict[str, str] | None = None,
@@ -197,7 +270,6 @@ async def _status_page(
         {
             "view": view,
             "r": view.report,
-            "code": code,
             "notice": notice,
             "values": values or {},
             "errors": errors or {},
@@ -234,13 +306,52 @@ async def track(request: web.Request) -> web.Response:
             view = await request.app[service_key].status(tn, code)
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
-    return await _status_page(request, view, code)
+    number = view.report.tracking_number
+    await _grant(request, number, code)
+    return _see_other(_status_location(number))
+
+
+@routes.get(r"/track/{tn:[A-Za-z]{1,6}-\d{4}-\d{6,}}")
+async def status_page(request: web.Request) -> web.Response:
+    tn = request.match_info["tn"][:40]
+    code = await _granted_code(request, tn)
+    view = None
+    if code:
+        try:
+            view = await request.app[service_key].status(tn, code)
+        except NotFound:
+            view = None
+    if view is None:
+        # A bookmark in a new browser session: the number is filled in, the code asked again.
+        return await render(
+            request,
+            "track_form.html",
+            {
+                "values": {"tn": tn},
+                "errors": {},
+                "ask_again": True,
+                "hours": int(TRACK_LIFETIME.total_seconds() // 3600),
+            },  # fmt: skip
+        )
+    return await _status_page(request, view)
+
+
+async def _owner_code(request: web.Request, form: Form, tn: str) -> str:
+    """The code for an action on the status page: typed in the form, or this browser's."""
+    return text_value(form, "code", 60).strip() or await _granted_code(request, tn) or ""
+
+
+async def _done(request: web.Request, tn: str, code: str, notice: str) -> web.Response:
+    await _grant(request, tn, code)
+    await flash(request, notice)
+    return _see_other(_status_location(tn))
 
 
 @routes.post("/track/rate")
 async def rate(request: web.Request) -> web.Response:
     form = await request.post()
-    tn, code = text_value(form, "tn", 40), text_value(form, "code", 60)
+    tn = text_value(form, "tn", 40)
+    code = await _owner_code(request, form, tn)
     values = {"rating": text_value(form, "rating", 40), "comment": text_value(form, "comment")}
     service = request.app[service_key]
     try:
@@ -251,19 +362,20 @@ async def rate(request: web.Request) -> web.Response:
     except ValidationError as exc:
         current = await service.status(tn, code)
         return await _status_page(
-            request, current, code, values=values,
+            request, current, values=values,
             errors={field_of(exc, "rating"): exc.message}, status=400,
         )  # fmt: skip
     notice = "感谢您的评价。"
     if view.report.status.value == "reopened":
         notice = "感谢您的评价。您的诉求已退回承办单位重新办理，区司法局将跟踪督办。"
-    return await _status_page(request, view, code, notice=notice)
+    return await _done(request, view.report.tracking_number, code, notice)
 
 
 @routes.post("/track/review")
 async def review(request: web.Request) -> web.Response:
     form = await request.post()
-    tn, code = text_value(form, "tn", 40), text_value(form, "code", 60)
+    tn = text_value(form, "tn", 40)
+    code = await _owner_code(request, form, tn)
     values = {"reason": text_value(form, "reason")}
     service = request.app[service_key]
     try:
@@ -274,11 +386,11 @@ async def review(request: web.Request) -> web.Response:
     except ValidationError as exc:
         current = await service.status(tn, code)
         return await _status_page(
-            request, current, code, values=values,
+            request, current, values=values,
             errors={field_of(exc, "reason"): exc.message}, status=400,
         )  # fmt: skip
-    return await _status_page(
-        request, view, code, notice="复查申请已提交，区司法局将在 30 日内答复。"
+    return await _done(
+        request, view.report.tracking_number, code, "复查申请已提交，区司法局将在 30 日内答复。"
     )
 
 
@@ -286,7 +398,8 @@ async def review(request: web.Request) -> web.Response:
 async def claim_points(request: web.Request) -> web.Response:
     """社会监督激励: the reporter claims the points with the tracking number and code alone."""
     form = await request.post()
-    tn, code = text_value(form, "tn", 40), text_value(form, "code", 60)
+    tn = text_value(form, "tn", 40)
+    code = await _owner_code(request, form, tn)
     service = request.app[service_key]
     try:
         async with limits.code_attempt(request, tn):
@@ -298,4 +411,4 @@ async def claim_points(request: web.Request) -> web.Response:
         f"已领取 {points.granted} 分监督积分，已记入区司法局监督积分台账"
         "（兑换办法以区司法局公布为准）。感谢您的监督！"
     )
-    return await _status_page(request, view, code, notice=notice)
+    return await _done(request, view.report.tracking_number, code, notice)

@@ -31,3 +31,6 @@ class NavItem:
 nav_key = web.AppKey("nav", list[NavItem])
 # Path prefixes whose POSTs carry no cookies and need no CSRF token (machine clients).
 csrf_exempt_key = web.AppKey("csrf_exempt", list[str])
+# The root of the app's cookie keys (web/sessions.py derives it from Settings.secret_key, or a
+# random one per start); other cookies (the receipt, web/receipts.py) derive their own from it.
+cookie_key = web.AppKey("cookie_key", bytes)

@@ -20,7 +20,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from feedback import accounts
 from feedback.models import Actor, User
 from feedback.settings import Settings
-from web.keys import service_key
+from web.keys import cookie_key, service_key
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def setup(app: web.Application, settings: Settings) -> None:
             "logs all staff out and invalidates open forms"
         )
     key = hashlib.sha256(("feedback-session:" + secret).encode()).digest()
+    app[cookie_key] = key
     storage = EncryptedCookieStorage(
         key,
         cookie_name=COOKIE_NAME,

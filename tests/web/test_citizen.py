@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from aiohttp import FormData
 
 from feedback.models import Status
 from feedback.service import FeedbackService
-from tests.conftest import SUPERVISOR, staff
+from feedback.store import ReportFilter
+from tests.conftest import SUPERVISOR, Clock, staff
 from tests.web.conftest import FORM_ID_RE, REPORT_FORM, MakeVisitor, Visitor, png_bytes, submit
 
 
@@ -53,19 +55,109 @@ async def test_submit_shows_number_and_code_once_then_follow_up(
     assert v.last is not None and code not in str(v.last.url)
 
 
-async def test_reloading_the_receipt_does_not_file_twice_or_show_the_code_again(
-    visitor: MakeVisitor, service: FeedbackService
+async def reports_filed(service: FeedbackService) -> int:
+    return len(await service.store.list_reports(ReportFilter()))
+
+
+async def test_the_receipt_is_a_page_of_its_own_that_survives_reload_for_thirty_minutes(
+    visitor: MakeVisitor, service: FeedbackService, clock: Clock
 ) -> None:
     v = await visitor()
     _, form_html = await v.get("/report")
     form_id = FORM_ID_RE.search(form_html)
     assert form_id
     data = {**REPORT_FORM, "form_id": form_id.group(1)}
-    status, first = await v.post("/report", data)
+    resp = await v.client.post(
+        "/report", data={**data, "csrf_token": v.token}, allow_redirects=False
+    )
+    # Post-redirect-get: the answer to the POST is a 303 to the receipt, not the receipt.
+    assert resp.status == 303
+    receipt_url = resp.headers["Location"]
+    assert receipt_url.startswith("/report/receipt/ZC-2026-")
+    status, first = await v.get(receipt_url)
     assert status == 200 and 'id="follow-up-code"' in first
+    code = re.search(r'id="follow-up-code">(.*?)</dd>', first)
+    assert code
+    # The phone reloads the tab ten minutes later: the same number and code.
+    clock.advance(minutes=10)
+    status, reloaded = await v.get(receipt_url)
+    assert status == 200 and code.group(1) in reloaded
+    # The same form posted again (reload of the POST, a double tap): the same receipt.
     status, again = await v.post("/report", data)
-    assert status == 200 and "已经提交过" in again and 'id="follow-up-code"' not in again
-    assert len(await service.store.list_reports(__import__("feedback").store.ReportFilter())) == 1
+    assert status == 200 and code.group(1) in again
+    assert v.last is not None and str(v.last.url).endswith(receipt_url)
+    assert await reports_filed(service) == 1
+    # The code is not kept on the server: the receipt lives in this browser's cookie only.
+    other = await visitor()
+    status, html = await other.get(receipt_url)
+    assert status == 404 and 'id="follow-up-code"' not in html and "不在本浏览器" in html
+    # Past thirty minutes the receipt shows the number, no longer the code.
+    clock.advance(minutes=21)
+    status, late = await v.get(receipt_url)
+    assert status == 200 and "已经提交过" in late and 'id="follow-up-code"' not in late
+    status, late_again = await v.post("/report", data)
+    assert 'id="follow-up-code"' not in late_again and await reports_filed(service) == 1
+
+
+async def test_back_and_submit_again_with_a_fresh_form_id_makes_no_second_report(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    v = await visitor()
+    tn, code = await submit(v)
+    # Back: the browser renders the form again with a new form id, the text still in it.
+    _, form_html = await v.get("/report")
+    fresh = FORM_ID_RE.search(form_html)
+    assert fresh
+    status, html = await v.post(
+        "/report", {**REPORT_FORM, "text": REPORT_FORM["text"] + "  ", "form_id": fresh.group(1)}
+    )
+    assert status == 200 and tn in html and code.split("-")[0] in html
+    assert await reports_filed(service) == 1
+    # Another browser sending the same words files its own report, with its own receipt.
+    other = await visitor()
+    other_tn, other_code = await submit(other)
+    assert other_tn != tn and other_code != code and await reports_filed(service) == 2
+    # A different report from the first browser is a new report.
+    new_tn, _ = await submit(v, text=REPORT_FORM["text"] + "另外，当时还有两名队员在场。")
+    assert new_tn not in (tn, other_tn) and await reports_filed(service) == 3
+
+
+async def test_a_double_tap_files_one_report(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    v = await visitor()
+    _, form_html = await v.get("/report")
+    form_id = FORM_ID_RE.search(form_html)
+    assert form_id
+    data = {**REPORT_FORM, "form_id": form_id.group(1), "csrf_token": v.token}
+    first, second = await asyncio.gather(
+        v.client.post("/report", data=data, allow_redirects=False),
+        v.client.post("/report", data=data, allow_redirects=False),
+    )
+    assert first.status == second.status == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert await reports_filed(service) == 1
+
+
+async def test_the_status_page_is_a_get_after_the_code_is_typed_once(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    v = await visitor()
+    tn, code = await submit(v)
+    await v.get("/track")
+    resp = await v.client.post(
+        "/track", data={"tn": tn.lower(), "code": code, "csrf_token": v.token},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert resp.status == 303 and resp.headers["Location"] == f"/track/{tn}"
+    status, html = await v.get(f"/track/{tn}")
+    assert status == 200 and REPORT_FORM["title"] in html
+    assert code not in html and code.replace("-", "") not in html.replace("-", "")
+    # A bookmark opened in another browser asks for the code, the number filled in.
+    other = await visitor()
+    status, html = await other.get(f"/track/{tn}")
+    assert status == 200 and REPORT_FORM["title"] not in html
+    assert "请重新输入查询码" in html and f'value="{tn}"' in html
 
 
 async def test_form_errors_are_next_to_the_field_and_keep_what_was_typed(

@@ -1,0 +1,114 @@
+"""A citizen's habits in a real browser (Chromium, JavaScript off): reload the receipt, go Back
+and press 提交 again, go Back from the status page. Screenshots at 390 and 1280 px go to
+test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestServer
+
+from feedback.service import FeedbackService
+from feedback.store import ReportFilter
+from tests.browser import MARKS, new_page, shot
+from tests.web.conftest import REPORT_FORM
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+pytestmark = MARKS
+
+
+async def reports_filed(service: FeedbackService) -> int:
+    return len(await service.store.list_reports(ReportFilter()))
+
+
+async def fill_report(page: Any) -> None:
+    await page.fill("#f-text", REPORT_FORM["text"])
+    await page.fill("#f-place", REPORT_FORM["place"])
+    await page.fill("#f-title", REPORT_FORM["title"])
+
+
+async def test_receipt_survives_reload_and_back_then_submit_files_no_second_report(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = await new_page(browser, viewport)
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: dialogs.append(d.message))
+        before = await reports_filed(service)
+        await page.goto(base + "/report")
+        await fill_report(page)
+        await page.click("button:has-text('提交')")
+        assert "/report/receipt/ZC-" in page.url
+        tn = (await page.inner_text("#tracking-number")).strip()
+        code = (await page.inner_text("#follow-up-code")).strip()
+        assert len(code) == 24 and tn in page.url and code not in page.url
+        await shot(page, f"20-receipt-{name}")
+
+        # The phone reloads the tab: the receipt, code and all, is still there.
+        response = await page.reload()
+        assert response is not None and response.request.method == "GET"
+        assert (await page.inner_text("#follow-up-code")).strip() == code
+
+        # Back to the form (the browser asks the server again: a fresh form id), the same text
+        # once more, 提交: the same receipt, no second report.
+        await page.go_back()
+        assert page.url.endswith("/report")
+        await fill_report(page)
+        await page.click("button:has-text('提交')")
+        assert (await page.inner_text("#tracking-number")).strip() == tn
+        assert (await page.inner_text("#follow-up-code")).strip() == code
+        assert await reports_filed(service) == before + 1
+
+        # From the receipt to the status page, then Back and Forward: plain GETs, nothing
+        # asks to resubmit a form.
+        await page.click("button:has-text('查看办理进度')")
+        assert page.url.endswith(f"/track/{tn}")
+        assert REPORT_FORM["title"] in await page.inner_text("main")
+        await shot(page, f"21-status-after-receipt-{name}")
+        response = await page.reload()
+        assert response is not None and response.request.method == "GET"
+        response = await page.go_back()
+        assert response is not None and response.request.method == "GET"
+        assert (await page.inner_text("#follow-up-code")).strip() == code
+        response = await page.go_forward()
+        assert response is not None and response.request.method == "GET" and response.ok
+        assert REPORT_FORM["title"] in await page.inner_text("main")
+        assert dialogs == []
+        await page.context.close()
+
+
+async def test_track_result_back_and_forward_ask_for_no_resubmission(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    page = await new_page(browser, PHONE)
+    await page.goto(base + "/report")
+    await fill_report(page)
+    await page.click("button:has-text('提交')")
+    tn = (await page.inner_text("#tracking-number")).strip()
+    code = (await page.inner_text("#follow-up-code")).strip()
+
+    # Later, in a new tab of a fresh browser: the number and code typed on /track.
+    other = await new_page(browser, PHONE)
+    await other.goto(base + "/track")
+    await other.fill("#f-tn", tn)
+    await other.fill("#f-code", code.lower())
+    await other.click("button:has-text('查询')")
+    assert other.url.endswith(f"/track/{tn}") and code not in other.url
+    assert "待人工分办" in await other.inner_text("#status")
+    await shot(other, "22-status-phone")
+    response = await other.go_back()
+    assert response is not None and response.request.method == "GET" and response.ok
+    assert other.url.endswith("/track")
+    response = await other.go_forward()
+    assert response is not None and response.request.method == "GET" and response.ok
+    assert "待人工分办" in await other.inner_text("#status")
+    # The bookmark in a browser that never typed the code asks for it, number filled in.
+    third = await new_page(browser, DESKTOP)
+    await third.goto(base + f"/track/{tn}")
+    assert await third.input_value("#f-tn") == tn
+    assert "请重新输入查询码" in await third.inner_text("main")
+    await shot(third, "23-status-bookmark-asks-code-desktop")
