@@ -33,9 +33,9 @@ async def test_receipt_survives_reload_and_back_then_submit_files_no_second_repo
     browser: Any, server: TestServer, service: FeedbackService
 ) -> None:
     base = str(server.make_url("")).rstrip("/")
+    dialogs: list[str] = []  # a "confirm form resubmission" would be a dialog
     for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
         page = await new_page(browser, viewport)
-        dialogs: list[str] = []
         page.on("dialog", lambda d: dialogs.append(d.message))
         before = await reports_filed(service)
         await page.goto(base + "/report")
