@@ -85,7 +85,7 @@ def create_app(
     sessions.setup(app, settings)
     csrf.setup(app)
     receipts.setup(app)
-    app.add_routes(citizen.routes)
+    citizen.setup(app)
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)
     dashboard.setup(app)

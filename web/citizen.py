@@ -15,14 +15,15 @@ from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from feedback import attachments, incentives, validation
-from feedback.errors import NotFound, ValidationError
+from feedback.errors import NotFound, PermissionDenied, ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
 from feedback.settings import InputLimits
-from web import limits, receipts
+from web import csrf, limits, receipts
 from web.keys import service_key, settings_key
 from web.render import render
 from web.sessions import flash, session
@@ -105,6 +106,35 @@ def _form_context(
         "max_mb": limits.max_attachment_mb,
         "max_text": validation.text_max(limits),
     }
+
+
+EXPIRED = (
+    "页面停留时间较长或本站刚刚更新，安全校验已过期，这次提交没有成功。"
+    "您填写的内容已保留在下面，请核对后再次提交。"
+)
+
+
+def setup(app: web.Application) -> None:
+    app.add_routes(routes)
+    csrf.on_refused(app, "/report", report_expired)
+
+
+async def report_expired(request: web.Request) -> web.Response:
+    """The report form posted with a stale token (an expired session, a restart): nothing is
+    filed; the form comes back with what was typed and a fresh token, never a bare 403."""
+    try:
+        form = await request.post()
+    except (HttpProcessingError, ValueError, UnicodeDecodeError):
+        raise PermissionDenied(csrf.MALFORMED, code="csrf") from None
+    values = {k: text_value(form, k) for k in REPORT_FIELDS}
+    had_files = any(
+        isinstance(item, web.FileField) and (item.filename or "").strip()
+        for item in form.getall("attachments", [])
+    )
+    lim = request.app[service_key].input_limits
+    context = _form_context(lim, values, {}, had_files)
+    context["expired"] = EXPIRED
+    return await render(request, "report_form.html", context, status=403)
 
 
 @routes.get("/")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp_session import get_session
 
 from feedback.errors import PermissionDenied, ValidationError
-from web.keys import csrf_exempt_key
+from web.keys import csrf_exempt_key, csrf_refused_key
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
@@ -32,7 +33,27 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def setup(app: web.Application) -> None:
     app[csrf_exempt_key] = ["/api/", "/healthz"]
+    app[csrf_refused_key] = {}
     app.middlewares.append(csrf_middleware)
+
+
+def on_refused(app: web.Application, path: str, handler: Handler) -> None:
+    """Let the page at ``path`` answer a same-site POST whose token is missing or stale (an
+    expired session, a restart) itself -- typically its form again, with what was typed and a
+    fresh token. The action is still not taken; a cross-site POST still gets the 403."""
+    app[csrf_refused_key][path] = handler
+
+
+def same_site(request: web.Request) -> bool:
+    """Whether the browser says the POST came from our own pages (Sec-Fetch-Site, else Origin);
+    a browser that says neither is given the benefit of the doubt."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.host
 
 
 def exempt(app: web.Application, prefix: str) -> None:
@@ -87,5 +108,8 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         and sent
         and hmac.compare_digest(expected.encode(), sent.encode())
     ):
+        refused = request.app[csrf_refused_key].get(request.path)
+        if refused is not None and same_site(request):
+            return await refused(request)
         raise PermissionDenied(REFUSED, code="csrf")
     return await handler(request)

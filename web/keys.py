@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -31,6 +32,10 @@ class NavItem:
 nav_key = web.AppKey("nav", list[NavItem])
 # Path prefixes whose POSTs carry no cookies and need no CSRF token (machine clients).
 csrf_exempt_key = web.AppKey("csrf_exempt", list[str])
+# Pages that answer a refused CSRF token themselves, by path (web.csrf.on_refused): a form
+# whose session expired is shown again with what was typed, rather than lost behind a 403.
+RefusedHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+csrf_refused_key = web.AppKey("csrf_refused", dict[str, RefusedHandler])
 # The root of the app's cookie keys (web/sessions.py derives it from Settings.secret_key, or a
 # random one per start); other cookies (the receipt, web/receipts.py) derive their own from it.
 cookie_key = web.AppKey("cookie_key", bytes)

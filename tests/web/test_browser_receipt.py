@@ -112,3 +112,27 @@ async def test_track_result_back_and_forward_ask_for_no_resubmission(
     assert await third.input_value("#f-tn") == tn
     assert "请重新输入查询码" in await third.inner_text("main")
     await shot(third, "23-status-bookmark-asks-code-desktop")
+
+
+async def test_an_expired_session_on_the_form_keeps_what_was_typed(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = await new_page(browser, viewport)
+        before = await reports_filed(service)
+        await page.goto(base + "/report")
+        await fill_report(page)
+        # Left open overnight: the session cookie is gone when 提交 is pressed.
+        await page.context.clear_cookies()
+        await page.click("button:has-text('提交')")
+        assert "安全校验已过期" in await page.inner_text("#expired")
+        assert await page.input_value("#f-text") == REPORT_FORM["text"]
+        assert await page.input_value("#f-place") == REPORT_FORM["place"]
+        assert await reports_filed(service) == before
+        await shot(page, f"24-expired-form-kept-{name}")
+        await page.click("button:has-text('提交')")
+        assert "/report/receipt/" in page.url
+        assert len((await page.inner_text("#follow-up-code")).strip()) == 24
+        assert await reports_filed(service) == before + 1
+        await page.context.close()

@@ -372,3 +372,38 @@ async def test_favicon_is_served_and_linked(visitor: MakeVisitor) -> None:
     assert body[:4] == b"\x00\x00\x01\x00"  # an ICO header
     resp = await v.client.get("/static/favicon.svg")
     assert resp.status == 200 and b"<svg" in await resp.read()
+
+
+async def test_an_expired_session_keeps_the_typed_report_and_offers_a_fresh_token(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    v = await visitor()
+    await v.get("/report")
+    # The phone was left on the form for a day; the server restarted and the session is gone.
+    v.client.cookie_jar.clear()
+    long_text = REPORT_FORM["text"] + "当时旁边还有三名队员，其中一人拍了照。"
+    status, html = await v.post(
+        "/report", {**REPORT_FORM, "text": long_text, "csrf_token": "a-token-from-yesterday"},
+        token=False,
+    )  # fmt: skip
+    assert status == 403
+    assert "安全校验已过期" in html and "您填写的内容已保留" in html
+    assert long_text in html and f'value="{REPORT_FORM["place"]}"' in html
+    assert await reports_filed(service) == 0
+    # The form it came back with carries a fresh token: 提交 again files the report.
+    status, html = await v.post("/report", {**REPORT_FORM, "text": long_text})
+    assert status == 200 and 'id="follow-up-code"' in html
+    assert await reports_filed(service) == 1
+
+
+async def test_a_cross_site_post_is_refused_without_echoing_it(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    v = await visitor()
+    await v.get("/report")
+    forged = {**REPORT_FORM, "text": "来自别的网站的伪造内容，诱导用户提交。"}
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        status, html = await v.post("/report", forged, token=False, headers=headers)
+        assert status == 403 and "页面已过期或无法确认请求来自本站" in html
+        assert forged["text"] not in html
+    assert await reports_filed(service) == 0
