@@ -7,8 +7,8 @@ from aiohttp import web
 
 from feedback import accounts
 from feedback.service import FeedbackService
-from feedback.store import ReportFilter
 from feedback.settings import Settings
+from feedback.store import ReportFilter
 from tests.conftest import SUPERVISOR, Clock
 from tests.web.conftest import PASSWORD, MakeVisitor, Visitor, png_bytes, submit
 from web.app import create_app
