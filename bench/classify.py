@@ -19,6 +19,10 @@ About a minute on 2 cores (``--train`` adds the training time). Prints figures; 
 * Keyword rules beside them: the bureau whose remit keywords (shipped config) appear most (ties and
   no hit: no bureau; routed when exactly one bureau is hit), and an issue type whenever one of its
   cue words (``classifiers/data/cues/<type>.txt``) appears.
+* District history (issue 13 item 7; ``--no-history`` skips it, a few minutes): the trainer
+  given every shared labelled message but the newest quarter, as a district's past work orders,
+  scored on those newest messages beside its target, anchor + 0.03 (``bench/district_history.py``
+  says how the split is made and deduplicated; the shipped model never sees any of it).
 * ``--anchor-cv`` runs the older trained-on-real comparison with a plain TF-IDF anchor instead
   (``bench/teddy_cv.py``; a yardstick of the model family, never the shipped model).
 """
@@ -320,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--anchor-cv", action="store_true", help="the trained-on-real anchor comparison"
     )
+    ap.add_argument(
+        "--no-history", action="store_true", help="skip the district-history trainer figure"
+    )
     args, rest = ap.parse_known_args(argv)
     if args.anchor_cv:
         sys.path.insert(0, str(ROOT / "bench"))
@@ -346,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
         report_department(clf, config, read_department_set())
         report_issue_types(clf, read_issue_set())
         report_ood(clf, config)
+    if not args.no_history:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import district_history  # noqa: PLC0415
+
+        district_history.report(verbose=False)
     return 0
 
 

@@ -522,3 +522,59 @@ def keyword_evidence(
 def cue_text(title: str, text: str) -> str:
     """The part of a report the cue rules read (the head: long letters repeat themselves)."""
     return document(title, text)[:1500]
+
+
+#: Department model choices a district's own history is cross-validated over (see
+#: :func:`choose_config`; ``bench/district_history.py`` prints their scores).
+HISTORY_CANDIDATES: dict[str, TrainConfig] = {
+    "LinearSVC C=0.5": TrainConfig(),
+    "LinearSVC C=1.0": TrainConfig(C=1.0),
+}
+
+
+def choose_config(
+    examples: Sequence[Example],
+    candidates: Mapping[str, TrainConfig],
+    folds: int = 3,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> tuple[TrainConfig, dict[str, float]]:
+    """The department configuration with the best stratified ``folds``-fold cross-validated
+    macro-F1 on ``examples`` (each fold fits its own vocabulary), and every candidate's score.
+
+    Only which label comes out on top is scored, so calibration is left out here; ``train``
+    then calibrates the chosen configuration on its own held-out folds.
+    """
+    from sklearn.metrics import f1_score
+
+    examples = [ex for ex in examples if ex.labels]
+    labels = sorted({ex.labels[0] for ex in examples})
+    y = np.array([labels.index(ex.labels[0]) for ex in examples])
+    weights = np.array([ex.weight for ex in examples], dtype=np.float64)
+    parts = _folds(y, folds, seed)
+    docs_by_features: dict[FeatureConfig, list[Analyzed]] = {}
+    spaces: dict[tuple[FeatureConfig, int], tuple[object, object]] = {}
+    scores: dict[str, float] = {}
+    for n, (name, cfg) in enumerate(candidates.items()):
+        feats = cfg.features
+        if feats not in docs_by_features:
+            docs_by_features[feats] = analyze_all(examples, feats)
+        docs = docs_by_features[feats]
+        f1s = []
+        for f, test_idx in enumerate(parts):
+            train_idx = np.setdiff1d(np.arange(len(y)), test_idx)
+            if (feats, f) not in spaces:
+                space = fit_space([docs[i] for i in train_idx], feats)
+                spaces[(feats, f)] = (
+                    space.matrix([docs[i] for i in train_idx]),
+                    space.matrix([docs[i] for i in test_idx]),
+                )
+            X_tr, X_te = spaces[(feats, f)]
+            coef, b = _fit_linear(X_tr, y[train_idx], cfg, False, weights[train_idx])
+            pred = np.asarray(X_te @ coef + b).argmax(axis=1)
+            f1s.append(f1_score(y[test_idx], np.unique(y[train_idx])[pred], average="macro"))
+        scores[name] = float(np.mean(f1s))
+        if progress:
+            progress("choosing", n + 1, len(candidates))
+    best = max(scores, key=lambda k: scores[k])
+    return candidates[best], scores
