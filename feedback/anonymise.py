@@ -129,15 +129,22 @@ _CHAT_ID = re.compile(
     r"([A-Za-z0-9_\-]{5,20})(?![A-Za-z0-9_\-])"
 )
 # Precise addresses. A house number after a road (般阳路88号, 123弄); a unit or a room (2单元,
-# 501室, 3-2-501室); a building with what follows it (3号楼2单元501室, 5栋3层). A building
-# alone (安置小区共8栋房屋, 14栋业主) is no precise address and often a count; nor are 一户人家,
+# 501室, 3-2-501室); a building with what follows it (3号楼2单元501室, 5栋3层). A bare 8栋
+# not after a compound's name (安置小区共8栋房屋, 14栋业主) is often a count; nor are 一户人家,
 # 三室一厅, 30户居民 or a date (3月15号).
 _ADDR_PART = rf"{_NUM}+\s*(?:号楼|号院|栋|幢|座|单元|室(?!\s*{_NUM}*\s*厅)|号|楼|层|户|弄|排|组)"
 _ROOM = rf"室(?!\s*{_NUM}*\s*厅)"
+# A numbered building (3号楼, 三号楼) names one building, never a count, so it goes on its own,
+# with a bare room number after it (3号楼501); 3栋 / 5幢 / 2座 go after a compound's name
+# (华府小区3栋, 翠园5幢), where they are an address and not a count (共8栋房屋). The road and the
+# compound stay: the public hot issues are about places.
+_COMPOUND_END = "区园苑府城庭居寓厦院里湾"
 _ADDRESS = re.compile(
     rf"(?:(?<=[路街道巷弄里村庄屯])\s*{_D}+\s*(?:号院|号|弄)"
     rf"|(?:{_D}+\s*[-－]\s*){{0,2}}{_D}+\s*(?:单元|{_ROOM})"
     rf"|(?<![另同每这那哪某])[一二三四五六七八九十]+\s*单元"
+    rf"|(?:{_D}+|(?<![第每这那哪几])[一二三四五六七八九十]+)\s*号楼(?:\s*[-－]?\s*{_D}{{3,4}}(?![0-9０-９]))?"
+    rf"|(?<=[{_COMPOUND_END}])\s*{_D}+\s*(?:栋|幢|座)(?:\s*[和与、至到]\s*{_D}+\s*(?:栋|幢|座))*"
     rf"|{_D}+\s*(?:号楼|栋|幢|座)(?=\s*[-－]?\s*{_ADDR_PART}))"
     rf"(?:\s*[-－]?\s*{_ADDR_PART})*"
 )
