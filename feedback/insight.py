@@ -67,7 +67,8 @@ class InsightDesk:
     def __init__(self, service: FeedbackService):
         self.service = service
         # The last grouping, reused while the reports and their support are the same.
-        self._hot_cache: tuple[Any, list[hot.HotIssue]] | None = None
+        # By audience (staff, public): the public grouping leaves out reports not to publish.
+        self._hot_cache: dict[bool, tuple[Any, list[hot.HotIssue]]] = {}
         # The public page's list, at most PUBLIC_TTL old: anyone may ask for it, often.
         self._public_cache: tuple[datetime, list[PublicHotIssue]] | None = None
 
@@ -77,11 +78,14 @@ class InsightDesk:
 
     # -- hot issues ----------------------------------------------------------------------
 
-    async def _messages(self, since: datetime) -> list[hot.Message]:
+    async def _messages(self, since: datetime, public: bool = False) -> list[hot.Message]:
         reports = await self.store.list_reports(
             ReportFilter(created_from=since, limit=HOT_MAX_REPORTS, newest_first=True)
         )
         reports.reverse()
+        if public:
+            # The citizen refused publication: the text never feeds a public summary.
+            reports = [r for r in reports if r.publish]
         support = await self._support_counts([r.id for r in reports if r.id is not None])
         out = []
         for r in reports:
@@ -116,15 +120,16 @@ class InsightDesk:
         found = await self._all_hot(days)
         return found if top is None else found[:top]
 
-    async def _all_hot(self, days: int) -> list[hot.HotIssue]:
+    async def _all_hot(self, days: int, public: bool = False) -> list[hot.HotIssue]:
         now = self.service.clock()
-        messages = await self._messages(now - timedelta(days=days))
+        messages = await self._messages(now - timedelta(days=days), public)
         # Heat decays by the day; membership changes only with reports and support.
         key = (days, now.date(), tuple((m.id, m.support, m.department) for m in messages))
-        if self._hot_cache is not None and self._hot_cache[0] == key:
-            return self._hot_cache[1]
+        cached = self._hot_cache.get(public)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         found = await self.service.in_thread(_hot, messages, None, now)
-        self._hot_cache = (key, found)
+        self._hot_cache[public] = (key, found)
         return found
 
     async def hot_escalations(self) -> dict[str, dict[str, Any]]:
@@ -176,7 +181,7 @@ class InsightDesk:
         cached = self._public_cache
         if cached is not None and timedelta(0) <= now - cached[0] < PUBLIC_TTL:
             return cached[1][:top]
-        found = await self._all_hot(HOT_DAYS)
+        found = await self._all_hot(HOT_DAYS, public=True)
         names = self.service.config.department_name
         out = []
         for h in found:
@@ -201,11 +206,12 @@ class InsightDesk:
         """A citizen's 附议 ("我也遇到") on a published report; once per visitor. Returns
         whether this was a new voice."""
         rows = await self.store.fetch(
-            "SELECT status, answer FROM reports WHERE id = ?", (report_id,)
+            "SELECT status, answer, publish FROM reports WHERE id = ?", (report_id,)
         )
         if (
             not rows
             or rows[0]["answer"] is None
+            or not rows[0]["publish"]
             or rows[0]["status"] not in {s.value for s in ANSWERED}
         ):
             raise NotFound("该诉求未公开，不能附议。")

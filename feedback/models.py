@@ -205,6 +205,8 @@ class Report:
     record_count: int = 0
     # Random, per report: salts the content hashes in its record (feedback.record).
     record_salt: str = ""
+    # The citizen agreed that the text may be published, anonymised (执法监督公示).
+    publish: bool = True
 
     def snapshot(self) -> dict[str, Any]:
         """The state that events record as 'before'/'after' (no personal data)."""

@@ -62,7 +62,13 @@ async def _no_lock() -> AsyncIterator[bool]:
 
 
 def _published(row: dict[str, Any]) -> bool:
-    return row["id"] is not None and row["status"] in PUBLISHED and bool(row["answer"])
+    """Answered, and the citizen did not refuse publication: only such text is indexed."""
+    return (
+        row["id"] is not None
+        and row["status"] in PUBLISHED
+        and bool(row["answer"])
+        and bool(row.get("publish", True))
+    )
 
 
 def _masked(rows: list[dict[str, Any]], markers: bool) -> dict[int, tuple[str, str, str]]:
@@ -152,7 +158,7 @@ async def _follow_rules(store: Store) -> None:
 
 async def _batch(store: Store, size: int) -> int:
     rows = await store.fetch(
-        "SELECT q.report_id AS qid, r.id, r.title, r.text, r.answer, r.status "
+        "SELECT q.report_id AS qid, r.id, r.title, r.text, r.answer, r.status, r.publish "
         "FROM search_dirty q LEFT JOIN reports r ON r.id = q.report_id "
         "ORDER BY q.report_id LIMIT ?",
         (size,),
@@ -254,10 +260,11 @@ async def answered_reports(
         return [], False
     marks = ", ".join("?" for _ in departments)
     statuses = tuple(s.value for s in workflow.in_order(workflow.PUBLISHED))
-    params: list[Any] = [stats.time_param(since), *statuses, *departments]
+    # The citizen's choice (publish) is respected here, the one query of published reports.
+    params: list[Any] = [stats.time_param(since), *statuses, *departments, True]
     where = (
         f"answered_at >= ? AND status IN (?, ?, ?) AND department IN ({marks}) "
-        "AND answer IS NOT NULL"
+        "AND answer IS NOT NULL AND publish = ?"
     )
     if query:
         # The index holds the masked text only: a search cannot probe for a phone number.

@@ -222,7 +222,11 @@ def report_state(r: Report) -> dict[str, Any]:
 
 
 def row_digest(r: Report) -> str:
-    body = canonical({"salt": r.record_salt, "state": report_state(r)})
+    state = report_state(r)
+    if not r.publish:
+        # Only a refusal is in the digest, so rows from before the choice keep their digests.
+        state["publish"] = False
+    body = canonical({"salt": r.record_salt, "state": state})
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

@@ -426,6 +426,7 @@ class FeedbackService:
                 place=inp.place,
                 occurred_at=inp.occurred_at,
                 authority=inp.authority,
+                publish=inp.publish,
             )
             await tx.insert_report(report)
             assert report.id is not None
@@ -446,6 +447,7 @@ class FeedbackService:
                     "channel": inp.channel.value,
                     "kind": inp.kind.value,
                     "anonymous": inp.anonymous,
+                    "publish": inp.publish,
                     "attachments": [a.sha256 for a in report.attachments],
                 },
                 at=now,

@@ -114,6 +114,7 @@ class SubmitInput(BaseModel):
     authority: str | None = Field(None, description="涉及的执法单位或人员",
                                   json_schema_extra={"maxLength": AUTHORITY_MAX})  # fmt: skip
     anonymous: bool = True
+    publish: bool = Field(True, description="可以匿名化后在执法监督公示页公开")
     contact: ContactInput = Field(default_factory=lambda: ContactInput(name=None, phone=None))
     # Set by the channel, never by the citizen's body.
     telegram_chat_id: SkipJsonSchema[int | None] = None
@@ -165,6 +166,15 @@ class SubmitInput(BaseModel):
     @classmethod
     def _anonymous(cls, value: Any) -> bool:
         return _anonymous(value)
+
+    @field_validator("publish", mode="before")
+    @classmethod
+    def _publish(cls, value: Any) -> bool:
+        if value in (None, "", True, 1, "1", "true", "yes"):
+            return True
+        if value in (False, 0, "0", "false", "no"):
+            return False
+        _fail("是否公开的取值不正确。")
 
     @field_validator("contact", mode="before")
     @classmethod

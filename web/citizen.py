@@ -31,7 +31,7 @@ from web.sessions import flash, session
 routes = web.RouteTableDef()
 
 REPORT_FIELDS = ("kind", "title", "text", "place", "occurred_at", "authority", "anonymous",
-                 "contact_name", "contact_phone")  # fmt: skip
+                 "contact_name", "contact_phone", "publish")  # fmt: skip
 # Remember this many recent form ids per visitor, so a reload does not file a report twice.
 _RECENT_FORMS = 5
 
@@ -58,13 +58,14 @@ def submission(values: dict[str, str]) -> dict[str, Any]:
         "occurred_at": values["occurred_at"],
         "authority": values["authority"],
         "anonymous": values["anonymous"] or "1",
+        "publish": values["publish"] or "1",
         "contact": {"name": values["contact_name"], "phone": values["contact_phone"]},
     }
 
 
 _FORM_ORDER = {name: i for i, name in enumerate(
     ("kind", "text", "place", "occurred_at", "authority", "title", "anonymous", "contact",
-     "contact_name", "contact_phone")
+     "contact_name", "contact_phone", "publish")
 )}  # fmt: skip
 
 

@@ -94,6 +94,7 @@ def report_from_row(row: Mapping[str, Any]) -> Report:
         record_head=row["record_head"],
         record_count=row["record_count"],
         record_salt=row.get("record_salt") or "",
+        publish=bool(row.get("publish", True)),
     )
 
 
@@ -106,7 +107,7 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "send_back_count", "route_locked", "arbitration", "extension_used", "pending_extension",
     "escalation_level", "warned_for", "escalated_for", "supervised", "answer", "answered_at", "accepted_at", "rating",
     "rating_comment", "reopen_count", "review_used", "close_reason", "closed_at",
-    "substantiated", "duplicate_of", "record_head", "record_count", "record_salt",
+    "substantiated", "duplicate_of", "record_head", "record_count", "record_salt", "publish",
 )  # fmt: skip
 
 
@@ -127,7 +128,7 @@ def report_values(r: Report, *, native_time: bool = False) -> tuple[Any, ...]:
         r.warned_for, r.escalated_for, r.supervised, r.answer, t(r.answered_at), t(r.accepted_at),
         r.rating.value if r.rating else None, r.rating_comment, r.reopen_count, r.review_used,
         r.close_reason.value if r.close_reason else None, t(r.closed_at), r.substantiated,
-        r.duplicate_of, r.record_head, r.record_count, r.record_salt,
+        r.duplicate_of, r.record_head, r.record_count, r.record_salt, r.publish,
     )  # fmt: skip
 
 

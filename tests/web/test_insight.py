@@ -189,3 +189,20 @@ async def test_the_public_page_shows_hot_issues_of_five_or_more_only(
     words = text_of(section.group(1))
     assert "5 件诉求" in words and "幸福里小区" in words
     assert "13905330001" not in page
+
+
+async def test_reports_whose_citizens_refused_publication_make_no_public_hot_issue(
+    visitor: MakeVisitor, service: FeedbackService, clock: Clock
+) -> None:
+    citizen = await visitor()
+    for title, text, _phone in COMPOUND:
+        await submit(citizen, title=title, text=text, place="幸福里小区", publish="0")
+        clock.advance(hours=20)
+    sup = await visitor("sup1")
+    _, page = await sup.get("/staff/dashboard")
+    # The staff still see the issue: refusing publication changes nothing in the handling.
+    assert re.search(r'class="hot-reports">5<', page)
+    reader = await visitor()
+    _, page = await reader.get("/public")
+    section = re.search(r'id="hot-issues">(.*?)</section>', page, re.S)
+    assert section is None or "幸福里小区" not in text_of(section.group(1))

@@ -208,3 +208,30 @@ async def test_public_search_cannot_probe_personal_data(
         assert "没有找到" in html
     status, html = await citizen.get("/public?q=" + "长" * 40 + "&page=abc")
     assert status == 200 and "搜索词不能超过" in html
+
+
+async def test_a_report_whose_citizen_refused_publication_is_counted_but_never_shown(
+    service: FeedbackService, clock: Clock, visitor: MakeVisitor
+) -> None:
+    await _public_set(service, clock)
+    clock.now = local(12, 9)
+    r = await service.submit(
+        {"title": "三轮车被扣押不予退还", "text": "我的三轮车被扣押一个月，多次询问不予退还。",
+         "publish": "0"}
+    )  # fmt: skip
+    await service.assign(SUPERVISOR, r.tracking_number, "zhzf")
+    await service.accept(staff("zhzf"), r.tracking_number)
+    await service.answer(staff("zhzf"), r.tracking_number, "经核查，已于次日退还三轮车。")
+    clock.now = local(20)
+    citizen = await visitor()
+    _, html = await citizen.get("/public")
+    # Its bureau's figures count it; its words and its answer are nowhere.
+    assert "区综合行政执法局</th><td>7</td>" in html
+    assert html.count('class="public-report"') == 6
+    assert "不予退还" not in html and "已于次日退还" not in html
+    _, html = await citizen.get("/public?q=不予退还")
+    assert html.count('class="public-report"') == 0
+    # Nor can it be seconded (附议) by its number on the public page.
+    assert r.report.id is not None
+    status, _ = await citizen.post("/public/support", {"report": str(r.report.id)})
+    assert status == 404
