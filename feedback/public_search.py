@@ -254,8 +254,10 @@ async def answered_reports(
     query: str,
     page: int,
     page_size: int,
+    tracking_number: str | None = None,
 ) -> tuple[list[PublicReport], bool]:
-    """Answered reports of the shown bureaus, anonymised; (this page, whether there is more)."""
+    """Answered reports of the shown bureaus, anonymised; (this page, whether there is more).
+    ``tracking_number``: only that report (its citizen looking for it on the public page)."""
     if not departments:
         return [], False
     marks = ", ".join("?" for _ in departments)
@@ -266,6 +268,9 @@ async def answered_reports(
         f"answered_at >= ? AND status IN (?, ?, ?) AND department IN ({marks}) "
         "AND answer IS NOT NULL AND publish = ?"
     )
+    if tracking_number:
+        where += " AND tracking_number = ?"
+        params.append(tracking_number)
     if query:
         # The index holds the masked text only: a search cannot probe for a phone number.
         await update(stats.store, limit=SEARCH_CATCH_UP)

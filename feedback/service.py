@@ -88,6 +88,8 @@ class HistoryItem:
     action: str
     label: str
     note: str | None = None
+    # Only on the citizen's own timeline: (label, text) of what was written (workflow.owner_text).
+    written: tuple[str, str] | None = None
 
 
 @dataclass
@@ -519,7 +521,7 @@ class FeedbackService:
     async def _citizen_view(self, report: Report) -> CitizenView:
         assert report.id is not None
         events = await self.store.list_events(report.id)
-        history = [self._history_item(e) for e in workflow.public_events(events)]
+        history = [self._history_item(e, owner=True) for e in workflow.public_events(events)]
         now = self.clock()
         points, claimed = await self._points_for(report)
         return CitizenView(
@@ -548,9 +550,12 @@ class FeedbackService:
             return f"{report.status.label}（{report.close_reason.label}）"
         return report.status.label
 
-    def _history_item(self, e: Event) -> HistoryItem:
+    def _history_item(self, e: Event, *, owner: bool = False) -> HistoryItem:
+        """A public event as shown; ``owner``: for the report's own citizen, with what was
+        written in it (never for Open311 or a public page)."""
         note = workflow.public_note(e.action, e.details, e.after, self.config.department_name)
-        return HistoryItem(at=e.at, action=e.action, label=Action(e.action).label, note=note)
+        written = workflow.owner_text(e.action, e.details) if owner else None
+        return HistoryItem(e.at, e.action, Action(e.action).label, note, written)
 
     def deadlines(self, report: Report, now: datetime) -> list[DeadlineView]:
         out: list[DeadlineView] = []
@@ -1137,6 +1142,19 @@ class FeedbackService:
         return await public_search.answered_reports(
             self.stats, departments, since, query, page, page_size
         )
+
+    async def public_report(
+        self, departments: list[str], since: datetime, tracking_number: str
+    ) -> public_search.PublicReport | None:
+        """One report as the public page shows it (anonymised), by its number, if the public
+        page would list it: answered, its bureau shown, its citizen not against publication."""
+        tn = secrets.normalise_tracking_number(tracking_number)
+        if not secrets.TRACKING_RE.match(tn):
+            return None
+        found, _ = await public_search.answered_reports(
+            self.stats, departments, since, "", 1, 1, tracking_number=tn
+        )
+        return found[0] if found else None
 
     async def attachment(self, actor: Actor, attachment_id: int) -> Attachment:
         """A file of a report, for whoever may see the report (else: not found)."""

@@ -276,6 +276,20 @@ def apply(action: Action, report: Report, *, branch: str | None = None) -> Trans
 
 # -- what the citizen reads -------------------------------------------------------------------
 
+# Who acted, as a record shows it: roles in Chinese, the system's parts by what they do (never
+# their internal ids: "系统 router").
+_ROLE_NAMES = {"citizen": "诉求人", "system": "系统", "staff": "工作人员", "supervisor": "监督人员",
+               "admin": "管理员"}  # fmt: skip
+_SYSTEM_PARTS = {"router": "智能分派", "clock": "办理时限", "codes": "查询码", "record": "记录校验"}
+
+
+def actor_label(role: str, actor_id: str) -> str:
+    if role == "citizen":
+        return _ROLE_NAMES["citizen"]
+    if role == "system":
+        return f"系统（{_SYSTEM_PARTS.get(actor_id, '自动')}）"
+    return f"{_ROLE_NAMES.get(role, '工作人员')} {actor_id}".strip()
+
 
 def is_public(action: str) -> bool:
     try:
@@ -288,7 +302,8 @@ def public_note(
     action: str, details: Mapping[str, Any], after: Mapping[str, Any] | None,
     department_name: Any,
 ) -> str | None:  # fmt: skip
-    """The citizen-facing line under a public event (timeline, Open311), or None."""
+    """The citizen-facing line under a public event (timeline, Open311), or None. Public:
+    nothing the citizen or staff wrote (see `owner_text` for what the citizen alone reads)."""
     a = Action(action)
     d = details
     if a in (Action.ROUTE, Action.ASSIGN) and after and after.get("department"):
@@ -307,7 +322,39 @@ def public_note(
         return Rating(d["rating"]).label if d.get("rating") else None
     if a is Action.ESCALATE:
         return "区司法局已督办"
+    if a is Action.REQUEST_REVIEW:
+        return "已申请复查，由区司法局审查"
+    if a is Action.DECIDE_REVIEW:
+        return "复查决定：重新办理" if d.get("reopen") else "复查决定：维持原答复，办结"
+    if a is Action.SUBSTANTIATE:
+        if d.get("substantiated"):
+            points = d.get("points")
+            return "经区司法局查实" + (f"，可领取 {points} 分监督积分" if points else "")
+        return "经区司法局审查，反映的问题未予查实"
+    if a is Action.CLOSE_UNRATED:
+        return "评价期内未评价，自动办结"
     return None
+
+
+# What the citizen alone reads under an event of their own report (never Open311, never a
+# public page): the words written in it -- each answer in full, the reason of a 复查 decision,
+# their own rating comment and review reason.
+_OWNER_TEXT: Mapping[Action, tuple[str, str]] = {
+    Action.ANSWER: ("answer", "答复内容"),
+    Action.DECIDE_REVIEW: ("note", "复查意见"),
+    Action.RATE: ("comment", "您的评价说明"),
+    Action.REQUEST_REVIEW: ("reason", "您的复查理由"),
+}
+
+
+def owner_text(action: str, details: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(label, text) of what was written in a public event, for the report's own citizen."""
+    try:
+        key, label = _OWNER_TEXT[Action(action)]
+    except (KeyError, ValueError):
+        return None
+    text = details.get(key)
+    return (label, str(text)) if text else None
 
 
 def public_events(events: Sequence[Any]) -> list[Any]:

@@ -158,6 +158,8 @@ def _see_other(location: str) -> web.Response:
 async def report_submit(request: web.Request) -> web.Response:
     form = await request.post()
     values = {k: text_value(form, k) for k in REPORT_FIELDS}
+    # The text whole, however long (the body size bounds it): never cut, only counted.
+    values["text"] = text_value(form, "text", request.app[settings_key].max_body_mb * 1024 * 1024)
     form_id = text_value(form, "form_id", 64)
     service = request.app[service_key]
     lim = service.input_limits

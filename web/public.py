@@ -10,11 +10,12 @@ fewer than five reports are not shown (domain notes §6).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from urllib.parse import urlencode
+from datetime import datetime, timedelta
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from feedback.secrets import normalise_tracking_number
 from feedback.stats import Figures, StatsFilter, days_text, pct
 from web.keys import NavItem, nav_key, service_key
 from web.render import render
@@ -56,6 +57,41 @@ def public_row(fig: Figures) -> PublicRow:
         satisfaction=_rate(fig.satisfied, fig.rated),
         answer_median=days_text(fig.answer_median) if fig.answered >= MIN_GROUP else "—",
         suppressed=False,
+    )
+
+
+async def _shown(request: web.Request) -> tuple[list[str], datetime]:
+    """The bureaus the public page lists (5+ reports in the year) and since when."""
+    service = request.app[service_key]
+    stats = service.stats
+    now = service.clock()
+    today = stats.local_day(now)
+    flt = StatsFilter(date_from=today - timedelta(days=364), date_to=today)
+    board = await stats.dashboard(flt, now)
+    shown = [f.key for f in board.by_department if f.key and f.received >= MIN_GROUP]
+    return shown, stats.day_start(flt.date_from)
+
+
+@routes.get("/public/reports")
+async def find_report(request: web.Request) -> web.Response:
+    """按受理编号查找: a citizen looks for their own case among the published ones."""
+    tn = request.query.get("tn", "").strip()[:40]
+    if not tn:
+        return web.Response(status=303, headers={"Location": "/public#find"})
+    number = normalise_tracking_number(tn)
+    return web.Response(status=303, headers={"Location": f"/public/reports/{quote(number)}"})
+
+
+@routes.get("/public/reports/{tn}")
+async def public_report(request: web.Request) -> web.Response:
+    tn = request.match_info["tn"][:40]
+    shown, since = await _shown(request)
+    report = await request.app[service_key].public_report(shown, since, tn)
+    return await render(
+        request,
+        "public/report.html",
+        {"r": report, "tn": tn, "min_group": MIN_GROUP},
+        status=200 if report else 404,
     )
 
 

@@ -17,7 +17,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from feedback import permissions
+from feedback import permissions, workflow
 from feedback.accounts import ROLE_LABELS, actor_for
 from feedback.models import Role
 from feedback.workflow import Action
@@ -63,6 +63,7 @@ def setup(app: web.Application) -> None:
     env.filters["local"] = local
     env.filters["percent"] = lambda p: f"{float(p) * 100:.0f}%"
     env.filters["action_label"] = _action_label
+    env.filters["actor_label"] = lambda e: workflow.actor_label(e.actor_role, e.actor_id)
     app[nav_key] = [
         NavItem("/report", "我要反映", "public"),
         NavItem("/track", "查询进度", "public"),

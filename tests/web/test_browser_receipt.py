@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from feedback.service import FeedbackService
 from feedback.store import ReportFilter
 from tests.browser import MARKS, new_page, shot
+from tests.conftest import SUPERVISOR, staff
 from tests.web.conftest import REPORT_FORM
 
 PHONE = {"width": 390, "height": 844}
@@ -136,3 +137,43 @@ async def test_an_expired_session_on_the_form_keeps_what_was_typed(
         assert len((await page.inner_text("#follow-up-code")).strip()) == 24
         assert await reports_filed(service) == before + 1
         await page.context.close()
+
+
+async def test_the_timeline_shows_every_answer_the_comment_and_the_review_decision(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    page = await new_page(browser, PHONE)
+    await page.goto(base + "/report")
+    await shot(page, "25-report-form-publish-choice-phone")
+    await fill_report(page)
+    await page.check("input[name=publish][value='0']")
+    await page.click("button:has-text('提交')")
+    tn = (await page.inner_text("#tracking-number")).strip()
+    await page.click("button:has-text('查看办理进度')")
+    assert "不公开" in await page.inner_text("#publish-choice")
+
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    await service.accept(staff("zhzf"), tn)
+    await service.answer(staff("zhzf"), tn, "第一次答复：已责令执法队员补开票据。")
+    await page.reload()
+    await page.check("input[name=rating][value=unsatisfied]")
+    await page.fill("#f-comment", "票据至今没有补开")
+    await page.click("button:has-text('提交评价')")
+    assert "重新办理" in await page.inner_text("main")
+    await service.answer(staff("zhzf"), tn, "第二次答复：票据已补开，并当面说明了处罚依据。")
+    await page.reload()
+    await page.check("input[name=rating][value=basically_satisfied]")
+    await page.click("button:has-text('提交评价')")
+    await page.fill("#f-reason", "处罚依据的条款没有写明")
+    await page.click("button:has-text('申请复查')")
+    await service.decide_review(SUPERVISOR, tn, False, "经复查，答复已写明处罚依据的条款。")
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        await page.set_viewport_size(viewport)
+        await page.reload()
+        timeline = await page.inner_text("#history")
+        for said in ("第一次答复", "第二次答复", "票据至今没有补开", "处罚依据的条款没有写明",
+                     "复查决定：维持原答复，办结", "经复查，答复已写明处罚依据的条款。"):  # fmt: skip
+            assert said in timeline, said
+        assert "router" not in timeline and "clock" not in timeline
+        await shot(page, f"26-timeline-{name}")

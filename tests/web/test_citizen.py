@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import FormData
 
+from feedback import incentives
 from feedback.models import Status
 from feedback.service import FeedbackService
 from feedback.store import ReportFilter
@@ -407,3 +409,60 @@ async def test_a_cross_site_post_is_refused_without_echoing_it(
         assert status == 403 and "页面已过期或无法确认请求来自本站" in html
         assert forged["text"] not in html
     assert await reports_filed(service) == 0
+
+
+async def test_the_timeline_tells_every_outcome_in_chinese(
+    visitor: MakeVisitor, service: FeedbackService, clock: Clock
+) -> None:
+    v = await visitor()
+    tn, code = await submit(v)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    await service.accept(staff("zhzf"), tn)
+    await service.answer(staff("zhzf"), tn, "第一次答复：已责令执法队员补开票据。")
+    await v.get("/track")
+    await v.post("/track", {"tn": tn, "code": code})
+    await v.post("/track/rate", {"tn": tn, "rating": "unsatisfied", "comment": "票据没有补开"})
+    clock.advance(days=1)
+    await service.answer(staff("zhzf"), tn, "第二次答复：票据已补开，罚款依据已当面说明。")
+    # A day later: the browser has forgotten the code (2 hours), the citizen types it again.
+    await v.post("/track", {"tn": tn, "code": code})
+    status, html = await v.post("/track/rate", {"tn": tn, "rating": "basically_satisfied"})
+    assert status == 200, html[html.find("<main") :][:3000]
+    await v.post("/track/review", {"tn": tn, "reason": "罚款依据的条款没有写明"})
+    await service.decide_review(SUPERVISOR, tn, False, "经复查，答复已写明处罚依据的条款。")
+    await incentives.substantiate(service, SUPERVISOR, tn, True, "执法队员确未开具票据")
+
+    status, html = await v.get(f"/track/{tn}")
+    assert status == 200
+    section = re.search(r'<ol class="timeline" id="history">(.*?)</ol>', html, re.S)
+    assert section
+    timeline = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section.group(1)))
+    # Every answer, not only the latest; the citizen's own comment and reason; the decisions.
+    for said in (
+        "第一次答复：已责令执法队员补开票据。",
+        "第二次答复：票据已补开，罚款依据已当面说明。",
+        "不满意", "您的评价说明： 票据没有补开",
+        "您的复查理由： 罚款依据的条款没有写明",
+        "复查决定：维持原答复，办结", "复查意见： 经复查，答复已写明处罚依据的条款。",
+        "查实认定", "经区司法局查实",
+    ):  # fmt: skip
+        assert said in timeline, said
+    assert not re.search(r"[A-Za-z]{2,}", timeline), timeline
+    # What was written stays with the citizen: Open311's public updates carry none of it.
+    updates = await service.public_updates(clock.now - timedelta(days=30), clock.now)
+    public = " ".join(f"{u.item.label} {u.item.note or ''}" for u in updates)
+    assert all(u.item.written is None for u in updates)
+    for private in ("票据没有补开", "罚款依据的条款没有写明", "第二次答复", "经复查，答复"):
+        assert private not in public
+
+
+async def test_a_text_over_the_limit_is_refused_whole_never_cut(visitor: MakeVisitor) -> None:
+    v = await visitor()
+    _, form = await v.get("/report")
+    assert "最多 5000 个字" in form
+    assert not re.search(r'<textarea id="f-text"[^>]*maxlength', form)  # no silent cut
+    pasted = "城管执法人员罚款不开票据。" * 2100  # 27,300 characters, pasted from a document
+    status, html = await v.post("/report", {**REPORT_FORM, "text": pasted})
+    assert status == 400
+    assert f"诉求内容不能超过 5000 个字（现在 {len(pasted)} 个）" in html
+    assert pasted + "</textarea>" in html

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from feedback.service import FeedbackService
+from feedback.store import ReportFilter
 from tests.conftest import SUPERVISOR, Clock, staff
 from tests.stats.scenario import PII_TEXT, build, local
 from tests.web.conftest import MakeVisitor
@@ -235,3 +236,37 @@ async def test_a_report_whose_citizen_refused_publication_is_counted_but_never_s
     assert r.report.id is not None
     status, _ = await citizen.post("/public/support", {"report": str(r.report.id)})
     assert status == 404
+
+
+async def test_a_citizen_finds_their_own_case_on_the_public_page_by_number(
+    service: FeedbackService, clock: Clock, visitor: MakeVisitor
+) -> None:
+    await _public_set(service, clock)
+    clock.now = local(12, 9)
+    private = await service.submit(
+        {"title": "三轮车被扣押不予退还", "text": "我的三轮车被扣押一个月，多次询问不予退还。",
+         "publish": "0"}
+    )  # fmt: skip
+    tn_private = private.tracking_number
+    await service.assign(SUPERVISOR, tn_private, "zhzf")
+    await service.accept(staff("zhzf"), tn_private)
+    await service.answer(staff("zhzf"), tn_private, "经核查，已于次日退还三轮车。")
+    clock.now = local(20)
+    reports = await service.store.list_reports(ReportFilter())
+    mine = next(r for r in reports if r.department == "zhzf" and r.publish)
+    small = next(r for r in reports if r.department == "zjj")
+    citizen = await visitor()
+    _, html = await citizen.get("/public")
+    assert 'action="/public/reports"' in html
+    # Typed in lower case with a full-width dash, as people do.
+    status, html = await citizen.get(
+        "/public/reports", params={"tn": mine.tracking_number.lower().replace("-", "－", 1)}
+    )
+    assert status == 200 and mine.title in html and "＊＊" in html
+    for secret in PERSONAL:
+        assert secret not in html, secret
+    # Not published: refused by its citizen, or of a bureau too small to show.
+    for tn in (tn_private, small.tracking_number, "ZC-2026-999999", "不是编号"):
+        status, html = await citizen.get("/public/reports", params={"tn": tn})
+        assert status == 404 and "没有找到" in html, tn
+        assert "不予退还" not in html and "已于次日退还" not in html
