@@ -1,5 +1,5 @@
 """The operator raises or lowers a limit in the settings, and every channel follows: the form's
-maxlength and its checks, the JSON API, the OpenAPI document and the attachment count."""
+stated limit and its checks, the JSON API, the OpenAPI document and the attachment count."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def test_a_longer_text_is_accepted_everywhere_once_the_setting_allows_it(
     assert 5000 < len(LONG) < 6000
     v = await visitor()
     status, html = await v.get("/report")
-    assert 'maxlength="6000"' in html and "最多 1 个，每个不超过 10 MB" in html
+    assert "最多 6000 个字" in html and "最多 1 个，每个不超过 10 MB" in html
     status, html = await v.post("/report", {**REPORT_FORM, "text": LONG})
     assert status == 200 and 'id="tracking-number"' in html
     resp = await v.client.post("/api/v1/reports", json={"title": "罚款不开票", "text": LONG})
