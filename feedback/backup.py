@@ -114,7 +114,9 @@ def _counts(db: Path) -> tuple[int, dict[str, int], list[str]]:
         ok = conn.execute("PRAGMA integrity_check").fetchone()
         if not ok or ok[0] != "ok":
             raise BackupError(f"数据库 {db} 未通过完整性检查：{ok}")
-        version = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        version = conn.execute(
+            "SELECT COALESCE(MAX(CAST(version_num AS INTEGER)), 0) FROM alembic_version"
+        )
         counts = {
             t: int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
             for t in ("reports", "events", "attachments")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,9 +12,9 @@ import pytest
 from feedback.config import Config, load_config
 from feedback.models import Actor, Role
 from feedback.service import FeedbackService
-from feedback.store import Store
+from feedback.store import Store, migrate
 from feedback.store.sqlite import SQLiteStore
-from tests.store.pg import open_clean_store, throwaway_database
+from tests.store.pg import open_clean_store, run_aside, throwaway_database
 
 # The `browser` fixture (Debian's Chromium) for the tests in a real browser.
 pytest_plugins = ["tests.browser"]
@@ -53,13 +54,23 @@ def pg_database() -> Iterator[str | None]:
     yield from throwaway_database()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session; each store test starts from a copy (the
+    migrations themselves are tested on new and old databases in tests/store/)."""
+    path = tmp_path_factory.mktemp("template") / "feedback.db"
+    run_aside(migrate.upgrade_store(str(path)))
+    return path
+
+
 # Store-level and service-level tests run on both stores: a SQLite file, and a fresh schema in
 # a throw-away PostgreSQL database (skipped with the reason when no server answers).
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def store(
-    request: pytest.FixtureRequest, db_path: Path, pg_database: str | None
+    request: pytest.FixtureRequest, db_path: Path, pg_database: str | None, sqlite_template: Path
 ) -> AsyncIterator[Store]:
     if request.param == "sqlite":
+        shutil.copyfile(sqlite_template, db_path)
         s: Store = SQLiteStore(db_path)
         await s.open()
     else:

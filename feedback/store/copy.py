@@ -19,7 +19,8 @@ from feedback.errors import StoreError
 from feedback.store.base import Store, WriteTx
 from feedback.store.rows import iso
 
-SKIP = {"schema_migrations"}
+# Each store keeps its own migration record (the copy needs both at the same revision).
+SKIP = {"alembic_version", "schema_migrations"}
 BATCH = 1000
 
 

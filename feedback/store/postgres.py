@@ -33,6 +33,7 @@ import asyncpg
 
 from feedback.errors import StoreError
 from feedback.models import Report
+from feedback.store import migrate
 from feedback.store.base import User
 from feedback.store.portable import PortableReads, PortableWrites
 from feedback.store.rows import (
@@ -41,11 +42,8 @@ from feedback.store.rows import (
     report_values,
     ts,
 )
-from feedback.store.sqlite import migrations
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-# Key of the advisory lock that lets one process at a time apply migrations.
-MIGRATION_LOCK = 0x66656564  # "feed"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
@@ -317,31 +315,7 @@ class PostgresStore(PortableReads):
         return self._pool
 
     async def _migrate(self) -> None:
-        async with self._require_pool().acquire() as conn, conn.transaction():
-            # Several processes start at once (serve --workers, bot, tick): one migrates,
-            # the others wait here and then find nothing left to do.
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-            if self.schema:
-                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                "name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-            )
-            # Every missing version runs, as on SQLite: a migration numbered below one already
-            # applied (landed on another branch first) is not skipped.
-            applied = {
-                r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")
-            }
-            for number, name, sql in migrations("postgres"):
-                if number in applied:
-                    continue
-                await conn.execute(sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations VALUES ($1, $2, $3)",
-                    number,
-                    name,
-                    datetime.now(UTC),
-                )
+        await migrate.upgrade_store(self.url)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresTx]:
@@ -378,5 +352,5 @@ class PostgresStore(PortableReads):
         return [dict(r) for r in rows]
 
     async def schema_version(self) -> int:
-        rows = await self.fetch("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-        return int(rows[0]["v"])
+        rows = await self.fetch("SELECT version_num FROM alembic_version")
+        return int(rows[0]["version_num"]) if rows else 0

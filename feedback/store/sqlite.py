@@ -17,7 +17,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import aiosqlite
 
 from feedback.errors import StoreError
 from feedback.models import Report
+from feedback.store import migrate
 from feedback.store.base import User
 from feedback.store.portable import PortableReads, PortableWrites
 from feedback.store.rows import (
@@ -33,17 +33,6 @@ from feedback.store.rows import (
     report_from_row,
     report_values,
 )
-
-
-def migrations(kind: str) -> list[tuple[int, str, str]]:
-    """(number, name, sql) of the numbered migration files, in order."""
-    folder = resources.files("feedback.store").joinpath("migrations", kind)
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            number = int(entry.name.split("_", 1)[0])
-            found.append((number, entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 async def _connect(path: str) -> aiosqlite.Connection:
@@ -182,23 +171,8 @@ class SQLiteStore(PortableReads):
         await self.close()
 
     async def _migrate(self) -> None:
-        conn = self._require_writer()
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        cur = await conn.execute("SELECT version FROM schema_migrations")
-        applied = {int(row[0]) for row in await cur.fetchall()}
-        for number, name, sql in migrations("sqlite"):
-            if number in applied:
-                continue
-            # executescript commits first; wrap the migration in its own transaction.
-            await conn.executescript(
-                "BEGIN IMMEDIATE;\n"
-                + sql
-                + f"\nINSERT INTO schema_migrations VALUES ({number}, '{name}', "
-                f"'{datetime.now(UTC).isoformat()}');\nCOMMIT;"
-            )
+        # On a connection of its own, before the readers open; WAL is already set.
+        await migrate.upgrade_store(self.url)
 
     async def set_synchronous(self, level: str) -> None:
         """FULL (the default: every commit reaches the disk) or NORMAL for bulk loads."""
@@ -265,5 +239,5 @@ class SQLiteStore(PortableReads):
         return [dict(r) for r in await cur.fetchall()]
 
     async def schema_version(self) -> int:
-        rows = await self.fetch("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-        return int(rows[0]["v"])
+        rows = await self.fetch("SELECT version_num FROM alembic_version")
+        return int(rows[0]["version_num"]) if rows else 0

@@ -17,6 +17,7 @@ import pytest
 from feedback import checkpoint, cli, jobs, record
 from feedback.models import Event
 from feedback.service import FeedbackService
+from feedback.store import migrate
 from feedback.store.rows import dump, event_from_row, iso, report_from_row
 from tests.conftest import SUPERVISOR, Clock, staff
 from tests.web.conftest import MakeVisitor
@@ -302,7 +303,8 @@ async def test_an_old_database_upgrades_in_place_and_gets_sealed(
 
 async def make_legacy(service: FeedbackService) -> None:
     """Turn the database into one written by 0.1: events without row digests or content,
-    no record_salt column, no checkpoints table, schema at version 10."""
+    no record_salt column, no checkpoints table, and the numbered-SQL runner's record of
+    every migration but 0011 (a pre-0.2 database that had the later ones from another branch)."""
     async with service.store.transaction() as tx:
         for row in await tx.fetch("SELECT * FROM reports ORDER BY id"):
             head = record.GENESIS
@@ -325,7 +327,16 @@ async def make_legacy(service: FeedbackService) -> None:
         await tx.execute("DROP INDEX reports_unsealed")
         await tx.execute("ALTER TABLE reports DROP COLUMN record_salt")
         await tx.execute("DROP TABLE checkpoints")
-        await tx.execute("DELETE FROM schema_migrations WHERE version = 11")
+        await tx.execute("DROP TABLE alembic_version")
+        await tx.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL)"
+        )
+        for number in [int(r) for r in migrate.revisions() if r != "0011"]:
+            await tx.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                (number, f"{number:04d}.sql", "2026-11-28T00:00:00+00:00"),
+            )
 
 
 async def test_the_public_page_lists_dated_checkpoints_to_download_and_check(

@@ -92,7 +92,7 @@ async def open_clean_store(database_url: str | None) -> Store:
         r["tablename"]
         for r in await store.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-            "AND tablename <> 'schema_migrations'"
+            "AND tablename NOT IN ('alembic_version', 'schema_migrations')"
         )
     ]
     links = await store.fetch(
