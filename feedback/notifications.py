@@ -54,6 +54,7 @@ BACKOFF_MAX = timedelta(hours=2)
 # How long a claimed row is a sender's alone: far longer than one send takes, short enough
 # that the notices of a sender that died go out soon after.
 LEASE = timedelta(minutes=5)
+UNSUBSCRIBED = "退订"  # last_error of the waiting notices an unsubscribe dropped
 # Events whose news the receipt already carries: at submission the e-mail and SMS reader gets
 # one receipt, not a receipt and a "routed" notice in the same second.
 IN_RECEIPT = frozenset({Action.ROUTE, Action.TO_TRIAGE})
@@ -170,6 +171,90 @@ class Notices:
                 (report.id, channel, recipient, action.value, text, sealed, _iso(now)),
             )
         return len(rows)
+
+    async def subscribe(
+        self, tx: WriteTx, report_id: int, channels: Mapping[str, str], now: datetime
+    ) -> None:
+        """A reporter's opt-in (channel → address), in the submission's transaction. The
+        service never calls this for an anonymous report."""
+        for channel, address in channels.items():
+            if channel not in OPT_IN:
+                raise ValueError(channel)
+            await tx.execute(
+                "INSERT INTO notice_channels (report_id, channel, address, token, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (report_id, channel, address, base64.urlsafe_b64encode(os.urandom(18)).decode(),
+                 _iso(now)),
+            )  # fmt: skip
+
+    async def token_of(self, report_id: int, channel: str) -> str | None:
+        """The unsubscribe token of a report's channel (for the link in its notices)."""
+        rows = await self.store.fetch(
+            "SELECT token FROM notice_channels WHERE report_id = ? AND channel = ?",
+            (report_id, channel),
+        )
+        return str(rows[0]["token"]) if rows else None
+
+    async def subscription(self, token: str) -> dict[str, Any] | None:
+        """What an unsubscribe link is for: the report's number, the channel, the masked
+        address and whether it is still on."""
+        rows = await self.store.fetch(
+            "SELECT r.tracking_number, c.channel, c.address, c.unsubscribed_at "
+            "FROM notice_channels c JOIN reports r ON r.id = c.report_id WHERE c.token = ?",
+            (token,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return {"tracking_number": r["tracking_number"], "channel": r["channel"],
+                "address": mask(str(r["channel"]), str(r["address"])),
+                "active": r["unsubscribed_at"] is None}  # fmt: skip
+
+    async def unsubscribe(self, token: str) -> bool:
+        """退订 by link: no more notices on that channel for that report; the notices already
+        waiting are dropped too (marked given up, "退订"). False for an unknown token."""
+        now = _iso(self.clock())
+        async with self.store.transaction() as tx:
+            rows = await tx.fetch(
+                "SELECT report_id, channel, address FROM notice_channels WHERE token = ?",
+                (token,),
+            )
+            if not rows:
+                return False
+            r = rows[0]
+            await tx.execute(
+                "UPDATE notice_channels SET unsubscribed_at = ? "
+                "WHERE token = ? AND unsubscribed_at IS NULL",
+                (now, token),
+            )
+            await self._drop_waiting(tx, now, r["channel"], r["address"], r["report_id"])
+        return True
+
+    async def unsubscribe_address(self, channel: str, address: str) -> int:
+        """退订 by SMS keyword: every report's notices to that number end. Returns how many
+        opt-ins ended."""
+        now = _iso(self.clock())
+        async with self.store.transaction() as tx:
+            n = await tx.execute(
+                "UPDATE notice_channels SET unsubscribed_at = ? "
+                "WHERE channel = ? AND address = ? AND unsubscribed_at IS NULL",
+                (now, channel, address),
+            )
+            await self._drop_waiting(tx, now, channel, address, None)
+        return n
+
+    async def _drop_waiting(
+        self, tx: WriteTx, now: str, channel: str, address: str, report_id: int | None
+    ) -> None:
+        sql = (
+            "UPDATE outbox SET dead_at = ?, last_error = ?, secret = NULL "
+            "WHERE channel = ? AND recipient = ? AND sent_at IS NULL AND dead_at IS NULL"
+        )
+        params: list[Any] = [now, UNSUBSCRIBED, channel, address]
+        if report_id is not None:
+            sql += " AND report_id = ?"
+            params.append(report_id)
+        await tx.execute(sql, params)
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -297,8 +382,9 @@ class Notices:
             "SELECT o.id, r.tracking_number, o.channel, o.recipient, o.kind, o.attempts, "
             "o.last_error, o.created_at, o.dead_at FROM outbox o "
             "JOIN reports r ON r.id = o.report_id "
-            "WHERE o.sent_at IS NULL AND o.dead_at IS NOT NULL ORDER BY o.id DESC LIMIT ?",
-            (limit,),
+            "WHERE o.sent_at IS NULL AND o.dead_at IS NOT NULL "
+            "AND (o.last_error IS NULL OR o.last_error <> ?) ORDER BY o.id DESC LIMIT ?",
+            (UNSUBSCRIBED, limit),
         )
         for r in rows:
             r["recipient"] = mask(str(r["channel"]), str(r["recipient"]))

@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -136,3 +137,31 @@ def code_key(secret: str | None, data_dir: str | Path) -> bytes:
 
 # For services built without a key (tests, one-off scripts): valid for this process only.
 PROCESS_KEY = secrets.token_bytes(32)
+
+
+LINK_PREFIX = "L-"
+
+
+class StatusLinks:
+    """Signed links to a report's status page, sent in notices (e-mail): the link stands in
+    for the follow-up code on that one report until it expires, so a reporter can read the
+    answer and rate it without the code. HMAC-SHA256 over the number and the expiry."""
+
+    def __init__(self, key: bytes):
+        self._key = key
+
+    def _mac(self, tracking_number: str, expires: int) -> str:
+        msg = f"{tracking_number}|{expires}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:32]
+
+    def make(self, tracking_number: str, expires: datetime) -> str:
+        exp = int(expires.timestamp())
+        return f"{LINK_PREFIX}{exp:x}-{self._mac(tracking_number, exp)}"
+
+    def valid(self, tracking_number: str, token: str, now: datetime) -> bool:
+        match = re.fullmatch(r"L-([0-9a-f]{1,12})-([0-9a-f]{32})", token or "")
+        if match is None:
+            return False
+        exp = int(match.group(1), 16)
+        good = hmac.compare_digest(self._mac(tracking_number, exp), match.group(2))
+        return good and now.timestamp() <= exp

@@ -156,6 +156,9 @@ def search_words(query: str | None) -> list[tuple[str, str]]:
     return out
 
 
+# How long a status link in a notice works: the rating window and the review window fit in it.
+LINK_DAYS = timedelta(days=120)
+
 QUEUES = ("new", "in_progress", "due_soon", "overdue", "reopened", "extension", "answered",
           "triage", "arbitration", "escalated", "review", "all")  # fmt: skip
 
@@ -195,6 +198,8 @@ class FeedbackService:
         self.notices = notifications.Notices(
             store, config, lambda: self.clock(), self.codes.derived("outbox-secret")
         )
+        # Links in notices that open the status page without the code (feedback.secrets).
+        self.links = secrets.StatusLinks(self.codes.derived("status-link"))
 
     @functools.cached_property
     def stats(self) -> Stats:
@@ -345,10 +350,21 @@ class FeedbackService:
             else clocks.answer_complaint
         )
 
+    def status_link(self, tracking_number: str) -> str:
+        """The path of the report's status page for a notice: a signed link that stands in for
+        the follow-up code on this report for LINK_DAYS (rating and review windows fit)."""
+        token = self.links.make(tracking_number, self.clock() + LINK_DAYS)
+        return f"/track/s/{tracking_number}/{token}"
+
     async def verified_report(self, tracking_number: str, code: str) -> Report:
-        """The report, if the code is right. A wrong code and an unknown number look alike."""
+        """The report, if the code (or a signed status link's token) is right. A wrong code
+        and an unknown number look alike."""
         tn = secrets.normalise_tracking_number(tracking_number or "")
         report = await self.store.get_report(tn) if secrets.TRACKING_RE.match(tn) else None
+        if (code or "").startswith(secrets.LINK_PREFIX):
+            if report is None or not self.links.valid(tn, code, self.clock()):
+                raise NotFound()
+            return report
         if report is None:
             self.codes.verify(self.codes.dummy, code or "")  # a miss costs what a wrong code does
             raise NotFound()
@@ -440,6 +456,9 @@ class FeedbackService:
             for att in attachments or []:
                 att.id = await tx.insert_attachment(report.id, att)
                 report.attachments.append(att)
+            notify = inp.notify.channels if inp.notify and not inp.anonymous else {}
+            if notify:
+                await self.notices.subscribe(tx, report.id, notify, now)
             submitted = self._chain(
                 report,
                 Actor.citizen(),
@@ -464,7 +483,10 @@ class FeedbackService:
             await tx.update_report(report)
             await tx.insert_bands(report.id, fingerprint)
             for event in (submitted, routed):
-                await self._notify(tx, report, event, in_submission=True)
+                await self._notify(
+                    tx, report, event, in_submission=True, code=code,
+                    code_for=list(notify) if inp.notify and inp.notify.send_code else [],
+                )  # fmt: skip
         await self.announce(report.tracking_number, Action.SUBMIT)
         return SubmitResult(report.tracking_number, code, report.status, report.department, report)
 

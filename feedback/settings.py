@@ -58,6 +58,22 @@ class Settings:
         "files are fetched from the same address with /file/bot",
     )
     public_url: str = _setting("", "public base URL, for links in messages")
+    # Notices by e-mail (feedback.mailer) to web and API reporters who opt in.
+    smtp_host: str = _setting(
+        "", "SMTP server that sends e-mail notices (empty: e-mail notices stay in the outbox)"
+    )
+    smtp_port: int = _setting(587, "SMTP port (587 with STARTTLS, 465 with TLS, 25 plain)")
+    smtp_tls: str = _setting(
+        "starttls",
+        "SMTP encryption: starttls (upgrade after connecting), tls (from the start) "
+        "or none (a relay on localhost only)",
+    )
+    smtp_username: str | None = _setting(None, "SMTP login name (unset: no login)")
+    smtp_password: str | None = _setting(None, "SMTP password (with smtp_username)")
+    smtp_sender: str = _setting(
+        "", "From address of e-mail notices, e.g. 淄川区司法局 <noreply@example.gov.cn>"
+    )
+    smtp_timeout: int = _setting(30, "seconds to wait for the SMTP server before a retry")
     # Limits against floods and guessing (feedback.ratelimit, web/limits.py); 0 = no limit.
     submit_per_hour: int = _setting(
         20, "reports accepted per client address per hour (web form and JSON API without a key)"

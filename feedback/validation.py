@@ -30,6 +30,9 @@ COMMENT_MAX = 1000
 
 AUTO_TITLE = 30
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+$")
+EMAIL_MAX = 254
 # Control characters other than newline and tab are never meant; they are dropped.
 _CONTROL = {c for c in range(32) if c not in (9, 10)} | {127}
 
@@ -94,6 +97,45 @@ class ContactInput(BaseModel):
         return phone
 
 
+class NoticeInput(BaseModel):
+    """Notices a web or API reporter asks for (never for an anonymous report): an e-mail
+    address, a mobile number for SMS, and whether the receipt should carry the follow-up code
+    (else it has only the tracking number)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: str | None = Field(None, description="e-mail address for notices",
+                              json_schema_extra={"maxLength": EMAIL_MAX})  # fmt: skip
+    sms: str | None = Field(None, description="11-digit mobile number for SMS notices")
+    send_code: bool = Field(False, description="send the follow-up code with the receipt")
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> str | None:
+        email = _line(value, "notify.email") or None
+        if email and (len(email) > EMAIL_MAX or not EMAIL_RE.match(email)):
+            _fail("电子邮箱格式不正确，如 zhangsan@example.com。")
+        return email
+
+    @field_validator("sms", mode="before")
+    @classmethod
+    def _sms(cls, value: Any) -> str | None:
+        mobile = (_line(value, "notify.sms") or "").replace(" ", "").replace("-", "") or None
+        if mobile and not MOBILE_RE.match(mobile):
+            _fail("接收短信的手机号码应为 11 位数字。")
+        return mobile
+
+    @field_validator("send_code", mode="before")
+    @classmethod
+    def _send_code(cls, value: Any) -> bool:
+        return False if value is None else _anonymous(value)
+
+    @property
+    def channels(self) -> dict[str, str]:
+        """channel → address, for the channels asked for."""
+        return {k: v for k, v in (("email", self.email), ("sms", self.sms)) if v}
+
+
 class SubmitInput(BaseModel):
     """One report as every channel hands it in (web form, JSON API, bot, Open311), checked
     once with every error collected (`submit_errors`). Chinese messages, per field."""
@@ -116,6 +158,9 @@ class SubmitInput(BaseModel):
     anonymous: bool = True
     publish: bool = Field(True, description="可以匿名化后在执法监督公示页公开")
     contact: ContactInput = Field(default_factory=lambda: ContactInput(name=None, phone=None))
+    notify: NoticeInput | None = Field(
+        None, description="notices by e-mail or SMS (a named report only)"
+    )
     # Set by the channel, never by the citizen's body.
     telegram_chat_id: SkipJsonSchema[int | None] = None
     channel: SkipJsonSchema[Channel] = Channel.WEB
@@ -185,6 +230,15 @@ class SubmitInput(BaseModel):
             _fail("联系方式格式不正确。")
         return value
 
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _notify(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dict | NoticeInput):
+            _fail("通知方式格式不正确。")
+        return value
+
     @field_validator("telegram_chat_id", mode="before")
     @classmethod
     def _chat(cls, value: Any) -> int | None:
@@ -198,8 +252,12 @@ class SubmitInput(BaseModel):
             # A short title from the text: people on phones often skip it.
             first = self.text.split("\n", 1)[0]
             self.title = first if len(first) <= AUTO_TITLE else first[: AUTO_TITLE - 1] + "…"
+        if self.anonymous and self.notify and self.notify.channels:
+            # An anonymous report never gets a way back to the reporter.
+            _fail("匿名反映不能接收短信或邮件通知；需要通知请选择实名反映。", "notify")
         if self.anonymous:
             self.contact = ContactInput(name=None, phone=None)
+            self.notify = None
         elif problem := _contact_problem(self.contact, self.telegram_chat_id):
             _fail(problem, "contact")
         return self

@@ -411,3 +411,32 @@ def public_notice(kind: str, payload: Mapping[str, Any]) -> str | None:
         case _:
             label = payload.get("status_label")
             return f"{head}有新进展：{label}" if label else None
+
+
+def receipt_notice(payload: Mapping[str, Any], code: str | None = None) -> str:
+    """The receipt a web or API reporter who opted in gets by e-mail: the number, the code
+    only if asked for by that channel, and where the report went (the routing is part of the
+    receipt, not a second notice)."""
+    tn = payload.get("tracking_number", "")
+    lines = [f"您反映的问题已受理，受理编号：{tn}。"]
+    if code:
+        lines.append(f"查询码：{code}（请妥善保管，凭受理编号和查询码查询办理进展、评价。）")
+    if payload.get("status") == "routed":
+        lines.append(f"已分派至{payload.get('department') or '承办单位'}，等待签收办理。")
+    else:
+        lines.append("正由区司法局人工分办，将尽快确定承办单位。")
+    return "\n".join(lines)
+
+
+def notice_subject(kind: str, payload: Mapping[str, Any]) -> str:
+    """The subject line of an e-mail notice: the number and what happened."""
+    tn = payload.get("tracking_number", "")
+    if kind == "submit":
+        return f"您反映的问题已受理（{tn}）"
+    try:
+        label = Action(kind).label
+    except ValueError:
+        label = str(payload.get("status_label") or "新进展")
+    if kind in ("rate", "decide_review", "close_unrated") and payload.get("status") == "closed":
+        label = "已办结"
+    return f"您反映的问题（{tn}）：{label}"

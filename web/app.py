@@ -8,7 +8,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from feedback import jobs
+from feedback import jobs, senders
 from feedback.config import Config, load_config
 from feedback.service import Classify, opened, utcnow
 from feedback.settings import InputLimits, Settings
@@ -20,6 +20,7 @@ from web import (
     csrf,
     dashboard,
     insight,
+    notices,
     open311,
     openapi,
     public,
@@ -75,8 +76,14 @@ def create_app(
         ):
             yield
 
+    async def notices_ctx(app: web.Application) -> AsyncIterator[None]:
+        # E-mail and SMS notices are sent beside the app (each worker claims its own rows).
+        async with senders.running(app[service_key], settings):
+            yield
+
     app.cleanup_ctx.append(service_ctx)
     app.cleanup_ctx.append(jobs_ctx)
+    app.cleanup_ctx.append(notices_ctx)
     app.add_routes(api.routes)
     app.add_routes(openapi.routes)
     open311.setup(app)
@@ -86,6 +93,7 @@ def create_app(
     csrf.setup(app)
     receipts.setup(app)
     citizen.setup(app)
+    app.add_routes(notices.routes)
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)
     dashboard.setup(app)

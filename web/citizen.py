@@ -31,7 +31,8 @@ from web.sessions import flash, session
 routes = web.RouteTableDef()
 
 REPORT_FIELDS = ("kind", "title", "text", "place", "occurred_at", "authority", "anonymous",
-                 "contact_name", "contact_phone", "publish")  # fmt: skip
+                 "contact_name", "contact_phone", "publish", "notify_email", "notify_sms",
+                 "notify_code")  # fmt: skip
 # Remember this many recent form ids per visitor, so a reload does not file a report twice.
 _RECENT_FORMS = 5
 
@@ -46,7 +47,7 @@ def text_value(form: Form, name: str, limit: int = 20000) -> str:
 
 def field_of(exc: ValidationError, default: str) -> str:
     # The service names contact fields "contact.name"; the form calls them contact_name.
-    return (exc.field or default).replace("contact.", "contact_")
+    return (exc.field or default).replace("contact.", "contact_").replace("notify.", "notify_")
 
 
 def submission(values: dict[str, str]) -> dict[str, Any]:
@@ -60,12 +61,17 @@ def submission(values: dict[str, str]) -> dict[str, Any]:
         "anonymous": values["anonymous"] or "1",
         "publish": values["publish"] or "1",
         "contact": {"name": values["contact_name"], "phone": values["contact_phone"]},
+        "notify": {
+            "email": values["notify_email"],
+            "sms": values["notify_sms"],
+            "send_code": values["notify_code"] or "0",
+        },
     }
 
 
 _FORM_ORDER = {name: i for i, name in enumerate(
     ("kind", "text", "place", "occurred_at", "authority", "title", "anonymous", "contact",
-     "contact_name", "contact_phone", "publish")
+     "contact_name", "contact_phone", "publish", "notify", "notify_email", "notify_sms")
 )}  # fmt: skip
 
 
@@ -74,7 +80,8 @@ def report_errors(values: dict[str, str], limits: InputLimits) -> dict[str, str]
     one check of the whole input (validation.submit_errors), so a citizen on a phone never
     submits once per mistake."""
     _, found = validation.submit_errors(submission(values), Channel.WEB, limits)
-    errors = {k.replace("contact.", "contact_"): v for k, v in found.items()}
+    errors = {k.replace("contact.", "contact_").replace("notify.", "notify_"): v
+              for k, v in found.items()}  # fmt: skip
     # Listed in the order the form asks, top to bottom.
     return dict(sorted(errors.items(), key=lambda kv: _FORM_ORDER.get(kv[0], len(_FORM_ORDER))))
 

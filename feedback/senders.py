@@ -1,0 +1,38 @@
+"""The e-mail and SMS senders that run beside the web app (and in `feedback notify`): one
+dispatcher per configured channel, woken by every change this process announces. Every worker
+may run them: rows are claimed, so each notice goes out once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from feedback.dispatch import Dispatcher
+from feedback.mailer import MailSettings, SmtpSender
+from feedback.settings import Settings
+
+if TYPE_CHECKING:
+    from feedback.service import FeedbackService
+
+INTERVAL = 5.0  # seconds between looks for due notices (retries, other processes' changes)
+
+
+def dispatchers(service: FeedbackService, settings: Settings) -> list[Dispatcher]:
+    found = []
+    mail = MailSettings.of(settings)
+    if mail is not None:
+        found.append(Dispatcher(service.notices, SmtpSender(service, mail), interval=INTERVAL))
+    return found
+
+
+@asynccontextmanager
+async def running(service: FeedbackService, settings: Settings) -> AsyncIterator[list[Dispatcher]]:
+    started = dispatchers(service, settings)
+    for d in started:
+        d.start(service.listeners)
+    try:
+        yield started
+    finally:
+        for d in started:
+            await d.stop(service.listeners)

@@ -1,0 +1,104 @@
+"""Fixtures for notices: a real SMTP server (aiosmtpd) on 127.0.0.1, and the real web app on
+SQLite or PostgreSQL, set to send its e-mail notices there."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from feedback.settings import Settings
+from tests.conftest import Clock
+from tests.store.pg import fresh_schema_url
+from tests.web.conftest import server, service, visitor  # noqa: F401  (the web's fixtures)
+from web.app import create_app
+
+
+@dataclass
+class Mailbox:
+    """What an SMTP server on 127.0.0.1 received, message by message."""
+
+    port: int = 0
+    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    refuse: int = 0  # answer the next DATA commands with 451 (a server in trouble)
+
+    async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.refuse:
+            self.refuse -= 1
+            return "451 4.3.0 try again later"
+        raw = envelope.original_content or b""
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.received.append(([str(r) for r in envelope.rcpt_tos], msg))
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for rcpt, m in self.received if address in rcpt]
+
+    async def wait_for(self, address: str, count: int, wait: float = 15.0) -> list[EmailMessage]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while len(self.to(address)) < count:
+            if loop.time() > deadline:
+                got = [m["Subject"] for m in self.to(address)]
+                raise AssertionError(f"{address} has {got}, expected {count} messages")
+            await asyncio.sleep(0.05)
+        return self.to(address)
+
+
+def body(msg: EmailMessage, subtype: str = "plain") -> str:
+    part = msg.get_body(preferencelist=(subtype,))
+    assert part is not None, f"no text/{subtype} part"
+    text: Any = part.get_content()
+    return str(text)
+
+
+@pytest.fixture
+async def mailbox() -> AsyncIterator[Mailbox]:
+    box = Mailbox()
+    loop = asyncio.get_running_loop()
+    listening = await loop.create_server(
+        lambda: SMTP(box, hostname="smtp.test", enable_SMTPUTF8=True), "127.0.0.1", 0
+    )
+    box.port = listening.sockets[0].getsockname()[1]
+    yield box
+    listening.close()
+    await listening.wait_closed()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "web.db")
+    return fresh_schema_url(pg_database)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: str, mailbox: Mailbox) -> Settings:
+    return Settings(
+        db=database,
+        data_dir=str(tmp_path / "data"),
+        secret_key="test-secret-key-that-is-long-enough-000",
+        tick_seconds=0,
+        max_body_mb=30,
+        public_url="https://feedback.example.gov.cn",
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
+        smtp_tls="none",
+        smtp_sender="淄川区司法局 <noreply@feedback.example.gov.cn>",
+        smtp_timeout=5,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock) -> web.Application:
+    return create_app(settings, clock=clock)

@@ -1,0 +1,52 @@
+"""What notices link to: the status page by signed link, and unsubscribing (退订).
+
+The signed link (`service.status_link`, sent in e-mail notices) stands in for the follow-up
+code on one report until it expires: the status page it opens carries it in its forms in the
+code's place, so rating and asking for a review work from the mail. Unsubscribing by link asks
+first (GET shows what would end, POST ends it), so a mail scanner that follows links does not
+unsubscribe anyone.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from feedback.errors import NotFound
+from web import limits
+from web.citizen import _status_page
+from web.keys import service_key
+from web.render import render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/track/s/{tn}/{token}")
+async def status_by_link(request: web.Request) -> web.Response:
+    tn, token = request.match_info["tn"][:40], request.match_info["token"][:80]
+    try:
+        async with limits.code_attempt(request, tn):
+            view = await request.app[service_key].status(tn, token)
+    except NotFound:
+        return await render(request, "notice_link.html", {"expired": True}, status=404)
+    response = await _status_page(request, view, token)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the link is a credential
+    return response
+
+
+@routes.get("/notices/unsubscribe/{token}")
+async def unsubscribe_form(request: web.Request) -> web.Response:
+    token = request.match_info["token"][:80]
+    found = await request.app[service_key].notices.subscription(token)
+    return await render(request, "unsubscribe.html", {"s": found, "token": token, "done": False},
+                        status=200 if found else 404)  # fmt: skip
+
+
+@routes.post("/notices/unsubscribe/{token}")
+async def unsubscribe(request: web.Request) -> web.Response:
+    await request.post()
+    token = request.match_info["token"][:80]
+    service = request.app[service_key]
+    if not await service.notices.unsubscribe(token):
+        return await render(request, "unsubscribe.html", {"s": None, "token": token}, status=404)
+    found = await service.notices.subscription(token)
+    return await render(request, "unsubscribe.html", {"s": found, "token": token, "done": True})
