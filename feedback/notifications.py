@@ -29,7 +29,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -90,7 +90,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def _iso(at: datetime) -> str:
-    return at.isoformat()
+    # UTC ISO text: compared as text on both stores, so every stamp must be in one zone.
+    return at.astimezone(UTC).isoformat()
 
 
 def worker_name() -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from feedback.dispatch import Dispatcher
 from feedback.mailer import MailSettings, SmtpSender
 from feedback.settings import Settings
+from feedback.sms import SmsSender, SmsSettings
 
 if TYPE_CHECKING:
     from feedback.service import FeedbackService
@@ -23,6 +24,9 @@ def dispatchers(service: FeedbackService, settings: Settings) -> list[Dispatcher
     mail = MailSettings.of(settings)
     if mail is not None:
         found.append(Dispatcher(service.notices, SmtpSender(service, mail), interval=INTERVAL))
+    text = SmsSettings.of(settings, service.config.timezone)
+    if text is not None:
+        found.append(Dispatcher(service.notices, SmsSender(service, text), interval=INTERVAL))
     return found
 
 

@@ -356,6 +356,27 @@ class FeedbackService:
         token = self.links.make(tracking_number, self.clock() + LINK_DAYS)
         return f"/track/s/{tracking_number}/{token}"
 
+    async def dead_letters(self, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
+        """Notices given up on, for a supervisor (recipients masked)."""
+        permissions.require_supervisor(actor)
+        return await self.notices.dead_letters(limit)
+
+    async def requeue_notice(self, actor: Actor, outbox_id: int) -> None:
+        """A supervisor sends a dead letter again (the channel works again)."""
+        permissions.require_supervisor(actor)
+        if not await self.notices.requeue(outbox_id):
+            raise NotFound("没有这条发送失败的通知。")
+
+    async def sms_reply(self, mobile: str, text: str) -> int:
+        """An SMS reply from a number (forwarded by the gateway): 退订 ends its SMS notices.
+        Returns how many opt-ins ended."""
+        from feedback.sms import is_unsubscribe
+
+        number = "".join(ch for ch in mobile if ch.isdigit())[-11:]
+        if not validation.MOBILE_RE.match(number) or not is_unsubscribe(text):
+            return 0
+        return await self.notices.unsubscribe_address(notifications.SMS, number)
+
     async def verified_report(self, tracking_number: str, code: str) -> Report:
         """The report, if the code (or a signed status link's token) is right. A wrong code
         and an unknown number look alike."""

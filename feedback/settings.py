@@ -74,6 +74,43 @@ class Settings:
         "", "From address of e-mail notices, e.g. 淄川区司法局 <noreply@example.gov.cn>"
     )
     smtp_timeout: int = _setting(30, "seconds to wait for the SMTP server before a retry")
+    # Notices by SMS (feedback.sms) through an HTTP gateway: template id + parameters.
+    sms_url: str = _setting(
+        "", "SMS gateway's send address (empty: SMS notices stay in the outbox)"
+    )
+    sms_method: str = _setting("POST", "HTTP method of the gateway's send call: POST or GET")
+    sms_format: str = _setting("json", "request body of a POST: json or form")
+    sms_params: str = _setting(
+        '{"mobile": "{phone}", "template": "{template_id}", "params": "{params}"}',
+        "the request's fields as a JSON object; string values may hold {phone}, "
+        "{template_id}, {params} (the template's parameters as JSON), {text} (the message), "
+        "{timestamp}, {nonce}; other values go as they are (account id, signature name)",
+    )
+    sms_sign: str = _setting(
+        "none",
+        "request signature: none, hmac-sha256 or md5 over the fields sorted by name "
+        "as k=v&k=v (md5: with &key=<sms_sign_key> appended), hex",
+    )
+    sms_sign_key: str | None = _setting(None, "the gateway's signing key (with sms_sign)")
+    sms_sign_param: str = _setting("sign", "field that carries the signature")
+    sms_ok: str = _setting(
+        "",
+        "field=value the gateway's JSON answer holds on success, e.g. Code=OK or code=0 "
+        "(empty: any 2xx answer)",
+    )
+    sms_signature: str = _setting(
+        "【淄川区司法局】",
+        "the SMS signature (签名) the message starts with, counted in its 70 characters",
+    )
+    sms_daily_cap: int = _setting(
+        10, "SMS notices one number gets a day at most; more wait for the next day (0 = no cap)"
+    )
+    sms_timeout: int = _setting(10, "seconds to wait for the SMS gateway before a retry")
+    sms_inbound_secret: str | None = _setting(
+        None,
+        "secret the gateway adds as ?secret= when it forwards replies to /sms/inbound "
+        "(a reply of 退订 or TD ends that number's SMS notices); unset: replies are refused",
+    )
     # Limits against floods and guessing (feedback.ratelimit, web/limits.py); 0 = no limit.
     submit_per_hour: int = _setting(
         20, "reports accepted per client address per hour (web form and JSON API without a key)"

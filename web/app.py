@@ -20,6 +20,7 @@ from web import (
     csrf,
     dashboard,
     insight,
+    notice_admin,
     notices,
     open311,
     openapi,
@@ -94,6 +95,7 @@ def create_app(
     receipts.setup(app)
     citizen.setup(app)
     app.add_routes(notices.routes)
+    notice_admin.setup(app)
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)
     dashboard.setup(app)

@@ -18,6 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from feedback.settings import Settings
 from tests.conftest import Clock
+from tests.notices.sms_peer import SmsPeer
 from tests.store.pg import fresh_schema_url
 from tests.web.conftest import server, service, visitor  # noqa: F401  (the web's fixtures)
 from web.app import create_app
@@ -75,6 +76,14 @@ async def mailbox() -> AsyncIterator[Mailbox]:
     await listening.wait_closed()
 
 
+@pytest.fixture
+async def sms_peer() -> AsyncIterator[SmsPeer]:
+    peer = SmsPeer()
+    await peer.start()
+    yield peer
+    await peer.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> str:
     if request.param == "sqlite":
@@ -83,7 +92,15 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | 
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database: str, mailbox: Mailbox) -> Settings:
+def sms_cap() -> int:
+    """SMS one number gets a day (a test parametrizes it lower)."""
+    return 10
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, database: str, mailbox: Mailbox, sms_peer: SmsPeer, sms_cap: int
+) -> Settings:
     return Settings(
         db=database,
         data_dir=str(tmp_path / "data"),
@@ -96,6 +113,15 @@ def settings(tmp_path: Path, database: str, mailbox: Mailbox) -> Settings:
         smtp_tls="none",
         smtp_sender="淄川区司法局 <noreply@feedback.example.gov.cn>",
         smtp_timeout=5,
+        sms_url=sms_peer.url,
+        sms_params='{"account": "zc-feedback", "mobile": "{phone}", "template": "{template_id}", '
+        '"params": "{params}", "ts": "{timestamp}", "nonce": "{nonce}"}',
+        sms_sign="hmac-sha256",
+        sms_sign_key="test-sms-key",
+        sms_ok="code=0",
+        sms_daily_cap=sms_cap,
+        sms_timeout=5,
+        sms_inbound_secret="inbound-secret",
     )
 
 

@@ -1,0 +1,64 @@
+"""Notices seen from outside the citizen's pages: the supervisor's dead-letter list (notices
+given up on, with their errors, and a button to send one again once the channel works), and
+the SMS gateway's inbound callback where a reply of 退订 ends a number's SMS notices."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from feedback.errors import PermissionDenied
+from web import csrf
+from web.auth import require_staff
+from web.keys import service_key, settings_key
+from web.render import render
+
+routes = web.RouteTableDef()
+INBOUND = "/sms/inbound"
+
+
+def setup(app: web.Application) -> None:
+    # The gateway sends no cookies and no CSRF token: the shared secret is its proof.
+    csrf.exempt(app, INBOUND)
+    app.add_routes(routes)
+
+
+@routes.get("/staff/notices")
+async def dead_letters(request: web.Request) -> web.Response:
+    _, actor = await require_staff(request)
+    service = request.app[service_key]
+    rows = await service.dead_letters(actor)
+    waiting = {ch: await service.notices.unsent(ch) for ch in ("telegram", "email", "sms")}
+    return await render(request, "staff/notices.html", {"rows": rows, "waiting": waiting,
+                                                       "title": "通知发送失败"})  # fmt: skip
+
+
+@routes.post("/staff/notices/{id:\\d+}/retry")
+async def retry(request: web.Request) -> web.Response:
+    await request.post()
+    _, actor = await require_staff(request)
+    await request.app[service_key].requeue_notice(actor, int(request.match_info["id"]))
+    raise web.HTTPSeeOther("/staff/notices")
+
+
+@routes.post(INBOUND)
+async def inbound(request: web.Request) -> web.Response:
+    """An SMS reply forwarded by the gateway: ``mobile``/``phone`` and ``content``/``text``,
+    as a form or JSON, with ``?secret=`` the setting sms_inbound_secret."""
+    secret = request.app[settings_key].sms_inbound_secret
+    given = request.query.get("secret", "")
+    if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        raise PermissionDenied("短信回调密钥不正确。")
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError:
+            data = None
+        data = data if isinstance(data, dict) else {}
+    else:
+        data = dict(await request.post())
+    mobile = str(data.get("mobile") or data.get("phone") or "")[:20]
+    text = str(data.get("content") or data.get("text") or "")[:200]
+    ended = await request.app[service_key].sms_reply(mobile, text)
+    return web.json_response({"ok": True, "unsubscribed": ended})
