@@ -19,7 +19,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bots import texts
 from bots.conversation import Context, ReportBot
 from bots.notifier import Notifier
-from bots.persistence import JsonPersistence
+from bots.persistence import ServicePersistence
 from feedback.service import FeedbackService
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,6 @@ def redact_in_logs(token: str) -> None:
     factory.secrets.add(token)
 
 
-def state_file(data_dir: str | Path) -> Path:
-    return Path(data_dir) / "bot" / "conversations.json"
-
-
 def build_application(
     service: FeedbackService | Callable[[], FeedbackService],
     token: str,
@@ -107,7 +103,7 @@ def build_application(
         ApplicationBuilder()
         .application_class(BotApplication)
         .token(token)
-        .persistence(JsonPersistence(state_file(data_dir)))
+        .persistence(ServicePersistence(get_service))
         # Throttles to Telegram's limits (30 messages/s overall, 20/min per group) and waits
         # out a 429 `max_retries` times before giving the error to the caller.
         .rate_limiter(AIORateLimiter(max_retries=max_retries))

@@ -1,129 +1,100 @@
-"""Conversation state as a JSON file, so a half-written report survives a restart.
+"""Conversation state through the service (`service.bot_state`, a table of the database), so a
+half-written report survives a restart and every bot process sees the same drafts.
 
-Not pickle: the file is data, not code, and an operator can read it. Only what the bot needs is
-kept — the conversations' states and each chat's draft (chat_data); user_data, bot_data and
-callback data are not stored. The file is rewritten atomically (temp file, fsync, rename) on
-every change, and the bot's Application asks for an update after each processed update
-(bots.app.BotApplication), so a crash loses at most the message being processed.
+A python-telegram-bot `BasePersistence` (its public API only). What is kept: the
+conversations' states and each chat's draft (chat_data); user_data, bot_data and callback
+data are not stored. The bot's Application asks for an update after each processed update
+(bots.app.BotApplication), so a crash loses at most the message being processed. Before each
+update PTB refreshes the chat's draft from here, so a draft written by another bot process is
+the one continued.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
+from collections.abc import Callable
 from copy import deepcopy
-from pathlib import Path
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+from feedback.bot_state import CHAT_DATA, BotState, conversation_scope
+from feedback.service import FeedbackService
 
 log = logging.getLogger(__name__)
 
+# The shapes PTB hands a persistence (spelled out here: PTB keeps its aliases private).
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
-class JsonPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    def __init__(self, path: str | Path, update_interval: float = 60):
+
+class ServicePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    def __init__(self, service: Callable[[], FeedbackService], update_interval: float = 60):
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=True, user_data=False, callback_data=False
             ),
             update_interval=update_interval,
         )
-        self.path = Path(path)
-        self._conversations: dict[str, dict[str, object]] = {}
-        self._chat_data: dict[str, dict[str, Any]] = {}
-        self._load()
+        self._service = service
+        self._chats: dict[int, dict[Any, Any]] = {}  # what was last written, per chat
 
-    def _load(self) -> None:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError):
-            # A damaged file must not stop the bot: start afresh, keep the bad file to look at.
-            log.exception("conversation state %s unreadable; starting with none", self.path)
-            self.path.replace(self.path.with_suffix(".damaged"))
-            return
-        if isinstance(raw, dict):
-            conv = raw.get("conversations")
-            chats = raw.get("chat_data")
-            self._conversations = conv if isinstance(conv, dict) else {}
-            self._chat_data = chats if isinstance(chats, dict) else {}
-
-    def _save(self) -> None:
-        data = {"conversations": self._conversations, "chat_data": self._chat_data}
-        text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".bot-state-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    @property
+    def state(self) -> BotState:
+        return self._service().bot_state
 
     # -- conversations -------------------------------------------------------------------
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        states = self._conversations.get(name)
-        out: dict[tuple[int | str, ...], object] = {}
-        if isinstance(states, dict):
-            for key, state in states.items():
-                try:
-                    parsed = json.loads(key)
-                except ValueError:
-                    continue
-                if isinstance(parsed, list):
-                    out[tuple(parsed)] = state
+        out: ConversationDict = {}
+        for key, state in (await self.state.load(conversation_scope(name))).items():
+            try:
+                parsed = json.loads(key)
+            except ValueError:
+                continue
+            if isinstance(parsed, list):
+                out[tuple(parsed)] = state
         return out
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        states = self._conversations.setdefault(name, {})
-        k = json.dumps(list(key))
-        if new_state is None:
-            if states.pop(k, None) is None:
-                return
-        elif states.get(k) == new_state:
-            return
-        else:
-            states[k] = new_state
-        self._save()
+        await self.state.save(conversation_scope(name), json.dumps(list(key)), new_state)
 
     # -- chat data (the draft report) ------------------------------------------------------
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         out: dict[int, dict[Any, Any]] = {}
-        for key, value in self._chat_data.items():
+        for key, value in (await self.state.load(CHAT_DATA)).items():
             try:
-                out[int(key)] = deepcopy(value) if isinstance(value, dict) else {}
+                out[int(key)] = value if isinstance(value, dict) else {}
             except ValueError:
                 continue
+        self._chats = deepcopy(out)
         return out
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
-        if self._chat_data.get(str(chat_id)) == data:
+        if self._chats.get(chat_id) == data:
             return
-        if data:
-            self._chat_data[str(chat_id)] = deepcopy(data)
-        else:
-            # An empty draft is no reason to keep a chat id on disk.
-            if self._chat_data.pop(str(chat_id), None) is None:
-                return
-        self._save()
+        # An empty draft is no reason to keep a chat id in the database.
+        await self.state.save(CHAT_DATA, str(chat_id), deepcopy(data) if data else None)
+        self._chats[chat_id] = deepcopy(data)
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        if self._chat_data.pop(str(chat_id), None) is not None:
-            self._save()
+        self._chats.pop(chat_id, None)
+        await self.state.save(CHAT_DATA, str(chat_id), None)
 
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
-        pass
+        """Before an update: take the draft as the database has it (another process may have
+        moved it on)."""
+        stored = await self.state.get(CHAT_DATA, str(chat_id))
+        fresh = stored if isinstance(stored, dict) else {}
+        if fresh != chat_data:
+            chat_data.clear()
+            chat_data.update(fresh)
+        self._chats[chat_id] = deepcopy(fresh)
 
     # -- not stored ------------------------------------------------------------------------
 
@@ -155,4 +126,4 @@ class JsonPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, 
         pass
 
     async def flush(self) -> None:
-        self._save()
+        pass  # every change is written when it is made

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from feedback import (
     accounts,
     apikeys,
+    bot_state,
     checkpoint,
     duplicates,
     labels,
@@ -198,6 +199,8 @@ class FeedbackService:
         self.notices = notifications.Notices(
             store, config, lambda: self.clock(), self.codes.derived("outbox-secret")
         )
+        # The bot's conversation state, shared by every bot process (bots/persistence.py).
+        self.bot_state = bot_state.BotState(store, lambda: self.clock())
         # Links in notices that open the status page without the code (feedback.secrets).
         self.links = secrets.StatusLinks(self.codes.derived("status-link"))
 

@@ -3,6 +3,8 @@ code; a photo comes along; a half-written report survives a restart of the bot."
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from dataclasses import replace
 
@@ -128,8 +130,12 @@ async def test_half_written_report_survives_a_restart(bot: BotUnderTest) -> None
     await fake.expect(CHAT, "什么时候发生的")
 
     await bot.restart()
-    state = (bot.data_dir / "bot" / "conversations.json").read_text(encoding="utf-8")
-    assert '"when"' in state and "般阳路" in state
+    # The state is in the database, through the service: no file per process.
+    assert not (bot.data_dir / "bot").exists()
+    drafts = await bot.service.bot_state.load("chat_data")
+    assert "般阳路" in json.dumps(drafts[str(CHAT)], ensure_ascii=False)
+    [states] = [await bot.service.bot_state.load(f"conversation:{name}") for name in ("report",)]
+    assert "when" in json.dumps(states)
 
     fake.message(CHAT, "昨天")  # answers the question asked before the restart
     await fake.expect(CHAT, "涉及哪个单位")
@@ -145,9 +151,13 @@ async def test_half_written_report_survives_a_restart(bot: BotUnderTest) -> None
     [report] = await bot.service.reports_for_chat(CHAT)
     assert report.place == "般阳路" and report.occurred_at == "昨天"
     assert report.status is Status.TRIAGE
-    # Once filed, the draft (and with it the chat id) is gone from the state file.
-    state = (bot.data_dir / "bot" / "conversations.json").read_text(encoding="utf-8")
-    assert str(CHAT) not in state
+    # Once filed, the draft (and with it the chat id) is gone from the stored state (written
+    # when the update has been handled, a moment after the reply).
+    for _ in range(100):
+        if str(CHAT) not in await bot.service.bot_state.load("chat_data"):
+            break
+        await asyncio.sleep(0.05)
+    assert str(CHAT) not in await bot.service.bot_state.load("chat_data")
 
 
 async def test_the_bot_takes_its_text_limit_from_the_settings(bot: BotUnderTest) -> None:
