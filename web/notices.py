@@ -1,8 +1,8 @@
 """What notices link to: the status page by signed link, and unsubscribing (退订).
 
 The signed link (`service.status_link`, sent in e-mail notices) stands in for the follow-up
-code on one report until it expires: the status page it opens carries it in its forms in the
-code's place, so rating and asking for a review work from the mail. Unsubscribing by link asks
+code on one report until it expires: opening it grants this browser the report as typing the
+code does, so rating and asking for a review work from the mail. Unsubscribing by link asks
 first (GET shows what would end, POST ends it), so a mail scanner that follows links does not
 unsubscribe anyone.
 """
@@ -13,7 +13,7 @@ from aiohttp import web
 
 from feedback.errors import NotFound
 from web import limits
-from web.citizen import _status_page
+from web.citizen import _grant, _see_other, _status_location
 from web.keys import service_key
 from web.render import render
 
@@ -28,9 +28,10 @@ async def status_by_link(request: web.Request) -> web.Response:
             view = await request.app[service_key].status(tn, token)
     except NotFound:
         return await render(request, "notice_link.html", {"expired": True}, status=404)
-    response = await _status_page(request, view, token)
-    response.headers["Referrer-Policy"] = "no-referrer"  # the link is a credential
-    return response
+    # As after typing the code: this browser may see the report (and rate it) for a while.
+    number = view.report.tracking_number
+    await _grant(request, number, token)
+    return _see_other(_status_location(number))
 
 
 @routes.get("/notices/unsubscribe/{token}")
