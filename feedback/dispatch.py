@@ -67,6 +67,9 @@ class Dispatcher:
         self.batch = batch
         self.worker = worker or worker_name()
         self._wake = asyncio.Event()
+        # One round at a time in a dispatcher: a round asked for (a test, a command) waits for
+        # the background one, so what it claimed is marked when this returns.
+        self._round = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -106,6 +109,10 @@ class Dispatcher:
 
     async def send_pending(self) -> int:
         """One round: send what is due now; returns how many were sent."""
+        async with self._round:
+            return await self._round_of_sends()
+
+    async def _round_of_sends(self) -> int:
         sent = 0
         while True:
             due = await self.notices.claim(self.channel, self.worker, self.batch)
