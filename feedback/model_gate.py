@@ -118,7 +118,7 @@ def judge(
     )
     if promoted:
         reason = f"已启用新模型：{figures}，超出随机波动。"
-    elif new_score < old_score:
+    elif p_better <= 1 - settings.confidence:
         reason = f"未启用：新模型更差。{figures}。"
     else:
         reason = (

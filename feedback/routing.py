@@ -154,3 +154,15 @@ def _keyword_ranking(hits: dict[str, list[str]]) -> list[tuple[str, float]]:
     total = sum(len(v) for v in hits.values()) or 1
     ranked = sorted(hits.items(), key=lambda kv: -len(kv[1]))
     return [(code, len(words) / total) for code, words in ranked[:3]]
+
+
+def certainty(record: dict[str, Any] | None) -> tuple[float, float]:
+    """How sure the router was of a report (its routing record): the top bureau's probability,
+    then its margin over the second. A report with no prediction (the classifier failed, text
+    it could not read) is the least sure of all. The triage queue's "least sure first" order."""
+    top = (record or {}).get("top") or []
+    if not top or str((record or {}).get("why") or "").startswith(UNRECOGNISED):
+        return (0.0, 0.0)
+    first = float(top[0][1])
+    second = float(top[1][1]) if len(top) > 1 else 0.0
+    return (first, first - second)

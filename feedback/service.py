@@ -160,6 +160,11 @@ def search_words(query: str | None) -> list[tuple[str, str]]:
 # How long a status link in a notice works: the rating window and the review window fit in it.
 LINK_DAYS = timedelta(days=120)
 
+# Orders of the triage queues: newest first, or what the model is least sure of first (those
+# teach it most once decided). At most UNSURE_WINDOW reports are ranked at once.
+TRIAGE_ORDERS = ("newest", "unsure")
+UNSURE_WINDOW = 2000
+
 QUEUES = ("new", "in_progress", "due_soon", "overdue", "reopened", "extension", "answered",
           "triage", "arbitration", "escalated", "review", "all")  # fmt: skip
 
@@ -1113,9 +1118,11 @@ class FeedbackService:
         department: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        order: str = "newest",
     ) -> tuple[list[Report], int]:
         """A page of a work queue and the queue's size, with the staff console's filters.
-        Only supervisors may look across bureaus; anyone else's filter stays on their own."""
+        Only supervisors may look across bureaus; anyone else's filter stays on their own.
+        ``order`` "unsure" (triage queues only): the least sure prediction first."""
         flt = self.queue_filter(actor, name, query)
         if issue_type in self.config.issue_type_codes:
             flt.issue_type = issue_type
@@ -1126,8 +1133,15 @@ class FeedbackService:
         ):
             flt.department = department
         total = await self.store.count_reports(flt)
-        flt.limit, flt.offset = limit, offset
         flt.newest_first = name not in ("due_soon", "overdue")
+        if order == "unsure" and flt.statuses == [Status.TRIAGE]:
+            # Ranked here, not in SQL: the certainty is inside the routing record (JSON), and
+            # a triage queue is short; the oldest first among equals.
+            flt.limit, flt.offset = UNSURE_WINDOW, 0
+            found = await self.store.list_reports(flt)
+            found.sort(key=lambda r: (routing.certainty(r.routing), r.created_at))
+            return found[offset : offset + limit], total
+        flt.limit, flt.offset = limit, offset
         return await self.store.list_reports(flt), total
 
     async def queue_counts(self, actor: Actor, names: list[str]) -> dict[str, int]:

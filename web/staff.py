@@ -18,7 +18,7 @@ from feedback import attachments, incentives, permissions, secrets
 from feedback.config import Config
 from feedback.errors import InvalidTransition, NotFound, ValidationError
 from feedback.models import Actor, Attachment, Report
-from feedback.service import DeadlineView, FeedbackService, StaffView
+from feedback.service import TRIAGE_ORDERS, DeadlineView, FeedbackService, StaffView
 from web.auth import require_staff
 from web.citizen import Form, read_uploads, text_value
 from web.keys import config_key, service_key, settings_key
@@ -95,9 +95,11 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
         page = max(1, int(request.query.get("page", "1")))
     except ValueError:
         page = 1
+    order = request.query.get("order", "newest")
+    order = order if name in TRIAGE_QUEUES and order in TRIAGE_ORDERS else "newest"
     reports, total = await service.queue_page(
         actor, name, query=q, issue_type=issue_type, department=department,
-        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, order=order,
     )  # fmt: skip
     elsewhere = 0
     if q and not total and name != "all":
@@ -120,9 +122,11 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
                 "q": q,
                 "issue_type": issue_type if issue_type in config.issue_type_codes else "",
                 "department": department,
+                "order": order,
             },
             "elsewhere": elsewhere,
             "queue_label": QUEUE_LABELS[name],
+            "orderable": name in TRIAGE_QUEUES,
             "is_supervisor": permissions.is_supervisor(actor),
             "title": "分办" if name in TRIAGE_QUEUES else "工作台",
         },
