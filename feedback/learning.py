@@ -217,14 +217,14 @@ def retrain(
                 shutil.copytree(current / target, bundle / target)
         if promoted:
             # What goes into use: the promoted targets, the current model for refused ones.
-            final = work / f"{stamp}-retrain"
+            final = work / "retrain"  # promote() names it <time>-retrain
             for target in TARGETS:
                 source = bundle / target if target in promoted else current / target
                 shutil.copytree(source, final / target)
             version = promote(final, root).name
             refused_targets = set(candidates) - promoted
             if refused_targets:
-                _keep_refused(root, bundle, f"{stamp}-refused", verdicts)
+                _keep_refused(root, bundle, f"{version.split('-')[0]}-refused", verdicts)
             report = RetrainReport(verdicts, version, version, True, labels_upto)
         else:
             name = f"{stamp}-refused"
