@@ -101,7 +101,7 @@ async def load_demo(service: FeedbackService, count: int = 300, seed: int = 2026
     try:
         await _demo_users(service)
         for row, at in zip(rows, moments, strict=True):
-            clock.now = _office_hours(at)
+            clock.now = _office_hours(at, end)
             try:
                 await _life(service, clock, row, rng, end)
                 loaded += 1
@@ -116,12 +116,13 @@ async def load_demo(service: FeedbackService, count: int = 300, seed: int = 2026
     return loaded
 
 
-def _office_hours(at: datetime) -> datetime:
+def _office_hours(at: datetime, end: datetime) -> datetime:
+    """``at`` moved into Zibo's office hours (08:00-17:59) of its day, never past ``end`` (the
+    present): a report dated later than now would sort above every real new one."""
     local = at + timedelta(hours=8)
     hour = 8 + (local.hour % 10)
-    return datetime(local.year, local.month, local.day, hour, local.minute, tzinfo=UTC) - timedelta(
-        hours=8
-    )
+    moved = datetime(local.year, local.month, local.day, hour, local.minute, tzinfo=UTC)
+    return min(moved - timedelta(hours=8), end)
 
 
 async def _life(

@@ -73,8 +73,7 @@ def stage_deadline(report: Report) -> tuple[str, datetime] | None:
     return (found[0].stage, found[1]) if found else None
 
 
-def _key(stage: str, due: datetime) -> str:
-    return f"{stage}:{due.isoformat()}"
+_key = workflow.deadline_key
 
 
 @asynccontextmanager
@@ -183,7 +182,11 @@ async def _one_deadline(
             action = Action.ESCALATE
         else:
             left = service.calendar.working_days_left(now, due)
-            if left > service.config.clocks.warn_before or report.warned_for == key:
+            # The working days the office still has, today's counted while it is one: a
+            # deadline set this morning (签收 within 1 working day) is not a reminder matter
+            # until its last working day (before: `left <= warn_before` warned at once).
+            today = service.calendar.is_workday(service.calendar.local_date(now))[0]
+            if left + int(today) > service.config.clocks.warn_before or report.warned_for == key:
                 return
             before = report.snapshot()
             workflow.apply(Action.WARN, report)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from feedback import workflow
 from feedback.models import Event, Report
 
 GENESIS = "0" * 64
@@ -262,7 +263,7 @@ class RecordCheck:
     working_days: Callable[[datetime, datetime], int]
 
 
-ROUTING_ACTIONS = ("route", "assign", "send_back")
+ROUTING_ACTIONS = workflow.ROUTING
 
 
 def verify_report(
@@ -360,7 +361,7 @@ def _stats_breaks(report: Report, events: Sequence[Event], check: RecordCheck) -
         new_style = "row" in (e.after or {})
         if e.action in ROUTING_ACTIONS:
             reached = e.at
-            if e.action == "send_back":
+            if e.action in workflow.REROUTING:
                 signed, accepted_at = None, None
         elif e.action == "accept":
             covered = covered and new_style

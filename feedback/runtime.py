@@ -38,6 +38,7 @@ async def open_service(
     async with opened(
         settings.db, config, classify=classify, input_limits=InputLimits.of(settings),
         code_key=settings.follow_up_code_key(),
+        escalate_repeat_minutes=settings.escalate_repeat_minutes,
     ) as service:  # fmt: skip
         yield service
 

@@ -130,11 +130,32 @@ class CitizenView:
 
 
 @dataclass
+class EscalationView:
+    """What the 督办 form needs: whether a reason is required, and when one may be taken
+    again after the last (None: now)."""
+
+    needs_reason: bool
+    last_at: datetime | None
+    again_at: datetime | None
+
+
+@dataclass
 class StaffView:
     report: Report
     events: list[Event]
     show_contact: bool
     deadlines: list[DeadlineView] = field(default_factory=list)
+    escalation: EscalationView | None = None
+    now: datetime | None = None
+
+    @property
+    def extension_applied(self) -> bool:
+        return workflow.extension_applied([e.action for e in self.events])
+
+    def escalate_later(self) -> bool:
+        """A 督办 was taken within the window: the next one must wait."""
+        e = self.escalation
+        return bool(e and e.again_at and self.now and self.now < e.again_at)
 
 
 # A search holds at most this many words (each one more LIKE over the text).
@@ -180,8 +201,15 @@ class FeedbackService:
         executor: Executor | None = None,
         input_limits: InputLimits | None = None,
         code_key: bytes | None = None,
+        escalate_repeat_minutes: int | None = None,
     ):
         self.store = store
+        # No second 督办 within this window (Settings.escalate_repeat_minutes).
+        self.escalate_repeat = (
+            workflow.ESCALATE_REPEAT_DEFAULT
+            if escalate_repeat_minutes is None
+            else timedelta(minutes=escalate_repeat_minutes)
+        )
         self.config = config
         self.classify = classify
         self.clock = clock
@@ -723,11 +751,19 @@ class FeedbackService:
         permissions.require_view(actor, report, self.config)
         assert report.id is not None
         events = await self.store.list_events(report.id)
+        now = self.clock()
+        last = next((e.at for e in reversed(events) if e.action == Action.ESCALATE.value), None)
         return StaffView(
             report=report,
             events=events,
             show_contact=permissions.can_see_contact(actor, report),
-            deadlines=self.deadlines(report, self.clock()),
+            deadlines=self.deadlines(report, now),
+            escalation=EscalationView(
+                workflow.escalation_needs_reason(report, now),
+                last,
+                workflow.escalation_again_at(last, self.escalate_repeat),
+            ),
+            now=now,
         )
 
     def may(self, actor: Actor, report: Report, action: Action) -> bool:
@@ -737,20 +773,27 @@ class FeedbackService:
             workflow.RULES[action].who, actor, report, self.config
         )
 
-    def offered(self, actor: Actor, report: Report) -> dict[str, bool]:
-        """Which forms a staff page offers (the service refuses anything else anyway)."""
+    def offered(self, actor: Actor, view: StaffView) -> dict[str, bool]:
+        """Which forms a staff page offers for the report in ``view`` (the service refuses
+        anything else anyway): the policy table's state and permission, and the guards that
+        need the record (one extension application, no 督办 again within the window)."""
+        report = view.report
         may = functools.partial(self.may, actor, report)
         rule = functools.partial(permissions.may, actor=actor, report=report, config=self.config)
         return {
             "accept": may(Action.ACCEPT),
             "send_back": may(Action.SEND_BACK) and not report.route_locked,
-            "extension": may(Action.REQUEST_EXTENSION) and not report.extension_used,
+            "extension": may(Action.REQUEST_EXTENSION)
+            and not report.extension_used
+            and not view.extension_applied,
             "answer": may(Action.ANSWER),
             "attach": rule("documents"),
             "assign": may(Action.ASSIGN),
+            "reassign": may(Action.REASSIGN),
             "issue_types": rule("classifier"),
             "decide_extension": may(Action.DECIDE_EXTENSION),
-            "escalate": may(Action.ESCALATE),
+            "escalate": may(Action.ESCALATE) and not view.escalate_later(),
+            "escalate_later": may(Action.ESCALATE) and view.escalate_later(),
             "rework": may(Action.REOPEN),  # a supervisor returns an answer for rework
             "decide_review": may(Action.DECIDE_REVIEW),
             "substantiate": may(Action.SUBSTANTIATE) and report.substantiated is None,
@@ -764,10 +807,12 @@ class FeedbackService:
         change: Callable[[Report, datetime], Awaitable[dict[str, Any]] | dict[str, Any]],
         *,
         check: Callable[[Report], None] | None = None,
+        guard: Callable[[WriteTx, Report, datetime], Awaitable[None]] | None = None,
         public: bool | None = None,
     ) -> Report:
         """A staff action: the permission rule comes from the policy table unless the action
-        (a note, which serves several purposes) brings its own ``check``."""
+        (a note, which serves several purposes) brings its own ``check``. ``guard`` reads the
+        record inside the transaction, under the report's lock, and may refuse."""
         now = self.clock()
         async with self.store.transaction() as tx:
             report = await self._locked(tx, tracking_number)
@@ -775,6 +820,8 @@ class FeedbackService:
                 permissions.require(workflow.RULES[action].who, actor, report, self.config)
             else:
                 check(report)
+            if guard is not None:
+                await guard(tx, report, now)
             before = report.snapshot()
             result = change(report, now)
             details = await result if asyncio.iscoroutine(result) else result
@@ -907,6 +954,35 @@ class FeedbackService:
             change,
         )
 
+    async def reassign(
+        self, actor: Actor, tracking_number: str, department: str, reason: str
+    ) -> Report:
+        """改派: a supervisor gives a routed or signed-for report to another bureau, with a
+        reason (in the record); the new bureau's clock starts anew (sign for, then answer),
+        and the decision binds (no send-back)."""
+        why = validation.reason(reason, "reason", "改派理由")
+        wanted = (department or "").strip()
+        if not self.config.has_department(wanted):
+            raise ValidationError("请选择改派到的承办单位。", field="department")
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.REASSIGN, r.status)
+            if wanted == r.department:
+                raise ValidationError("改派的承办单位与现承办单位相同。", field="department")
+            previous = r.department
+            workflow.apply(Action.REASSIGN, r)
+            self._set_routed(r, wanted, now)
+            r.assisting = [a for a in r.assisting if a != wanted]
+            r.accepted_at = None
+            r.deadlines.answer_by = None
+            r.escalated_for = None
+            r.route_locked = True
+            r.arbitration = False
+            r.deadlines.send_back_by = None
+            return {"department": wanted, "from": previous, "reason": why, "binding": True}
+
+        return await self._staff_act(actor, tracking_number, Action.REASSIGN, change)
+
     def _issue_types(self, codes: list[str] | None) -> list[str]:
         types = [t for t in (codes or []) if t]
         unknown = [t for t in types if t not in self.config.issue_type_codes]
@@ -941,19 +1017,19 @@ class FeedbackService:
         if not isinstance(days, int) or not 1 <= days <= limit:
             raise ValidationError(f"延期天数应为 1 至 {limit} 个工作日。", field="days")
 
-        def change(r: Report, now: datetime) -> dict[str, Any]:
+        async def guard(tx: WriteTx, r: Report, now: datetime) -> None:
             workflow.check(Action.REQUEST_EXTENSION, r.status)
-            if r.extension_used:
-                raise InvalidTransition("每件诉求只能延期一次。")
+            applied = await self._last_event(tx, r, Action.REQUEST_EXTENSION)
+            if r.extension_used or applied is not None:
+                raise InvalidTransition(workflow.ONE_EXTENSION)
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
             r.pending_extension = {"days": days, "reason": why, "resume": r.status.value}
             workflow.apply(Action.REQUEST_EXTENSION, r)
             return {"days": days, "reason": why}
 
         return await self._staff_act(
-            actor,
-            tracking_number,
-            Action.REQUEST_EXTENSION,
-            change,
+            actor, tracking_number, Action.REQUEST_EXTENSION, change, guard=guard
         )
 
     async def decide_extension(
@@ -1022,16 +1098,46 @@ class FeedbackService:
         )
 
     async def escalate(self, actor: Actor, tracking_number: str, note: str | None = None) -> Report:
-        """督办 by a supervisor (the background job escalates overdue reports itself)."""
+        """督办 by a supervisor (the background job escalates overdue reports itself). Not
+        again within the window after the last 督办 (the clock's too), and with a reason when
+        the report is not overdue; both checked under the report's lock, so two clicks at
+        once make one 督办."""
         permissions.require_supervisor(actor)
+        text = validation.clean_text(note) or None
+
+        async def guard(tx: WriteTx, r: Report, now: datetime) -> None:
+            workflow.check(Action.ESCALATE, r.status)
+            last = await self._last_event(tx, r, Action.ESCALATE)
+            again = workflow.escalation_again_at(last.at if last else None, self.escalate_repeat)
+            if last is not None and again is not None and now < again:
+                shown = last.at.astimezone(self.calendar.tz)
+                raise InvalidTransition(workflow.ESCALATED_RECENTLY.format(
+                    at=f"{shown:%m-%d %H:%M}",
+                    minutes=int(self.escalate_repeat.total_seconds() // 60),
+                ))  # fmt: skip
+            if workflow.escalation_needs_reason(r, now):
+                validation.reason(note, "note", workflow.ESCALATION_REASON + "（尚未逾期）")
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
+            late = not workflow.escalation_needs_reason(r, now)
             workflow.apply(Action.ESCALATE, r)
             r.escalation_level += 1
             r.supervised = True
-            return {"note": validation.clean_text(note) or None, "level": r.escalation_level}
+            stage = workflow.stage_deadline(r)
+            if late and stage is not None:
+                # This deadline's 督办 is done: the clock does not escalate it a second time.
+                r.escalated_for = workflow.deadline_key(stage[0].stage, stage[1])
+            return {"note": text, "level": r.escalation_level, "overdue": late}
 
-        return await self._staff_act(actor, tracking_number, Action.ESCALATE, change)
+        return await self._staff_act(actor, tracking_number, Action.ESCALATE, change, guard=guard)
+
+    async def _last_event(self, tx: WriteTx, report: Report, action: Action) -> Event | None:
+        """The report's latest event of ``action``, read in the transaction holding its lock."""
+        rows = await tx.fetch(
+            "SELECT * FROM events WHERE report_id = ? AND action = ? ORDER BY seq DESC LIMIT 1",
+            (report.id, action.value),
+        )
+        return event_from_row(rows[0]) if rows else None
 
     async def decide_review(
         self, actor: Actor, tracking_number: str, reopen: bool, note: str

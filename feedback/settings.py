@@ -136,6 +136,11 @@ class Settings:
         "Ed25519 private key (PEM file) that signs record checkpoints; "
         "make one with `feedback checkpoint --new-key FILE`",
     )
+    escalate_repeat_minutes: int = _setting(
+        60,
+        "minutes after a 督办 (a supervisor's or the clock's) before the same report can be "
+        "escalated again; repeated clicks within them make no second 督办",
+    )
     trusted_proxies: str = _setting(
         "", "comma-separated addresses of reverse proxies whose X-Forwarded-For is believed"
     )

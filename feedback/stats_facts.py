@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from feedback import workflow
 from feedback.deadlines import WorkCalendar
 from feedback.models import Report
 from feedback.store import WriteTx
 from feedback.store.rows import ts
 
 # Actions after which a report reaches a (new) bureau: the sign-for clock starts there.
-ROUTING_ACTIONS = ("route", "assign", "send_back")
+ROUTING_ACTIONS = workflow.ROUTING
 
 
 def working_days_between(calendar: WorkCalendar, start: datetime, end: datetime) -> int:
@@ -38,8 +39,8 @@ async def record(
     """Called by the service after an action's event is appended, inside its transaction."""
     if action == "accept":
         rows = await tx.fetch(
-            "SELECT at FROM events WHERE report_id = ? AND action IN (?, ?, ?) "
-            "ORDER BY seq DESC LIMIT 1",
+            "SELECT at FROM events WHERE report_id = ? AND action IN "
+            f"({', '.join('?' for _ in ROUTING_ACTIONS)}) ORDER BY seq DESC LIMIT 1",
             (report.id, *ROUTING_ACTIONS),
         )
         reached = ts(rows[0]["at"]) if rows else report.created_at
@@ -52,14 +53,15 @@ async def record(
                 report.id,
             ),
         )
-    elif action == "send_back":
+    elif action in workflow.REROUTING:
         # The next bureau signs afresh; the previous one's signing is no longer the fact.
         await tx.execute(
             "UPDATE reports SET signed_on_time = NULL, sign_working_days = NULL WHERE id = ?",
             (report.id,),
         )
-        # The send-back counts against the bureau that made it (migration 0010).
-        if details and details.get("from"):
+        # A send-back counts against the bureau that made it (migration 0010); a 改派 is
+        # the supervisor's and counts against nobody.
+        if action == "send_back" and details and details.get("from"):
             await tx.execute(
                 "INSERT INTO send_backs (report_id, seq, department) VALUES (?, ?, ?)",
                 (report.id, report.record_count, details["from"]),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from feedback.errors import InvalidTransition
@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     ASSIGN = "assign"  # triage desk or supervisor decides the department
     ACCEPT = "accept"  # 签收
     SEND_BACK = "send_back"  # 退回
+    REASSIGN = "reassign"  # 改派: a supervisor moves a routed or signed-for report
     REQUEST_EXTENSION = "request_extension"
     DECIDE_EXTENSION = "decide_extension"
     ANSWER = "answer"  # 答复
@@ -58,6 +59,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.ASSIGN: "人工分派",
     Action.ACCEPT: "签收",
     Action.SEND_BACK: "退回",
+    Action.REASSIGN: "改派",
     Action.REQUEST_EXTENSION: "申请延期",
     Action.DECIDE_EXTENSION: "延期审批",
     Action.ANSWER: "答复",
@@ -184,6 +186,38 @@ def overdue_sql(moment: datetime, alias: str = "") -> tuple[str, list[Any]]:
     )
 
 
+def deadline_key(stage: str, due: datetime) -> str:
+    """The deadline a 催办 or 督办 concerns (a report's ``warned_for`` / ``escalated_for``):
+    one reminder and one escalation per deadline."""
+    return f"{stage}:{due.isoformat()}"
+
+
+# -- guards: what an action needs beyond the state -------------------------------------------
+
+# A 督办 is not repeated within this window after the last one (the clock's included): two
+# clicks, or two supervisors at once, make one. The setting escalate_repeat_minutes.
+ESCALATE_REPEAT_DEFAULT = timedelta(minutes=60)
+ESCALATED_RECENTLY = "该诉求已于 {at} 督办，{minutes} 分钟内不重复督办。"
+ESCALATION_REASON = "督办理由"
+ONE_EXTENSION = "每件诉求只能申请一次延期，本件已经申请过。"
+
+
+def escalation_needs_reason(report: Report, now: datetime) -> bool:
+    """A 督办 of a report no office is late with says why; an overdue one is its own reason."""
+    return not overdue(report, now)
+
+
+def escalation_again_at(last: datetime | None, window: timedelta) -> datetime | None:
+    """When a 督办 may be taken again after the last one (None: no 督办 yet)."""
+    return None if last is None else last + window
+
+
+def extension_applied(actions: Sequence[str]) -> bool:
+    """One extension application per report, granted or refused (``extension_used`` says
+    only that one was granted)."""
+    return Action.REQUEST_EXTENSION.value in actions
+
+
 # -- actions ----------------------------------------------------------------------------------
 
 
@@ -212,6 +246,10 @@ RULES: Mapping[Action, Rule] = {
     Action.SEND_BACK: Rule(frozenset({S.ROUTED, S.ACCEPTED}), S.ROUTED, "lead_staff",
                            "只有待签收或办理中的诉求才能退回。",
                            branches={"arbitration": S.TRIAGE}),
+    # 改派: the supervisor gives a bureau's report to another; its clock starts anew, and
+    # the supervisor's decision binds (no send-back from the new bureau).
+    Action.REASSIGN: Rule(frozenset({S.ROUTED, S.ACCEPTED}), S.ROUTED, "supervisor",
+                          "只有已分派待签收或已签收办理中的诉求才能改派。"),
     Action.REQUEST_EXTENSION: Rule(frozenset({S.ACCEPTED, S.REOPENED}), S.EXTENSION_REQUESTED,
                                    "lead_staff", "只有办理中的诉求才能申请延期。"),
     # Back to the state the request was made in.
@@ -237,6 +275,11 @@ RULES: Mapping[Action, Rule] = {
     # A report from before row digests gets its first one (feedback.record, the clock's job).
     Action.SEAL: Rule(EVERY, None, "system", "不能封存记录。", public=False),
 }  # fmt: skip
+
+# Actions that hand a report to a bureau (the sign-for clock starts at their event), and those
+# among them that take it from the bureau that had it (its signing no longer counts).
+ROUTING: tuple[str, ...] = (Action.ROUTE, Action.ASSIGN, Action.SEND_BACK, Action.REASSIGN)
+REROUTING: tuple[str, ...] = (Action.SEND_BACK, Action.REASSIGN)
 
 # The tables other modules read (kept for them): allowed states and refusals per action.
 ALLOWED: Mapping[Action, frozenset[Status]] = {a: r.allowed for a, r in RULES.items()}
@@ -312,6 +355,8 @@ def public_note(
         return "承办单位再次退回，已提交区司法局裁定承办单位"
     if a is Action.SEND_BACK:
         return "承办单位认为不属于本单位职责，已重新分派"
+    if a is Action.REASSIGN and after and after.get("department"):
+        return f"区司法局改派，承办单位：{department_name(after['department'])}"
     if a is Action.ANSWER:
         return "承办单位已答复"
     if a is Action.DECIDE_EXTENSION:
@@ -380,6 +425,8 @@ def public_notice(kind: str, payload: Mapping[str, Any]) -> str | None:
             if status == "triage":
                 return f"{head}的承办单位有异议，正由区司法局确定承办单位。"
             return f"{head}已改派至{dept}，等待签收办理。"
+        case "reassign":
+            return f"{head}已由区司法局改派至{dept}，等待签收办理。"
         case "accept":
             return f"{head}已由{dept}签收，正在办理。"
         case "request_extension":

@@ -64,6 +64,7 @@ def create_app(
         async with opened(
             settings.db, app[config_key], classify=classify, clock=clock,
             input_limits=InputLimits.of(settings), code_key=settings.follow_up_code_key(),
+            escalate_repeat_minutes=settings.escalate_repeat_minutes,
         ) as service:  # fmt: skip
             await service.warm_up()  # the first submission after start is as fast as any
             app[service_key] = service
@@ -98,6 +99,7 @@ def create_app(
     notice_admin.setup(app)
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)
+    csrf.on_refused(app, staff.ANSWER_PATH, staff.answer_kept)
     dashboard.setup(app)
     insight.setup(app)
     public.setup(app)

@@ -48,6 +48,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     username = text_value(form, "username", 64).strip()
     password = text_value(form, "password", 500)
     values = {"username": username, "next": safe_next(text_value(form, "next", 500))}
+    # An answer typed on a page whose login expired (web.staff.answer_kept) rides along.
+    carried = text_value(form, "carry_answer")
+    if carried:
+        values["carry_answer"] = carried
     # The address the rest of the app uses: behind the district's proxy, request.remote is the
     # proxy, and 20 failures from anyone would lock every staff member out.
     address = client_address(request)
@@ -68,6 +72,12 @@ async def login(request: web.Request) -> web.StreamResponse:
             status=401,
         )  # fmt: skip
     await sessions.login(request, user)
+    if carried:
+        from web.staff import answer_after_login  # staff imports this module
+
+        kept = await answer_after_login(request, accounts.actor_for(user), values["next"], carried)
+        if kept is not None:
+            return kept
     raise web.HTTPSeeOther(values["next"])
 
 

@@ -9,6 +9,7 @@ holds only the token. Machine clients (the JSON API) send no cookies, so they ar
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -40,8 +41,18 @@ def setup(app: web.Application) -> None:
 def on_refused(app: web.Application, path: str, handler: Handler) -> None:
     """Let the page at ``path`` answer a same-site POST whose token is missing or stale (an
     expired session, a restart) itself -- typically its form again, with what was typed and a
-    fresh token. The action is still not taken; a cross-site POST still gets the 403."""
+    fresh token. The action is still not taken; a cross-site POST still gets the 403.
+    ``path`` is a path, or a regular expression a whole path must match (the staff answer
+    form: ``/staff/reports/([^/]+)/answer``)."""
     app[csrf_refused_key][path] = handler
+
+
+def _refused_handler(request: web.Request) -> Handler | None:
+    handlers = request.app[csrf_refused_key]
+    found = handlers.get(request.path)
+    if found is not None:
+        return found
+    return next((h for p, h in handlers.items() if re.fullmatch(p, request.path)), None)
 
 
 def same_site(request: web.Request) -> bool:
@@ -108,7 +119,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         and sent
         and hmac.compare_digest(expected.encode(), sent.encode())
     ):
-        refused = request.app[csrf_refused_key].get(request.path)
+        refused = _refused_handler(request)
         if refused is not None and same_site(request):
             return await refused(request)
         raise PermissionDenied(REFUSED, code="csrf")

@@ -7,6 +7,7 @@ which forms to offer, and the service refuses whatever is not allowed anyway.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +15,12 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from feedback import attachments, incentives, permissions, secrets
+from feedback import accounts, attachments, incentives, permissions, secrets
 from feedback.config import Config
 from feedback.errors import InvalidTransition, NotFound, ValidationError
 from feedback.models import Actor, Attachment, Report
 from feedback.service import TRIAGE_ORDERS, DeadlineView, FeedbackService, StaffView
+from web import sessions
 from web.auth import require_staff
 from web.citizen import Form, read_uploads, text_value
 from web.keys import config_key, service_key, settings_key
@@ -208,7 +210,7 @@ async def _report_page(
             "view": view,
             "r": r,
             "events": [(e, describe(e.details, config)) for e in view.events],
-            "offer": service.offered(actor, r),
+            "offer": service.offered(actor, view),
             "suggestion": suggestion(r, config),
             "values": values or {},
             "errors": errors or {},
@@ -298,6 +300,11 @@ async def _assign(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Reques
     return f"已分派至 {s.config.department_name(dept)}。"
 
 
+async def _reassign(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    report = await s.reassign(a, tn, text_value(f, "department", 40), text_value(f, "reason"))
+    return f"已改派至 {s.config.department_name(report.department)}，签收期限重新计算。"
+
+
 async def _issue_types(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
     types = [t for t in f.getall("issue_types", []) if isinstance(t, str)]
     await s.correct_issue_types(a, tn, types)
@@ -313,8 +320,8 @@ async def _decide_extension(s: FeedbackService, a: Actor, tn: str, f: Form, rq: 
 
 
 async def _escalate(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
-    await s.escalate(a, tn, text_value(f, "note"))
-    return "已督办。"
+    report = await s.escalate(a, tn, text_value(f, "note"))
+    return f"已督办（{report.escalation_level} 级），已记入全过程记录并告知诉求人。"
 
 
 async def _decide_review(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
@@ -343,6 +350,7 @@ ACTIONS: dict[str, ActionFn] = {
     "answer": _answer,
     "attach": _attach,
     "assign": _assign,
+    "reassign": _reassign,
     "issue-types": _issue_types,
     "decide-extension": _decide_extension,
     "escalate": _escalate,
@@ -351,8 +359,58 @@ ACTIONS: dict[str, ActionFn] = {
 }
 
 
+# -- an answer typed on a page that outlived the session ------------------------------------
+
+ANSWER_PATH = r"/staff/reports/([^/]+)/answer"
+CARRY = "carry_answer"  # the login form's field that carries the typed answer
+KEPT = "页面已过期，答复尚未发送。您输入的内容已保留在下面，请核对后重新发送。"
+
+
+async def answer_kept(request: web.Request) -> web.StreamResponse:
+    """The answer form posted after the login expired, or with a token from before (the
+    browser kept the page open): nothing is sent. Logged out → the login page, which carries
+    the text and brings the clerk back to the form with it; logged in → the form again with
+    the text and a fresh token (web.csrf.on_refused)."""
+    found = re.fullmatch(ANSWER_PATH, request.path)
+    try:
+        form = await request.post()
+    except ValueError:
+        form = None
+    if found is None or form is None:
+        raise web.HTTPForbidden()
+    tn = secrets.normalise_tracking_number(found.group(1))
+    text = text_value(form, "answer")
+    user = await sessions.current_user(request)
+    if user is None:
+        values = {"next": f"/staff/reports/{quote(tn)}", CARRY: text}
+        return await render(request, "staff/login.html", {"values": values, "errors": {}})
+    actor = accounts.actor_for(user)
+    kept = {"_action": "answer", "answer": text}
+    return await _report_page(request, actor, tn, values=kept, problem=KEPT)
+
+
+async def answer_after_login(
+    request: web.Request, actor: Actor, next_path: str, text: str
+) -> web.StreamResponse | None:
+    """Just logged in with an answer carried from an expired page: the report's page with the
+    answer form filled in (not sent), or None when ``next_path`` is no report of theirs."""
+    found = re.fullmatch(r"/staff/reports/([^/]+)", next_path)
+    if found is None:
+        return None
+    kept = {"_action": "answer", "answer": text}
+    try:
+        return await _report_page(
+            request, actor, found.group(1), values=kept,
+            problem="已重新登录。答复尚未发送，您输入的内容已保留在下面，请核对后发送。",
+        )  # fmt: skip
+    except NotFound:
+        return None
+
+
 @routes.post("/staff/reports/{tn}/{action}")
 async def report_action(request: web.Request) -> web.StreamResponse:
+    if request.match_info["action"] == "answer" and await sessions.current_user(request) is None:
+        return await answer_kept(request)
     _, actor = await require_staff(request)
     tn = secrets.normalise_tracking_number(request.match_info["tn"])
     fn = ACTIONS.get(request.match_info["action"])

@@ -76,3 +76,52 @@ async def test_clerk_types_a_number_from_the_phone_call_and_finds_the_report(
     await clerk.click("#search-elsewhere a")
     assert wanted in await clerk.inner_text("table.queue")
     assert "已签收" in await clerk.inner_text("table.queue")
+
+
+async def test_supervisor_escalates_once_with_a_reason_then_reassigns(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    base = str(server.make_url("")).rstrip("/")
+    (tn,) = await filed(service, 1)
+
+    for viewport, size in ((DESKTOP, "1280"), (PHONE, "390")):
+        sup = await login(browser, base, "sup1", viewport)
+        await sup.goto(f"{base}/staff/reports/{tn}")
+        await shot(sup, f"clerk-report-supervisor-{size}")
+        await sup.context.close()
+
+    sup = await login(browser, base, "sup1", DESKTOP)
+    await sup.goto(f"{base}/staff/reports/{tn}")
+    # A fresh report is not overdue: 督办 without a reason is refused, the form says why.
+    assert "必须填写" in await sup.inner_text("#escalate-form")
+    await sup.click("#do-escalate")
+    assert "督办理由" in await sup.inner_text("#escalate-note-error")
+    await sup.fill("#f-es-note", "群众多次来电反映，请优先办理")
+    await sup.click("#do-escalate")
+    assert "已督办（1 级）" in await sup.inner_text(".notice.ok")
+    # No second 督办 button until the window has passed; the page says when.
+    assert await sup.locator("#do-escalate").count() == 0
+    assert "后可再次督办" in await sup.inner_text("#escalate-later")
+    assert "督办 1 级" in await sup.inner_text(".status-line")
+    await shot(sup, "clerk-escalated-once-1280")
+
+    # 改派: the bureau is wrong; the reason is required and lands in the record.
+    await sup.select_option("#f-ra-dept", "zjj")
+    await sup.click("#do-reassign")
+    assert "改派理由" in await sup.inner_text("#reassign-reason-error")
+    assert await sup.input_value("#f-ra-dept") == "zjj"  # the choice is kept
+    await sup.fill("#f-ra-reason", "夜间施工属住建部门监管，改由住建局办理。")
+    await sup.click("#do-reassign")
+    assert "已改派至 区住房和城乡建设局" in await sup.inner_text(".notice.ok")
+    assert "区住房和城乡建设局" in await sup.inner_text("#department")
+    assert "夜间施工属住建部门监管" in await sup.inner_text("#record")
+    await shot(sup, "clerk-reassigned-1280")
+
+    # The new bureau's clerk finds it by number in 待签收, with a fresh sign-for deadline.
+    clerk = await login(browser, base, "zjj1", PHONE)
+    await clerk.fill("#f-q", tn)
+    await clerk.click("button:has-text('筛选')")
+    assert tn in await clerk.inner_text("table.queue")
+    await clerk.click(f"a:has-text('{tn}')")
+    assert await clerk.locator("#do-accept").count() == 1
+    await shot(clerk, "clerk-reassigned-new-bureau-390")
