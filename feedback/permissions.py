@@ -38,9 +38,20 @@ def require_view(actor: Actor, report: Report, config: Config) -> None:
 
 def can_see_contact(actor: Actor, report: Report) -> bool:
     """Contact details: supervisors, and the lead bureau once it has the report."""
+    return can_see_contact_of(actor, report.department)
+
+
+def can_see_contact_of(actor: Actor, department: str | None) -> bool:
+    """can_see_contact for a report of ``department`` (rows read without a Report)."""
     if is_supervisor(actor):
         return True
-    return actor.role is Role.STAFF and actor.department == report.department
+    return actor.role is Role.STAFF and department is not None and actor.department == department
+
+
+def can_export_contact(actor: Actor) -> bool:
+    """Contact columns in a bulk export (Excel/CSV): supervisors only. The lead bureau sees a
+    citizen's contact report by report (can_see_contact), never as a downloadable list."""
+    return is_supervisor(actor)
 
 
 def require_lead_staff(actor: Actor, report: Report, config: Config) -> None:

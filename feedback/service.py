@@ -624,6 +624,9 @@ class FeedbackService:
 
         return await ledger_of(self.store, report.id)
 
+    def staff_status_label(self, report: Report) -> str:
+        return workflow.staff_status_label(report)
+
     def status_label(self, report: Report) -> str:
         if report.status is Status.CLOSED and report.close_reason:
             return f"{report.status.label}（{report.close_reason.label}）"

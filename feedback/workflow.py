@@ -334,6 +334,14 @@ def actor_label(role: str, actor_id: str) -> str:
     return f"{_ROLE_NAMES.get(role, '工作人员')} {actor_id}".strip()
 
 
+def staff_status_label(report: Report) -> str:
+    """The state as the staff desk reads it: a report sent back twice waits for the
+    supervisor's ruling (待裁定), not for triage like a new one."""
+    if report.status is S.TRIAGE and report.arbitration:
+        return "待裁定（两次退回）"
+    return report.status.label
+
+
 def is_public(action: str) -> bool:
     try:
         return Action(action) in PUBLIC

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -167,7 +167,10 @@ async def export_xlsx(request: web.Request) -> web.Response:
     body = await asyncio.to_thread(export.xlsx, board, rows, export.report_columns(actor))
     return _download(
         body,
-        export.filename(board, "figures", "xlsx"),
+        (
+            export.filename(board, "figures", "xlsx"),
+            export.ascii_filename(board, "figures", "xlsx"),
+        ),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 
@@ -178,19 +181,25 @@ async def export_csv(request: web.Request) -> web.Response:
     if request.query.get("what") == "reports":
         rows = await export.report_rows(stats, board.flt, actor)
         body = await asyncio.to_thread(export.reports_csv, rows, export.report_columns(actor))
-        name = export.filename(board, "reports", "csv")
+        what = "reports"
     else:
         body = export.figures_csv(board)
-        name = export.filename(board, "figures", "csv")
+        what = "figures"
+    name = (export.filename(board, what, "csv"), export.ascii_filename(board, what, "csv"))
     return _download(body, name, "text/csv; charset=utf-8")
 
 
-def _download(body: bytes, name: str, content_type: str) -> web.Response:
+def _download(body: bytes, name: tuple[str, str], content_type: str) -> web.Response:
+    """``name``: (the Chinese file name, its ASCII fallback). RFC 6266 with RFC 5987's
+    filename*: browsers save 监督统计-….xlsx, older clients the ASCII name."""
+    chinese, fallback = name
     return web.Response(
         body=body,
         headers={
             "Content-Type": content_type,
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": (
+                f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(chinese)}"
+            ),
             "Cache-Control": "no-store",
         },
     )

@@ -55,6 +55,7 @@ class Row:
     report: Report
     deadlines: list[DeadlineView]
     suggestion: tuple[str, float] | None
+    status_label: str = ""
 
 
 def suggestion(report: Report, config: Config) -> tuple[str, float] | None:
@@ -108,7 +109,10 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
         # Found nothing in this queue: say how many the search finds in all of the actor's.
         elsewhere = (await service.queue_page(actor, "all", query=q, limit=0))[1]
     now = service.clock()
-    rows = [Row(r, service.deadlines(r, now), suggestion(r, config)) for r in reports]
+    rows = [
+        Row(r, service.deadlines(r, now), suggestion(r, config), service.staff_status_label(r))
+        for r in reports
+    ]
     counts = await service.queue_counts(actor, [n for n in names if n != "all"])
     return await render(
         request,
@@ -211,6 +215,7 @@ async def _report_page(
             "r": r,
             "events": [(e, describe(e.details, config)) for e in view.events],
             "offer": service.offered(actor, view),
+            "status_label": service.staff_status_label(r),
             "suggestion": suggestion(r, config),
             "values": values or {},
             "errors": errors or {},

@@ -51,7 +51,7 @@ async def test_formulas_in_titles_and_names_stay_text_in_the_excel_export(
     wb = openpyxl.load_workbook(io.BytesIO(body))
     sheet = wb["诉求清单"]
     header = [c.value for c in sheet[1]]
-    title, name = header.index("标题"), header.index("联系人")
+    title, name = header.index("标题"), header.index("联系人（内部）")
     rows = list(sheet.iter_rows(min_row=2))
     assert sorted(r[title].value for r in rows) == sorted(titles)  # readable, as typed
     for r in rows:
@@ -70,7 +70,7 @@ async def test_formulas_in_the_csv_export_get_a_leading_quote(
     raw = await (await sup.client.get(f"/staff/dashboard/export.csv?what=reports&{MARCH}")).read()
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     header = table[0]
-    title, name = header.index("标题"), header.index("联系人")
+    title, name = header.index("标题"), header.index("联系人（内部）")
     assert sorted(row[title] for row in table[1:]) == sorted("'" + t for t in titles)
     assert {row[name] for row in table[1:]} == {"'=1+1"}
     dangerous = [c for row in table for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
