@@ -58,8 +58,10 @@ async def test_concurrent_submissions_through_two_stores_get_unique_numbers(
 async def test_two_stores_acting_on_one_report_keep_its_chain(
     store: Store, other: Store, config: Config, clock: Clock
 ) -> None:
-    a = FeedbackService(store, config, clock=clock)
-    b = FeedbackService(other, config, clock=clock)
+    # Sixteen 督办 at once, each taken: the repeat window is off (escalate_repeat_minutes = 0)
+    # so every one of them writes to the chain while the other store writes too.
+    a = FeedbackService(store, config, clock=clock, escalate_repeat_minutes=0)
+    b = FeedbackService(other, config, clock=clock, escalate_repeat_minutes=0)
     submitted = await a.submit(REPORT)
     tn = submitted.tracking_number
     before = (await store.get_report(tn)).record_count  # type: ignore[union-attr]
