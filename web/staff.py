@@ -388,10 +388,13 @@ async def answer_kept(request: web.Request) -> web.StreamResponse:
     user = await sessions.current_user(request)
     if user is None:
         values = {"next": f"/staff/reports/{quote(tn)}", CARRY: text}
-        return await render(request, "staff/login.html", {"values": values, "errors": {}})
+        return await render(
+            request, "staff/login.html", {"values": values, "errors": {}}, status=401
+        )
     actor = accounts.actor_for(user)
     kept = {"_action": "answer", "answer": text}
-    return await _report_page(request, actor, tn, values=kept, problem=KEPT)
+    # 403 as for any refused token (nothing was done), with the form and the text.
+    return await _report_page(request, actor, tn, values=kept, problem=KEPT, status=403)
 
 
 async def answer_after_login(

@@ -30,7 +30,13 @@ async def test_the_bureau_sees_the_reasons_for_the_bureau_and_for_each_issue_typ
     status, html = await bureau.get(f"/staff/reports/{tn}")
     assert status == 200, html
     panel = html[html.index("智能分办建议") :]
-    lines = dict(re.findall(r"<li>([^<：]+)：([^<]+)</li>", panel))
+    # One list per label, its words one under another.
+    lines = {
+        label: "、".join(re.findall(r"<li>([^<]+)</li>", words))
+        for label, words in re.findall(
+            r'<li>([^<]+)<ul class="reason-words">(.*?)</ul></li>', panel, re.S
+        )
+    }
     assert "区综合行政执法局" in lines, panel[:2000]
     assert "不透明/公示不到位" in lines, panel[:2000]
     for words in lines.values():

@@ -57,6 +57,9 @@ async def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(
         if path == "/report":
             # The report form comes back with what was typed (test_citizen.py), unfiled.
             assert "安全校验已过期" in html
+        elif path.endswith("/answer"):
+            # So does the staff answer form (test_staff_desk.py), unsent.
+            assert "页面已过期，答复尚未发送" in html
         else:
             assert "页面已过期或无法确认请求来自本站" in html
     assert len(await service.store.list_reports(ReportFilter())) == 1
