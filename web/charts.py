@@ -1,7 +1,8 @@
 """Charts drawn by the app itself: small server-rendered SVG, no JavaScript, Chinese labels.
 
 Each function returns markup ready to put in a page (every text is escaped here). The charts
-carry a <title> and an aria-label, and the page shows the same figures as a table beside them.
+carry a <title> and an aria-label, and the page shows the same figures as a table beside them;
+``described_by`` names the caption that points to that table (aria-describedby).
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ def _text_width(text: str, size: float) -> float:
     return sum(size if ord(ch) > 0x2E80 else size * 0.55 for ch in text)
 
 
-def _open(width: float, height: float, title: str, css_class: str) -> str:
+def _open(width: float, height: float, title: str, css_class: str, described_by: str | None) -> str:
     t = escape(title)
+    # The figures behind a chart are in a table on the page; the note naming it describes it.
+    described = f' aria-describedby="{escape(described_by)}"' if described_by else ""
     return (
         f'<svg class="chart {css_class}" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'aria-label="{t}" viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
+        f'aria-label="{t}"{described} viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
         f'preserveAspectRatio="xMinYMin meet" {FONT}><title>{t}</title>'
     )
 
@@ -47,6 +50,7 @@ def bar_chart(
     percent: bool = False,
     width: int = 640,
     color: str = BAR,
+    described_by: str | None = None,
 ) -> Markup:
     """Horizontal bars, one per labelled value (a bureau, an issue type); None is '—'."""
     fmt: Callable[[float], str] = _fmt_percent if percent else _fmt_number
@@ -57,7 +61,7 @@ def bar_chart(
     top = 8
     height = top + row * max(len(items), 1) + 8
     top_value = 1.0 if percent else max((v or 0 for _l, v in items), default=0) or 1
-    parts = [_open(width, height, title, "bars")]
+    parts = [_open(width, height, title, "bars", described_by)]
     if not items:
         parts.append(
             f'<text x="{width / 2:.0f}" y="{height / 2 + 4:.0f}" text-anchor="middle" '
@@ -86,16 +90,17 @@ def line_chart(
     width: int = 640,
     height: int = 220,
     color: str = BAR,
+    described_by: str | None = None,
 ) -> Markup:
     """A trend line over periods (weeks or months); gaps where a value is None."""
     fmt: Callable[[float], str] = _fmt_percent if percent else _fmt_number
-    left, right, top, bottom = 52, 14, 14, 40
+    left, right, top, bottom = 52, 30, 14, 40  # room for half the last period's label
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _k, v in points if v is not None]
     top_value = 1.0 if percent else _nice(max(values, default=0))
     if not percent and top_value <= 40:
         top_value = max(4, math.ceil(top_value / 4) * 4)  # whole numbers on the four grid lines
-    parts = [_open(width, height, title, "line")]
+    parts = [_open(width, height, title, "line", described_by)]
     for i in range(5):  # horizontal grid with values
         v = top_value * i / 4
         y = top + plot_h - plot_h * i / 4

@@ -119,20 +119,25 @@ async def dashboard(request: web.Request) -> web.Response:
         "ranking_chart": charts.bar_chart(
             [(f.label, f.assessment_score) for f in board.by_department],
             title="各承办单位考核得分（按期办理40%·不退回30%·满意30%）",
+            described_by="ranking-chart-note",
         ),
         "trend_chart": charts.line_chart(
-            [(f.key, float(f.received)) for f in board.trend], title="受理量趋势"
+            [(f.key, float(f.received)) for f in board.trend],
+            title="受理量趋势",
+            described_by="trend-chart-note",
         ),
         "trend_rate_chart": charts.line_chart(
             [(f.key, f.answer_on_time_rate) for f in board.trend],
             title="按时答复率趋势",
             percent=True,
             color=charts.ACCENT,
+            described_by="trend-rate-chart-note",
         ),
         "types_chart": charts.bar_chart(
             [(f.label, float(f.received)) for f in board.by_issue_type],
             title="问题类型分布（受理量）",
             color=charts.ACCENT,
+            described_by="types-chart-note",
         ),
         "timings": board.timings,
         "stats": stats,

@@ -169,6 +169,17 @@ async def test_every_page_has_no_serious_or_critical_axe_violation(
     assert await sup.locator("#hot article.hot-issue").count() >= 1
     assert await sup.locator("#answer-quality").count() == 1
     await audit.check(sup, "dashboard")
+    # Each chart is described by a caption that links to the table with its figures.
+    charts = await sup.evaluate("""() => [...document.querySelectorAll('svg.chart')].map(svg => {
+        const note = document.getElementById(svg.getAttribute('aria-describedby'));
+        const link = note && note.querySelector('a[href^="#"]');
+        const table = link && document.getElementById(link.getAttribute('href').slice(1));
+        return {label: svg.getAttribute('aria-label'), note: note && note.textContent,
+                table: table && table.tagName};
+    })""")
+    assert len(charts) == 4
+    for chart in charts:
+        assert chart["note"] and chart["table"] == "TABLE", chart
 
     # The citizen claims the points.
     await track(citizen, base, tn, code)
