@@ -43,6 +43,23 @@ async def _connect(path: str) -> aiosqlite.Connection:
     return conn
 
 
+async def _set_wal(conn: aiosqlite.Connection, wait_s: float = 30.0) -> None:
+    # Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is
+    # locked" at once (the busy handler is not used for it) while another process starting
+    # at the same moment migrates: wait for it, as busy_timeout does for other statements.
+    delay, waited = 0.01, 0.0
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or waited >= wait_s:
+                raise
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.5)
+
+
 class SQLiteTx(PortableWrites):
     def __init__(self, conn: aiosqlite.Connection):
         self.conn = conn
@@ -149,7 +166,7 @@ class SQLiteStore(PortableReads):
     async def open(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = await _connect(self.path)
-        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await _set_wal(self._writer)
         await self._writer.execute("PRAGMA synchronous = FULL")
         await self._migrate()
         self._readers = [await _connect(self.path) for _ in range(self.READERS)]
