@@ -95,14 +95,7 @@ def load_time_split() -> tuple[list[Example], list[Example], dict[str, object]]:
     train_idx = [m[0] for g, m in members.items() if g not in test_set]
     test_rows = [i for g in test_groups for i in members[g]]
 
-    linked = {int(r["seg_row"]) for r in raw if r["seg_row"]}
-    seen: set[str] = set()
-    seg_keep: list[dict[str, str]] = []
-    for r in seg:
-        if int(r["row"]) in linked or r["text_seg"] in seen or not r["text_seg"].strip():
-            continue
-        seen.add(r["text_seg"])
-        seg_keep.append(r)
+    seg_keep = teddy_cv.segmented_unlinked(raw, seg)
     import jieba
 
     test_tokens = [" ".join(jieba.lcut(texts[i])) for i in test_rows]

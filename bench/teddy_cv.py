@@ -93,6 +93,21 @@ def _pairs_above(X: object, Y: object, threshold: float) -> list[tuple[int, int]
     return out
 
 
+def segmented_unlinked(
+    raw: list[dict[str, str]], seg: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """Segmented rows that are not a raw message again (``seg_row``), once each, non-empty."""
+    linked = {int(r["seg_row"]) for r in raw if r["seg_row"]}
+    seen: set[str] = set()
+    kept: list[dict[str, str]] = []
+    for r in seg:
+        if int(r["row"]) in linked or r["text_seg"] in seen or not r["text_seg"].strip():
+            continue
+        seen.add(r["text_seg"])
+        kept.append(r)
+    return kept
+
+
 def load_split(
     seed: int = SEED,
 ) -> tuple[list[Example], list[Example], list[tuple[str, str]], dict[str, int]]:
@@ -127,14 +142,7 @@ def load_split(
     # every raw row of a test group counts as "test" for leak checks
     test_rows = [i for i in range(len(raw)) if reps[groups.find(i)] in test_set]
 
-    linked = {int(r["seg_row"]) for r in raw if r["seg_row"]}
-    seen: set[str] = set()
-    seg_keep: list[dict[str, str]] = []
-    for r in seg:
-        if int(r["row"]) in linked or r["text_seg"] in seen or not r["text_seg"].strip():
-            continue
-        seen.add(r["text_seg"])
-        seg_keep.append(r)
+    seg_keep = segmented_unlinked(raw, seg)
     stats["seg_after_link_and_exact"] = len(seg_keep)
     # near-duplicates of test messages in the segmented file
     test_tokens = [" ".join(jieba.lcut(texts[i])) for i in test_rows]
