@@ -71,6 +71,7 @@ class Dispatcher:
         # the background one, so what it claimed is marked when this returns.
         self._round = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def channel(self) -> str:
@@ -84,6 +85,7 @@ class Dispatcher:
 
     def start(self, listeners: Listeners | None = None) -> None:
         if self._task is None:
+            self._stopping = False
             if listeners is not None:
                 listeners.append(self.on_change)
             self._task = asyncio.create_task(self._run(), name=f"{self.channel}-notices")
@@ -92,20 +94,30 @@ class Dispatcher:
         if listeners is not None and self.on_change in listeners:
             listeners.remove(self.on_change)
         if self._task is not None:
+            # The flag as well as the cancel: a cancel that lands as the loop is woken could be
+            # lost in a wait (and a round's `except Exception` must not keep it going), and
+            # stop() would then wait for ever on a loop still claiming from a closing store.
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.send_pending()
             except Exception:  # the database away for a moment must not end the loop
+                if self._stopping:
+                    return
                 log.exception("%s notices: round failed", self.channel)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # arrives as the event is set (gh-86296), and the loop never ends.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
 
     async def send_pending(self) -> int:
         """One round: send what is due now; returns how many were sent."""
