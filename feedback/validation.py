@@ -271,6 +271,18 @@ class SubmitInput(BaseModel):
         return self.contact.phone
 
 
+class ApiSubmitInput(SubmitInput):
+    """The JSON API's variant: a JSON client says ``anonymous`` as true or false (the document
+    says so); forms send strings, which SubmitInput reads."""
+
+    @field_validator("anonymous", mode="before")
+    @classmethod
+    def _anonymous(cls, value: Any) -> bool:
+        if not isinstance(value, bool):
+            _fail("anonymous 应为 true 或 false。")
+        return value
+
+
 class Open311Input(SubmitInput):
     """Open311's variant: its ``description`` (our text) is at most 4,000 characters, so the
     gateway's notes fit beside it under ``max_text_chars``."""

@@ -119,3 +119,32 @@ async def test_times_are_in_the_districts_zone_like_open311(client: TestClient) 
     assert datetime.fromisoformat(status["created_at"]) == datetime.fromisoformat(
         o311["requested_datetime"]
     )
+
+
+async def test_a_client_hears_every_field_at_fault_at_once(client: TestClient) -> None:
+    # A client fixing its form one round trip per field would give up: all of them, once.
+    resp = await client.post(
+        "/api/v1/reports",
+        json={"title": "t" * 500, "text": "短", "anonymous": "maybe", "kind": "praise"},
+    )
+    assert resp.status == 400
+    err = (await resp.json())["error"]
+    fields = {e["field"]: e["message"] for e in err["errors"]}
+    assert {"title", "text", "anonymous", "kind"} <= set(fields)
+    assert fields["anonymous"] == "anonymous 应为 true 或 false。"
+    assert "诉求内容" in fields["text"]
+    assert (err["field"], err["message"]) == next(iter(fields.items()))
+
+
+async def test_a_named_report_without_contact_says_so_beside_the_other_errors(
+    client: TestClient,
+) -> None:
+    resp = await client.post("/api/v1/reports", json={"text": "短", "anonymous": False})
+    fields = {e["field"] for e in (await resp.json())["error"]["errors"]}
+    assert {"text", "contact"} <= fields
+
+
+async def test_an_error_without_a_field_lists_none(client: TestClient) -> None:
+    resp = await client.get("/api/v1/reports/ZC-2026-999999", params={"code": "nope"})
+    assert resp.status == 404
+    assert (await resp.json())["error"]["errors"] == []

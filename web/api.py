@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from feedback import validation
 from feedback.errors import ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
@@ -84,11 +85,12 @@ async def create_report(request: web.Request) -> web.Response:
         if not isinstance(data, dict):
             raise ValidationError("请求内容必须是一个 JSON 对象。", field="body")
         data.pop("telegram_chat_id", None)  # only the bot may set a chat id
-        if not isinstance(data.get("anonymous", True), bool):
-            # Forms send strings; JSON clients must say true or false, as the document says.
-            raise ValidationError("anonymous 应为 true 或 false。", field="anonymous")
-        limits.check_text(data, request.app[service_key].input_limits)
-        result = await request.app[service_key].submit(data, channel=Channel.API, api_key=key)
+        service = request.app[service_key]
+        limits.check_text(data, service.input_limits)  # the cap first: before any other work
+        # One check of the whole body: the client hears every field at fault at once.
+        inp = validation.submit_input(data, Channel.API, service.input_limits,
+                                      validation.ApiSubmitInput)  # fmt: skip
+        result = await service.submit(inp, channel=Channel.API, api_key=key)
     return web.json_response(
         {
             "tracking_number": result.tracking_number,

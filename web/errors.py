@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -63,8 +63,15 @@ async def _page(request: web.Request, status: int, message: str) -> web.StreamRe
     return web.Response(status=status, text=message, content_type="text/plain", charset="utf-8")
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "field": field}}
+def error_body(code: str, message: str, field: str | None = None,
+               errors: Mapping[str, str] | None = None) -> dict[str, object]:  # fmt: skip
+    """``errors``: every field at fault, when the whole input was checked at once (the first
+    of them is ``field`` and ``message``); else the one error, or none for a field-less one."""
+    listed = [{"field": None if f == "body" else f, "message": m}
+              for f, m in (errors or {}).items()]  # fmt: skip
+    if not listed and field is not None:
+        listed = [{"field": field, "message": message}]
+    return {"error": {"code": code, "message": message, "field": field, "errors": listed}}
 
 
 @web.middleware
@@ -77,9 +84,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         retry = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(retry)} if retry else {}
         if wants_json(request):
+            found = exc.errors if isinstance(exc, ValidationError) else None
             return web.json_response(
-                error_body(exc.code, exc.message, exc.field), status=status, headers=headers
-            )
+                error_body(exc.code, exc.message, exc.field, found), status=status,
+                headers=headers,
+            )  # fmt: skip
         page = await _page(request, status, exc.message)
         page.headers.update(headers)
         return page

@@ -52,7 +52,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "error": {
                 "type": "object",
-                "required": ["code", "message", "field"],
+                "required": ["code", "message", "field", "errors"],
                 "properties": {
                     "code": {
                         **STRING,
@@ -60,6 +60,19 @@ SCHEMAS: dict[str, Any] = {
                     },
                     "message": {**STRING, "description": "the message to show, in Chinese"},
                     "field": {**NSTRING, "description": "the input field at fault, if any"},
+                    "errors": {
+                        "type": "array",
+                        "description": "every field at fault, all found in one check "
+                        "(the first is field and message); empty when no field is at fault",
+                        "items": {
+                            "type": "object",
+                            "required": ["field", "message"],
+                            "properties": {
+                                "field": {**NSTRING, "description": "e.g. text, contact.phone"},
+                                "message": {**STRING, "description": "in Chinese"},
+                            },
+                        },
+                    },
                 },
             }
         },
@@ -595,7 +608,7 @@ def document(limits: InputLimits | None = None) -> dict[str, Any]:
             "description": (
                 "The JSON API for citizens' reports and Open311 GeoReport v2 for other systems "
                 "(a 12345 hotline, a city's app). Errors under /api are "
-                '{"error": {code, message, field}}; under /open311 the standard\'s errors list. '
+                '{"error": {code, message, field, errors}} (errors: every field at fault, found in one check); under /open311 the standard\'s errors list. '
                 "Rate limits answer 429 with Retry-After."
             ),
         },

@@ -73,7 +73,7 @@ raw_bodies = st.sampled_from(
 
 def _check_json_error(resp: Any) -> None:
     body = resp.json()
-    assert set(body["error"]) == {"code", "message", "field"}
+    assert set(body["error"]) == {"code", "message", "field", "errors"}
     assert body["error"]["message"]
 
 
