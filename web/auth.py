@@ -58,9 +58,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     try:
         user = await request.app[service_key].accounts.authenticate(username, password, address)
     except RateLimited as exc:
+        # Not the password's fault (it may be right): said above the form, no field marked.
         page = await render(
-            request, "staff/login.html", {"values": values, "errors": {"password": exc.message}},
-            status=429,
+            request, "staff/login.html",
+            {"values": values, "errors": {}, "throttled": exc.message}, status=429,
         )  # fmt: skip
         retry = getattr(exc, "retry_after", None)
         if retry:

@@ -11,7 +11,7 @@ from aiohttp import web
 from feedback.errors import PermissionDenied
 from web import csrf
 from web.auth import require_staff
-from web.keys import service_key, settings_key
+from web.keys import NavItem, nav_key, service_key, settings_key
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -22,6 +22,8 @@ def setup(app: web.Application) -> None:
     # The gateway sends no cookies and no CSRF token: the shared secret is its proof.
     csrf.exempt(app, INBOUND)
     app.add_routes(routes)
+    # Supervisors reach the list from every page, not only from a link in the docs.
+    app[nav_key].append(NavItem("/staff/notices", "通知", "supervisor"))
 
 
 @routes.get("/staff/notices")

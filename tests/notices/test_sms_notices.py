@@ -101,12 +101,16 @@ async def test_a_gateway_outage_is_retried_then_dead_lettered_without_losing_the
 
     # The supervisor sees it, with the number masked, and sends it again once the gateway works.
     supervisor = await visitor(login="sup1")
+    _, queue = await supervisor.get("/staff")
+    assert 'href="/staff/notices"' in queue  # in the supervisor's menu on every page
     status, page = await supervisor.get("/staff/notices")
     assert status == 200 and tn in page and "短信" in page and "138****8000" in page
     assert "HTTP 503" in page and MOBILE not in page
     bureau = await visitor(login="zhzf1")
     status, _ = await bureau.get("/staff/notices")
     assert status == 403
+    _, queue = await bureau.get("/staff")
+    assert 'href="/staff/notices"' not in queue
     sms_peer.down = False
     retry = re.search(r'action="(/staff/notices/\d+/retry)"', page)
     assert retry

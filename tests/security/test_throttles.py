@@ -39,6 +39,13 @@ async def test_failed_logins_behind_the_proxy_lock_out_only_the_guessing_address
     for i in range(accounts.ADDRESS_FAILURES):
         assert await login_from(attacker, "203.0.113.66", f"guess{i}", "wrong-password") == 401
     assert await login_from(attacker, "203.0.113.66", "zjj1", PASSWORD) == 429
+    # Told to wait above the form; the password (which was right) is not marked as wrong.
+    status, page = await attacker.post(
+        "/staff/login", {"username": "zjj1", "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.66"},
+    )  # fmt: skip
+    assert status == 429 and 'id="login-throttled"' in page
+    assert 'id="password-error"' not in page and 'aria-invalid="true"' not in page
     # Every staff member comes through the same proxy, from their own address: they log in.
     colleague = await visitor()
     assert await login_from(colleague, "198.51.100.7", "zhzf1", PASSWORD) == 200

@@ -194,3 +194,34 @@ async def test_report_follow_up_rate_sign_for_and_answer_with_the_keyboard_alone
     await page.wait_for_selector("#status:has-text('已办结')")
     assert "感谢您的评价" in await page.inner_text("main")
     assert kb.stops + ck.stops + kb2.stops >= 20
+
+
+# Every field a person types into, with the colour of its edge and of what is behind it.
+EDGES = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => !['hidden', 'radio', 'checkbox', 'submit', 'file'].includes(e.type)
+               && e.getBoundingClientRect().width > 0)
+  .map(e => {
+    let p = e.parentElement, behind = 'rgb(255, 255, 255)';
+    for (; p; p = p.parentElement) {
+      const bg = getComputedStyle(p).backgroundColor;
+      if (bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') { behind = bg; break; }
+    }
+    const s = getComputedStyle(e);
+    return {name: e.name || e.id, edge: s.borderTopColor, width: parseFloat(s.borderTopWidth),
+            behind};
+  })"""
+
+
+async def test_every_field_shows_its_edge(browser: Any, server: TestServer) -> None:
+    # Where to type must be seen without colour vision tricks: each text field's border at
+    # least 3:1 against the page around it (WCAG 2.1 1.4.11), on the citizen's and staff forms.
+    base = str(server.make_url("")).rstrip("/")
+    page = await new_page(browser, PHONE)
+    seen = 0
+    for path in ("/report", "/track", "/staff/login", "/public/reports"):
+        await page.goto(base + path)
+        for f in await page.evaluate(EDGES):
+            seen += 1
+            ratio = contrast(f["edge"], f["behind"])
+            assert f["width"] >= 1 and ratio >= 3, f"{path} {f['name']}: edge {ratio:.2f}:1"
+    assert seen >= 6
