@@ -57,6 +57,7 @@ class Cues:
     explanations: list[re.Pattern[str]]
     named: list[re.Pattern[str]]
     vague: list[re.Pattern[str]]
+    stated: list[re.Pattern[str]]
     need_message: list[re.Pattern[str]]
     need_reply: list[re.Pattern[str]]
     questions: list[re.Pattern[str]]
@@ -81,6 +82,7 @@ def cues() -> Cues:
         explanations=c(d["explanations"]["patterns"]),
         named=c(d["basis"]["named"]),
         vague=c(d["basis"]["vague"]),
+        stated=c(d["basis"]["stated"]),
         need_message=c(d["need"]["message"]),
         need_reply=c(d["need"]["reply"]),
         questions=c(d["questions"]["markers"]),
@@ -228,9 +230,15 @@ def review(
     body = substance(reply or "").lower()  # the message's words are lower-cased too
     sentences = _sentences(body)
 
-    # A sentence that forwards the matter counts as content only if it also says something.
+    # A sentence that forwards the matter counts as content only if it also says something:
+    # a fact, an action, a reason, or a promise with a date (将在3个工作日内…退款).
     def has_content(s: str) -> bool:
-        return _any(c.facts, s) or _any(c.actions, s) or _any(c.explanations, s)
+        return (
+            _any(c.facts, s)
+            or _any(c.actions, s)
+            or _any(c.explanations, s)
+            or (_any(c.promises, s) and bool(_NUMBERISH.search(s)))
+        )
 
     forwarding = [s for s in sentences if _any(c.forwarding, s) and not has_content(s)]
     own = [s for s in sentences if s not in forwarding]
@@ -281,7 +289,8 @@ def review(
 
     # -- basis -----------------------------------------------------------------------
     named = _any(c.named, body)
-    vague = _any(c.vague, body)
+    # A rule applied but not sourced (属于…范畴, 不得超过…) is referred to, not named.
+    vague = _any(c.vague, body) or _any(c.stated, body)
     # The matter needs a basis when the citizen asks about a rule (a fee, an entitlement, a
     # standard) or the answer refuses, decides or charges; a factual fix needs none.
     asked = " ".join(points) if points else title

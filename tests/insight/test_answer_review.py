@@ -83,6 +83,48 @@ def test_the_answer_that_ignores_the_question_is_told_what_it_missed() -> None:
     )).score  # fmt: skip
 
 
+def test_a_document_named_without_brackets_is_a_named_basis() -> None:
+    reply = (
+        "经查，人民路停车场为政府定价的公共停车场。根据区发展和改革局关于调整城区公共停车场"
+        "收费标准的通知，白天每小时收费五元。3月12日，区市场监管局已责令其按五元收费并退还多收费用。"
+    )
+    r = answer_review.review(FEE_TITLE, FEE_TEXT, reply)
+    assert r.basis == 2 and r.acceptable, r.reasons
+
+
+def test_a_rule_applied_without_its_source_is_a_vague_basis_not_none() -> None:
+    title, text = (
+        "孩子能否参加城镇职工养老保险",
+        "孩子今年十五岁，已经辍学，请问能否参加城镇职工养老保险？",
+    )
+    reply = "经核实，城镇职工养老保险的参保年龄不得低于16周岁，您的孩子今年15周岁，暂不能参保。"
+    r = answer_review.review(title, text, reply)
+    assert r.basis == 1
+    assert "依据表述笼统（如“根据相关规定”），未写明具体法规或文件名称" in r.reasons
+    assert not any(reason.startswith("未说明依据") for reason in r.reasons)
+
+
+def test_noting_a_suggestion_for_later_is_not_an_action() -> None:
+    title, text = "希望幸福里小区门口增开公交线路", "小区门口的公交线路都不去市中心，希望增开一条。"
+    noted = (
+        "您的建议已收集，在今后的公交线路优化调整工作中，我局会结合城市公共交通规划认真考虑，"
+        "科学制定方案，努力为市民提供安全便捷的公交服务。"
+    )
+    r = answer_review.review(title, text, noted)
+    assert not r.acceptable
+    assert "答复内容空泛，没有查明的事实、处理结果或不能办理的理由" in r.reasons
+
+
+def test_a_contact_line_with_a_dated_promise_is_content() -> None:
+    title, text = "公交扫码重复扣费", "我每天坐12路公交，扫码乘车经常重复扣费，请查一查。"
+    reply = (
+        "12路公交扫码乘车计费说明：上车扫码只作起点定位，下车扫码结算本次车费。"
+        "多扣的费用请与公交公司调度科联系，联系电话12345，我司将在3个工作日内核实后退款。"
+    )
+    r = answer_review.review(title, text, reply)
+    assert "仅转办或让群众另行咨询，未说明调查结果和处理情况" not in r.reasons
+
+
 def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["id", "title", "text", "time", "reply", "reply_time"])
