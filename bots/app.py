@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bots import texts
+from bots import steps, texts
 from bots.conversation import Context, ReportBot
 from bots.notifier import Notifier
 from bots.persistence import ServicePersistence
@@ -118,7 +118,10 @@ def build_application(
         get_service,
         Path(attachments_dir) if attachments_dir else Path(data_dir) / "attachments",
     )
-    for handler in bot.handlers():
+    # Group -1 first: the chat's data (its draft and step) read from the database, then the
+    # handlers decide on it (bots.steps).
+    application.add_handler(steps.refresher(), group=-1)
+    for handler in bot.handlers(steps.chat_data_of(application)):
         application.add_handler(handler)
     application.add_error_handler(on_error)
     application.bot_data[NOTIFIER] = _LazyNotifier(get_service, notify_interval)

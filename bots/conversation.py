@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -32,13 +31,12 @@ from telegram.ext import (
     CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     ExtBot,
     MessageHandler,
     filters,
 )
 
-from bots import texts
+from bots import steps, texts
 from feedback import attachments, notifications, validation
 from feedback.errors import FeedbackError, NotFound, ValidationError
 from feedback.models import Attachment, Channel, Rating, Status
@@ -53,7 +51,7 @@ ServiceRef = Callable[[], FeedbackService]
 TEXT, PLACE, WHEN, AUTHORITY, PHOTOS, ANONYMOUS, CONTACT, CONFIRM = (
     "text", "place", "when", "authority", "photos", "anonymous", "contact", "confirm"
 )  # fmt: skip
-END = ConversationHandler.END
+END = steps.END
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 TEXT_IN = PRIVATE & filters.TEXT & ~filters.COMMAND
@@ -100,14 +98,11 @@ class ReportBot:
     def service(self) -> FeedbackService:
         return self._service()
 
-    def handlers(self) -> list[BaseHandler[Update, Context, Any]]:
-        with warnings.catch_warnings():
-            # PTB warns that buttons are tracked per chat, not per message: that is what is
-            # meant here (one draft per chat).
-            warnings.filterwarnings("ignore", message=".*per_message.*")
-            conversation = self._conversation()
+    def handlers(self, chat_data: steps.ChatData) -> list[BaseHandler[Update, Context, Any]]:
+        """The handlers of group 0; ``chat_data`` reads a chat's data (with its step) as the
+        Application holds it, refreshed from the database before each update."""
         return [
-            conversation,
+            self._conversation(chat_data),
             CommandHandler("start", self.start, filters=PRIVATE),
             CommandHandler("help", self.start, filters=PRIVATE),
             CommandHandler("status", self.status, filters=PRIVATE),
@@ -119,7 +114,7 @@ class ReportBot:
             MessageHandler(PRIVATE & (filters.TEXT | filters.COMMAND), self.offer_report),
         ]
 
-    def _conversation(self) -> ConversationHandler[Context]:
+    def _conversation(self, chat_data: steps.ChatData) -> steps.StepConversation:
         def optional(step: Callable[..., Any], skip: Callable[..., Any]) -> list[Any]:
             return [
                 MessageHandler(TEXT_IN, step),
@@ -127,7 +122,7 @@ class ReportBot:
             ]
 
         photo = PRIVATE & (filters.PHOTO | filters.Document.IMAGE)
-        return ConversationHandler(
+        return steps.StepConversation(
             entry_points=[
                 CommandHandler("report", self.begin, filters=PRIVATE),
                 CallbackQueryHandler(self.begin, pattern=r"^report:start$"),
@@ -152,9 +147,7 @@ class ReportBot:
                 CommandHandler("start", self.in_progress, filters=PRIVATE),
                 MessageHandler(PRIVATE, self.in_progress),
             ],
-            name="report",
-            persistent=True,
-            allow_reentry=True,
+            chat_data=chat_data,
         )
 
     # -- outside a conversation --------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
+from bots.steps import STEP
 from feedback.bot_state import CHAT_DATA, BotState, conversation_scope
 from feedback.service import FeedbackService
 
@@ -72,8 +73,26 @@ class ServicePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[An
                 out[int(key)] = value if isinstance(value, dict) else {}
             except ValueError:
                 continue
+        await self._move_old_steps(out)
         self._chats = deepcopy(out)
         return out
+
+    async def _move_old_steps(self, chats: dict[int, dict[Any, Any]]) -> None:
+        """Steps kept by the old ConversationHandler ("conversation:report", per chat and
+        user) move into the chat's draft, where bots.steps keeps them now, so a report half
+        written before the upgrade goes on where it was."""
+        scope = conversation_scope("report")
+        for key, state in (await self.state.load(scope)).items():
+            try:
+                chat_id = json.loads(key)[0]
+            except (ValueError, IndexError, KeyError, TypeError):
+                chat_id = None
+            if isinstance(chat_id, int) and isinstance(state, str):
+                data = chats.setdefault(chat_id, {})
+                if STEP not in data:
+                    data[STEP] = state
+                    await self.state.save(CHAT_DATA, str(chat_id), deepcopy(data))
+            await self.state.save(scope, key, None)
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         if self._chats.get(chat_id) == data:
