@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import random
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from feedback import incentives, jobs
 from feedback.errors import FeedbackError
@@ -22,20 +24,48 @@ log = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "demo-password-2026"
 
-ANSWERS = [
-    "经核查，您反映的情况基本属实。我单位已责令相关人员立即整改，并将加强日常巡查，欢迎继续监督。",
-    "收到您的反映后，我单位当日派员到现场核实。现已依法处理，处理结果已书面告知当事人。",
-    "经调查，执法程序存在不规范之处，已对相关执法人员批评教育，并重新出具书面决定书。",
-    "您反映的问题不属实。执法人员当时已出示执法证件并全程使用执法记录仪，相关视频已存档备查。",
-    "已协调相关部门联合处置，问题已于本周解决。后续如有反复，请直接拨打我单位监督电话。",
-    "该事项正在依法办理中，因涉及多个部门需要进一步核实，我们将在办结后第一时间告知您结果。",
-]
-SEND_BACK_REASONS = [
-    "该事项不属于本单位法定职责，建议由相关主管部门办理。",
-    "根据三定方案，此类事项由其他单位负责，请重新分派。",
-]
-NAMES = ["张先生", "王女士", "李先生", "刘女士", "陈先生", "赵女士", "孙先生", "周女士"]
-PLACES = ["般阳路", "松龄路", "淄川区某街道", "某某小区", "洪山镇", "昆仑镇", "寨里镇", "西河镇"]
+DATA = Path(__file__).with_name("data") / "demo.toml"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """feedback/data/demo.toml: who reports, where, and how bureaus answer."""
+
+    names: list[str]
+    places: list[str]
+    clerks: list[str]
+    send_back_reasons: list[str]
+    specific: list[str]
+    partial: list[str]
+    forwarding: list[str]
+    basis: dict[str, str]
+
+    @classmethod
+    def load(cls) -> Wording:
+        with DATA.open("rb") as f:
+            return cls(**tomllib.load(f))
+
+
+WORDING = Wording.load()
+
+
+def _answer(wording: Wording, rng: random.Random, quality: float, department: str,
+            matter: str, place: str, now: datetime) -> str:  # fmt: skip
+    """A bureau's answer: specific with the bureau's ``quality`` (its share of specific
+    answers), else mostly partial, sometimes forwarding only."""
+    roll = rng.random()
+    kind = (wording.specific if roll < quality
+            else wording.partial if roll < quality + (1 - quality) * 0.6
+            else wording.forwarding)  # fmt: skip
+    local = now + timedelta(hours=8)  # district time, for the dates the answer names
+    return rng.choice(kind).format(
+        matter=matter or "有关执法",
+        place=place,
+        basis=wording.basis.get(department, wording.basis["sfj"]),
+        found=f"{local.month}月{local.day}日",
+        done=f"{(local + timedelta(days=10)).month}月{(local + timedelta(days=10)).day}日",
+        clerk=rng.choice(wording.clerks),
+    )
 
 
 @dataclass
@@ -86,6 +116,9 @@ async def load_demo(service: FeedbackService, count: int = 300, seed: int = 2026
     """Load `count` demo reports spread over the last ~6 months; returns how many."""
     rng = random.Random(seed)
     rows = rng.sample(_corpus(), count)
+    # Each bureau's share of specific answers (its own generator: the lives stay the same).
+    bureaus = random.Random(seed + 1)
+    quality = {d: bureaus.uniform(0.3, 0.9) for d in service.config.department_codes}
     real_clock = service.clock
     end = real_clock()
     start = end - timedelta(days=180)
@@ -103,7 +136,7 @@ async def load_demo(service: FeedbackService, count: int = 300, seed: int = 2026
         for row, at in zip(rows, moments, strict=True):
             clock.now = _office_hours(at, end)
             try:
-                await _life(service, clock, row, rng, end)
+                await _life(service, clock, row, rng, end, quality)
                 loaded += 1
             except FeedbackError as exc:  # a demo step the workflow refused: keep going
                 log.warning("demo report skipped a step: %s", exc.message)
@@ -127,8 +160,9 @@ def _office_hours(at: datetime, end: datetime) -> datetime:
 
 async def _life(
     service: FeedbackService, clock: DemoClock, row: dict[str, str], rng: random.Random,
-    end: datetime,
+    end: datetime, quality: dict[str, float],
 ) -> None:  # fmt: skip
+    w = WORDING
     named = rng.random() < 0.4
     title = row["title"]
     if not title or title[:2] not in row["text"]:
@@ -137,10 +171,10 @@ async def _life(
     data = {
         "title": title,
         "text": row["text"],
-        "place": rng.choice(PLACES),
+        "place": rng.choice(w.places),
         "kind": "consultation" if ("请问" in row["text"] or "？" in row["text"]) else "complaint",
         "anonymous": not named,
-        "contact": {"name": rng.choice(NAMES), "phone": f"139{rng.randrange(10**8):08d}"}
+        "contact": {"name": rng.choice(w.names), "phone": f"139{rng.randrange(10**8):08d}"}
         if named
         else None,
     }
@@ -166,17 +200,17 @@ async def _life(
         if not step(rng.uniform(2, 20)):
             return
         await service.send_back(staff_of(report.department or ""), tn,
-                                rng.choice(SEND_BACK_REASONS), right)  # fmt: skip
+                                rng.choice(w.send_back_reasons), right)  # fmt: skip
     elif rng.random() < 0.08:
         # Ping-pong: a bureau wrongly passes its own matter on; the supervisor rules.
         wrong = rng.choice([d for d in service.config.department_codes if d not in (right, "sfj")])
         if not step(rng.uniform(2, 20)):
             return
-        await service.send_back(staff_of(right), tn, rng.choice(SEND_BACK_REASONS), wrong)
+        await service.send_back(staff_of(right), tn, rng.choice(w.send_back_reasons), wrong)
         if not step(rng.uniform(2, 20)):
             return
         # The wrong bureau sends it back too: the second send-back goes to the supervisor.
-        await service.send_back(staff_of(wrong), tn, rng.choice(SEND_BACK_REASONS), right)
+        await service.send_back(staff_of(wrong), tn, rng.choice(w.send_back_reasons), right)
         if not step(rng.uniform(4, 30)) or rng.random() < 0.1:
             return  # still waiting for the ruling
         await service.assign(SUPERVISOR, tn, right, note="经审查，该事项属其法定职责，由其承办。")
@@ -203,7 +237,9 @@ async def _life(
         await service.escalate(SUPERVISOR, tn, "请抓紧办理并按时答复")
         if not step(rng.uniform(4, 48)):
             return
-    await service.answer(staff_of(right), tn, rng.choice(ANSWERS))
+    matter, place = result.report.title, str(data["place"])
+    await service.answer(staff_of(right), tn,
+                         _answer(w, rng, quality[right], right, matter, place, clock.now))  # fmt: skip
     if types and rng.random() < 0.35:
         await incentives.substantiate(service, SUPERVISOR, tn, rng.random() < 0.6,
                                       "经核查，认定如下。")  # fmt: skip
@@ -213,7 +249,9 @@ async def _life(
     rating = "satisfied" if roll < 0.62 else "basically_satisfied" if roll < 0.85 else "unsatisfied"
     view = await service.rate(tn, code, rating, None)
     if view.report.status is Status.REOPENED and step(rng.uniform(48, 240)):
-        await service.answer(staff_of(right), tn, rng.choice(ANSWERS))
+        # Reopened: the second answer is the careful one.
+        await service.answer(staff_of(right), tn,
+                             _answer(w, rng, 1.0, right, matter, place, clock.now))  # fmt: skip
         if step(rng.uniform(12, 72)):
             view = await service.rate(
                 tn, code, rng.choice(["basically_satisfied", "unsatisfied"]), None

@@ -3,7 +3,7 @@ moment it was loaded, so a citizen's new report sorts above every demo one."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from feedback.demo import load_demo
 from feedback.service import FeedbackService
@@ -36,3 +36,19 @@ async def test_demo_reports_are_never_dated_after_now(
     new = await service.submit(dict(REPORT))
     queue = await service.queue(SUPERVISOR, "all", limit=1)
     assert [r.tracking_number for r in queue] == [new.tracking_number]
+
+
+async def test_demo_bureaus_answer_well_and_badly_like_real_ones(
+    service: FeedbackService, clock: Clock
+) -> None:
+    # A supervisor trying the demo sees bureaus differ: most answers acceptable, some sent back
+    # for rework, not every bureau needing rework on every answer.
+
+    await load_demo(service, count=120, seed=2026)
+    now = clock()
+    bureaus = await service.insight.quality_by_bureau(SUPERVISOR, now - timedelta(days=200), now)
+    answered = [b for b in bureaus if b.rework_share is not None]
+    assert len(answered) >= 5
+    shares = [b.rework_share for b in answered if b.rework_share is not None]
+    assert min(shares) < 0.25 and max(shares) > 0.3
+    assert sum(shares) / len(shares) < 0.5
