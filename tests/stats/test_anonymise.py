@@ -138,8 +138,14 @@ def _looks_personal(original: str, kind: str) -> bool:
 def demo_answers() -> list[str]:
     """Every demo answer as bureaus send it: each wording, each bureau's law, each clerk."""
     return [
-        wording.format(matter="城管执法人员扣押三轮车不开清单", place=place, basis=basis,
-                       found="3月10日", done="3月20日", clerk=clerk)  # fmt: skip
+        wording.format(
+            matter="城管执法人员扣押三轮车不开清单",
+            place=place,
+            basis=basis,
+            found="3月10日",
+            done="3月20日",
+            clerk=clerk,
+        )  # fmt: skip
         for wording in WORDING.specific + WORDING.partial + WORDING.forwarding
         for basis in WORDING.basis.values()
         for place, clerk in zip(WORDING.places, WORDING.clerks, strict=False)
