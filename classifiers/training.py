@@ -278,6 +278,20 @@ def route_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 60) -
     ]
 
 
+# Examples of a district's own labelled reports carry a group starting with this
+# (feedback.learning); the rest are the project's corpus.
+DISTRICT_GROUP = "district-"
+# A type's decision threshold is chosen on the district's rows alone once they hold this many
+# rows and positives of it: they are the traffic the model will meet, the corpus is not.
+THRESHOLD_ROWS, THRESHOLD_POSITIVES = 60, 6
+
+
+def _threshold(p: np.ndarray, y: np.ndarray, district: np.ndarray) -> tuple[float, float]:
+    if district.sum() >= THRESHOLD_ROWS and y[district].sum() >= THRESHOLD_POSITIVES:
+        return _best_f1_threshold(p[district], y[district])
+    return _best_f1_threshold(p, y)
+
+
 def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(threshold of the best F1 on held-out probabilities, that F1)."""
     best_t, best_f = 0.5, -1.0
@@ -434,6 +448,7 @@ def train(
         calib_bias = np.zeros(len(labels))
         cues = Cues.load()
         reports = [cues.analyse(cue_text(ex.title, ex.text)) for ex in examples]
+        district = np.array([ex.group.startswith(DISTRICT_GROUP) for ex in examples])
         stack: dict[str, object] = {}
         Z = np.zeros(Y.shape)  # held-out scores, one column per type
         stackable: list[int] = []
@@ -480,11 +495,11 @@ def train(
                     pc = 1 / (1 + np.exp(-np.clip(F @ np.array(wc) + bc, -50, 50)))
                     p = (1 - config.cue_blend) * p + config.cue_blend * pc
                     spec["cue_only"] = {"weights": wc, "bias": bc, "blend": config.cue_blend}
-                t, f = _best_f1_threshold(p, y)
+                t, f = _threshold(p, y, district)
                 stack[lab] = {**spec, "threshold": t, "held_out_f1": f}
             else:
                 p = 1 / (1 + np.exp(-np.clip(calib_scale[li] * Z[:, li] + calib_bias[li], -50, 50)))
-                t, f = _best_f1_threshold(p, y)
+                t, f = _threshold(p, y, district)
                 stack[lab] = {"threshold": t, "held_out_f1": f}
         rule = {"cue_features": list(FEATURES), "types": stack}
     rule["noncontent"] = _noncontent_words(space.word_terms)

@@ -30,7 +30,7 @@ from classifiers.bundle import SHIPPED_DIR
 from classifiers.model import DEPARTMENT, ISSUE_TYPE, TARGETS, LinearModel, ReportClassifier
 from classifiers.retrain import current_model_dir, promote
 from classifiers.storage import load_model, save_model
-from classifiers.training import Example, Progress, train
+from classifiers.training import DISTRICT_GROUP, Example, Progress, train
 from feedback import labels, model_gate, model_versions, routing
 from feedback.config import Config
 from feedback.model_gate import GateSettings, Verdict
@@ -109,7 +109,7 @@ def _examples(found: Sequence[labels.Label], weight: float) -> list[Example]:
     return [
         Example(
             x.title, x.text, tuple(x.labels), weight=weight, authority=x.authority,
-            group=f"district-{i * LABEL_GROUPS // n}",
+            group=f"{DISTRICT_GROUP}{i * LABEL_GROUPS // n}",
         )
         for i, x in enumerate(found)
     ]  # fmt: skip

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from classifiers.bundle import load_classifier
 from classifiers.evaluation import evaluate
 from classifiers.retrain import current_model_dir, promote, retrain
@@ -53,3 +55,25 @@ def test_issue_type_model_trains_and_evaluates(tiny_issue_csv: Path) -> None:
     for key in ("accuracy", "macro_f1", "micro_f1", "subset_accuracy", "per_label"):
         assert key in report
     assert float(report["micro_f1"]) > 0.5  # type: ignore[arg-type]
+
+
+def test_a_districts_own_rows_set_the_threshold_once_there_are_enough() -> None:
+    # The corpus says a type at p ≥ 0.8; the district's reports (its real traffic) say it at
+    # p ≥ 0.3. With enough district rows and positives, the district's rows decide.
+    from classifiers.training import THRESHOLD_POSITIVES, THRESHOLD_ROWS, _threshold
+
+    rng = np.random.default_rng(1)
+    corpus_p = rng.uniform(0, 1, 400)
+    corpus_y = (corpus_p >= 0.8).astype(np.int64)
+    n = THRESHOLD_ROWS
+    district_p = np.linspace(0, 1, n)
+    district_y = (district_p >= 0.3).astype(np.int64)
+    p = np.concatenate([corpus_p, district_p])
+    y = np.concatenate([corpus_y, district_y])
+    district = np.concatenate([np.zeros(400, bool), np.ones(n, bool)])
+    t, _ = _threshold(p, y, district)
+    assert 0.25 <= t <= 0.32
+    # Too few district rows: the whole set decides, as before a district has any.
+    few = district.copy()
+    few[400 + THRESHOLD_POSITIVES :] = False
+    assert _threshold(p, y, np.zeros_like(district))[0] == _threshold(p, y, few)[0]
