@@ -199,6 +199,15 @@ def report_department(
         p, r, f = per[lab]
         kp, kr, kf = kper[lab]
         print(f"    {lab:8s} P {p:.2f} R {r:.2f} F1 {f:.2f}    keywords F1 {kf:.2f}")
+    # where each category's messages went (aggregate counts only: which bureaus draw them)
+    print("  true category -> predicted bureau (wrong ones, top 4):")
+    for lab in LABELS7:
+        wrong: dict[str, int] = {}
+        for b, t, ok in zip(bureaus, truth, correct, strict=True):
+            if t == lab and not ok:
+                wrong[b or "-"] = wrong.get(b or "-", 0) + 1
+        top4 = sorted(wrong.items(), key=lambda kv: -kv[1])[:4]
+        print(f"    {lab:8s} " + ", ".join(f"{b} {n}" for b, n in top4))
     ece, lines = ece_table(conf, correct.astype(float))
     print(
         f"  ECE of the predicted bureau's probability {ece:.3f}   target <= 0.05  {_mark(ece <= 0.05)}"

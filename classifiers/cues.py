@@ -36,6 +36,15 @@ _WINDOW = 30  # characters either side of a cue in which its actor is looked for
 _NEGATION_REACH = 4  # a negator ending this close before a cue negates it
 _PHRASE_MAX = 14  # longest cue match shown as a reason
 _REQUEST_REACH = 3  # an authority named this close after a request word is asked, not blamed
+# jieba tags never at either end of a phrase shown to staff: particles, pronouns, conjunctions,
+# modal particles, interjections, punctuation (prepositions only at its end: 多次向…反映)
+_EDGE_TAGS = ("u", "r", "c", "y", "e", "x", "w")
+_END_TAGS = ("p",)
+_NEGATORS = frozenset("不没未无拒非")
+_CLAUSE_END = re.compile("[，,。.！!？?；;：:、\\n]")
+# a block jieba segments on its own (jieba splits its input at anything else, see segment.cut):
+# segmenting just the block around a match gives the very words of the whole text
+_BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+")
 
 
 def cue_files(directory: Path = CUES_DIR) -> list[Path]:
@@ -87,11 +96,20 @@ class Cues:
     def __init__(self, directory: Path = CUES_DIR) -> None:
         self.directory = directory
         self.lists = {p.stem: _read_list(p) for p in cue_files(directory)}
-        needed = {"authority", "company", "negation", "question", "hearsay", "request"}
+        needed = {
+            "authority",
+            "company",
+            "negation",
+            "question",
+            "hearsay",
+            "request",
+            "phrase_edges",
+        }
         missing = {*needed, *ISSUE_TYPES} - set(self.lists)
         if missing:
             raise ValueError(f"{directory}: cue lists missing: {sorted(missing)}")
         self._re = {name: _pattern(words) for name, words in self.lists.items()}
+        self.edges = frozenset(self.lists["phrase_edges"])
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -103,6 +121,46 @@ class Cues:
 
     def analyse(self, text: str) -> CueReport:
         return CueReport(self, text)
+
+    def whole_phrase(self, text: str, start: int, end: int) -> str:
+        """The match ``text[start:end]`` as a phrase a clerk reads: widened to whole jieba words
+        (a pattern may end inside one), then function words trimmed off both ends (也没有…就直接
+        → 没有…); a leading negator stays, it is the point (不开收据). Empty when nothing is left."""
+        from classifiers.reasons import word_tag
+        from classifiers.segment import _get, cut
+
+        spans: list[tuple[int, int, str]] = []
+        for block in _BLOCK.finditer(text, max(0, start - 40), min(len(text), end + 40)):
+            if block.end() <= start or block.start() >= end:
+                continue
+            b0, b1 = block.span()
+            # widen to the block's true edges (finditer above started mid-text)
+            while b0 > 0 and _BLOCK.fullmatch(text[b0 - 1]):
+                b0 -= 1
+            while b1 < len(text) and _BLOCK.fullmatch(text[b1]):
+                b1 += 1
+            pos = b0
+            for word in cut(_get(), text[b0:b1]):
+                spans.append((pos, pos + len(word), word))
+                pos += len(word)
+        words = [w for w in spans if w[1] > start and w[0] < end]
+
+        def trimmable(word: str, at_end: bool) -> bool:
+            if not at_end and _NEGATORS & set(word):
+                return False
+            tag = word_tag(word) or "n"
+            return (
+                word in self.edges
+                or tag.startswith(_EDGE_TAGS)
+                or (at_end and tag.startswith(_END_TAGS))
+                or not word.strip()
+            )
+
+        while words and trimmable(words[0][2], at_end=False):
+            words.pop(0)
+        while words and trimmable(words[-1][2], at_end=True):
+            words.pop()
+        return text[words[0][0] : words[-1][1]] if words else ""
 
     def keyword_types(self, text: str) -> list[str]:
         """The plain keyword rule: every type one of whose phrases appears (a yardstick)."""
@@ -126,6 +184,7 @@ class CueReport:
     """The cues found in one report's text."""
 
     def __init__(self, cues: Cues, text: str) -> None:
+        self.cues = cues
         self.text = text
         self.authority = _not_after(
             cues._spans("authority", text), cues._spans("request", text), _REQUEST_REACH
@@ -141,7 +200,9 @@ class CueReport:
         if not len(ends):
             return False
         gap = start - ends
-        return bool(((gap >= 0) & (gap <= _NEGATION_REACH)).any())
+        near = ends[(gap >= 0) & (gap <= _NEGATION_REACH)]
+        # a negator negates within its own clause only ("一直没有人管。执法记录仪也没开")
+        return any(not _CLAUSE_END.search(self.text, int(e), start) for e in near)
 
     @staticmethod
     def _distance(spans: _Spans, start: int, end: int) -> int | None:
@@ -181,11 +242,15 @@ class CueReport:
         )
 
     def phrases(self, issue_type: str) -> list[str]:
-        """The type's phrases found (not negated), in order of appearance, once each."""
+        """The type's phrases found (not negated), in order of appearance, once each, as whole
+        words with no function word at either end (see :meth:`Cues.whole_phrase`)."""
         spans = self.types[issue_type]
         out: list[str] = []
-        for s, w in zip(spans.starts.tolist(), spans.words, strict=True):
+        for s, e in zip(spans.starts.tolist(), spans.ends.tolist(), strict=True):
+            if self._negated(s):
+                continue
+            w = self.cues.whole_phrase(self.text, s, e)
             # a long pattern match is a clause, not a phrase a clerk reads at a glance
-            if not self._negated(s) and w not in out and len(w) <= _PHRASE_MAX:
+            if len(w) >= 2 and w not in out and len(w) <= _PHRASE_MAX:
                 out.append(w)
         return out

@@ -14,7 +14,14 @@ from functools import lru_cache
 
 from classifiers.segment import DATA_DIR, GOVTERMS_PATH, stopwords
 
-__all__ = ["CONTENT_TAGS", "REASON_STOPWORDS_PATH", "content_tag", "reason_stopwords", "showable"]
+__all__ = [
+    "CONTENT_TAGS",
+    "REASON_STOPWORDS_PATH",
+    "content_tag",
+    "reason_stopwords",
+    "showable",
+    "word_tag",
+]
 
 REASON_STOPWORDS_PATH = DATA_DIR / "reason_stopwords.txt"
 #: nouns, verbs, places, bodies, other proper nouns, abbreviations, set phrases, idioms
@@ -40,6 +47,11 @@ def _tags() -> dict[str, str]:
         if len(parts) >= 3 and not line.startswith("#"):
             tags[parts[0]] = parts[2]
     return tags
+
+
+def word_tag(word: str) -> str | None:
+    """jieba's part-of-speech tag of ``word`` (None for a word it does not know)."""
+    return _tags().get(word)
 
 
 def content_tag(word: str) -> bool:

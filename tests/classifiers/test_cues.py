@@ -45,3 +45,32 @@ def test_a_denied_misconduct_does_not_count() -> None:
 def test_a_plain_question_about_a_fee_standard_names_no_misconduct() -> None:
     text = "请问今年的物业收费标准是多少？补贴发放名单在哪里可以查到？"
     assert Cues.load().keyword_types(text) == []
+
+
+def _ends_on_word_boundaries(phrase: str, text: str) -> bool:
+    from classifiers.segment import _get, cut
+
+    words = cut(_get(), text)
+    starts, ends, pos = set(), set(), 0
+    for w in words:
+        starts.add(pos)
+        pos += len(w)
+        ends.add(pos)
+    at = text.find(phrase)
+    return at in starts and at + len(phrase) in ends
+
+
+def test_a_clerk_reads_the_cue_phrases_as_whole_phrases_without_dangling_words() -> None:
+    text = "镇政府也没有任何书面通知就直接拆了我家的棚子，罚了五百块也不开收据。"
+    report = Cues.load().analyse(text)
+    procedure, opacity = report.phrases("improper_procedure"), report.phrases("opacity")
+    assert "没有任何书面通知" in procedure, procedure
+    assert "不开收据" in opacity, opacity
+    for phrase in [*procedure, *opacity]:
+        assert _ends_on_word_boundaries(phrase, text), phrase
+        assert not phrase.startswith(("也", "就")) and not phrase.endswith(("就", "直接")), phrase
+
+
+def test_a_negator_in_an_earlier_sentence_does_not_deny_a_cue() -> None:
+    text = "反映了半年一直没有人管。执法记录仪也没开，当场就把车拖走了。"
+    assert _features(text, "improper_procedure")[CUE] == 1.0
