@@ -116,8 +116,13 @@ async def create_user(
     role: str,
     department: str | None = None,
     display_name: str | None = None,
+    *,
+    lead: bool = False,
 ) -> User:
+    """``lead``: the bureau's lead (科室负责人), who assigns its reports to its clerks."""
     new = check_new_user(config, username, role, department, display_name)
+    if lead and new.role is not Role.STAFF:
+        raise ValidationError("只有承办单位工作人员可以是本单位负责人。", field="lead")
     check_password(password)
     if await store.get_user(new.username) is not None:
         raise ValidationError(f"用户名 {new.username} 已存在。", field="username")
@@ -131,6 +136,7 @@ async def create_user(
         display_name=new.display_name,
         active=True,
         created_at=datetime.now(UTC),
+        bureau_lead=lead,
     )
     async with store.transaction() as tx:
         user.id = await tx.insert_user(user)
@@ -147,6 +153,20 @@ async def set_active(store: Store, username: str, active: bool) -> User:
         await tx.update_user(user)
         if not active:
             await _end_all(tx, user.username)
+    return user
+
+
+async def set_lead(store: Store, username: str, lead: bool) -> User:
+    """Make a bureau's staff account its lead (科室负责人) or a clerk again (a session reads
+    the account on every request: it applies at once)."""
+    user = await store.get_user((username or "").strip().lower())
+    if user is None:
+        raise ValidationError(f"没有用户 {username}。", field="username")
+    if user.role != Role.STAFF.value:
+        raise ValidationError("只有承办单位工作人员可以是本单位负责人。", field="username")
+    user.bureau_lead = lead
+    async with store.transaction() as tx:
+        await tx.update_user(user)
     return user
 
 
@@ -224,6 +244,7 @@ def actor_for(user: User) -> Actor:
         id=user.username,
         department=user.department,
         name=user.display_name or user.username,
+        lead=user.bureau_lead and user.role == Role.STAFF.value,
     )
 
 

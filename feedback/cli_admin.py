@@ -24,9 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--department", help="department code (required for staff, e.g. zhzf)")
     p.add_argument("--name", help="display name, e.g. 张三")
     p.add_argument(
+        "--lead",
+        action="store_true",
+        help="staff only: the bureau's lead (科室负责人), who assigns its reports to its clerks "
+        "and keeps its canned replies",
+    )
+    p.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=cmd_add)
+
+    p = commands.add_parser("lead", help="make a staff account its bureau's lead (or --off)")
+    common(p)
+    p.add_argument("username")
+    p.add_argument("--off", action="store_true", help="a clerk again, no longer the lead")
+    p.set_defaults(func=cmd_lead)
 
     p = commands.add_parser("list", help="list staff accounts")
     common(p)
@@ -82,8 +94,10 @@ def cmd_add(args: argparse.Namespace) -> int:
                 args.role,
                 args.department,
                 args.name,
+                lead=args.lead,
             )
-        print(f"created {user.role} {user.username} ({user.display_name}, {user.department})")
+        lead = ", lead" if user.bureau_lead else ""
+        print(f"created {user.role} {user.username} ({user.display_name}, {user.department}{lead})")
         return 0
 
     return int(run(go))
@@ -100,7 +114,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             users = await service.store.list_users()
         for u in users:
             state = "active" if u.active else "disabled"
-            print(f"{u.username}\t{u.role}\t{u.department or '-'}\t{u.display_name}\t{state}")
+            role = f"{u.role} (lead)" if u.bureau_lead else u.role
+            print(f"{u.username}\t{role}\t{u.department or '-'}\t{u.display_name}\t{state}")
         if not users:
             print("no accounts yet; create one with `feedback users add NAME --role admin`")
         return 0
@@ -118,6 +133,22 @@ def _toggle(args: argparse.Namespace, active: bool) -> int:
         async with open_service(settings, with_model=False) as service:
             user = await accounts.set_active(service.store, args.username, active)
         print(f"{user.username} {'enabled' if active else 'disabled'}")
+        return 0
+
+    return int(run(go))
+
+
+def cmd_lead(args: argparse.Namespace) -> int:
+    from feedback.cli import run, settings_from
+    from feedback.runtime import open_service
+
+    settings = settings_from(args)
+
+    async def go() -> int:
+        async with open_service(settings, with_model=False) as service:
+            user = await accounts.set_lead(service.store, args.username, not args.off)
+        print(f"{user.username} {'is the lead of' if user.bureau_lead else 'is a clerk of'} "
+              f"{user.department}")  # fmt: skip
         return 0
 
     return int(run(go))

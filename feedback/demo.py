@@ -90,6 +90,10 @@ def _corpus() -> list[dict[str, str]]:
     ]
 
 
+# Named clerks of the demo (username, bureau, name): the clerk's desk has someone to assign to.
+DEMO_CLERKS = (("zhzf.zhang", "zhzf", "张科员"), ("zhzf.li", "zhzf", "李科员"))
+
+
 async def _demo_users(service: FeedbackService) -> None:
     from feedback.accounts import create_user
 
@@ -97,12 +101,16 @@ async def _demo_users(service: FeedbackService) -> None:
         ("admin", "admin", None, "系统管理员"),
         ("jiandu", "supervisor", "sfj", "司法局监督员"),
     ]
-    wanted += [(d.code, "staff", d.code, f"{d.name}工作人员") for d in service.config.departments]
-    for username, role, dept, name in wanted:
+    # Each bureau's account is its lead (科室负责人); 综合执法局 has two named clerks besides.
+    wanted += [(d.code, "staff", d.code, f"{d.name}负责人") for d in service.config.departments]
+    clerks = [(u, "staff", dept, name) for u, dept, name in DEMO_CLERKS]
+    for username, role, dept, name in wanted + clerks:
         if await service.store.get_user(username) is None:
+            lead = role == "staff" and username == dept
             await create_user(
-                service.store, service.config, username, DEMO_PASSWORD, role, dept, name
-            )
+                service.store, service.config, username, DEMO_PASSWORD, role, dept, name,
+                lead=lead,
+            )  # fmt: skip
 
 
 def staff_of(department: str) -> Actor:

@@ -99,6 +99,8 @@ class Actor:
     id: str = ""
     department: str | None = None
     name: str = ""
+    # A bureau's lead (科室负责人): assigns the bureau's reports to its clerks (feedback.permissions).
+    lead: bool = False
 
     @classmethod
     def system(cls, what: str = "system") -> Actor:
@@ -125,6 +127,7 @@ class User:
     display_name: str = ""
     active: bool = True
     created_at: datetime | None = None
+    bureau_lead: bool = False  # 科室负责人 of its bureau (staff only)
 
 
 @dataclass
@@ -207,6 +210,8 @@ class Report:
     record_salt: str = ""
     # The citizen agreed that the text may be published, anonymised (执法监督公示).
     publish: bool = True
+    # The clerk (username) who claimed (认领) the report or was given it; None = 未认领.
+    assignee: str | None = None
 
     def snapshot(self) -> dict[str, Any]:
         """The state that events record as 'before'/'after' (no personal data)."""

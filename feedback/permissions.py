@@ -55,10 +55,81 @@ def can_export_contact(actor: Actor) -> bool:
 
 
 def require_lead_staff(actor: Actor, report: Report, config: Config) -> None:
-    """Acts of the responsible bureau: sign for, send back, ask for more time, answer."""
+    """Acts of the responsible bureau: sign for, send back, ask for more time, answer. A
+    report a clerk has claimed (认领) is theirs: the bureau's other clerks leave it to them,
+    its lead may still act."""
     require_view(actor, report, config)
     if actor.role is not Role.STAFF or actor.department != report.department:
         raise PermissionDenied("只有承办单位的工作人员可以执行此操作。")
+    if not is_handler(actor, report):
+        raise PermissionDenied(
+            f"该诉求已由经办人 {report.assignee} 认领，只有经办人或本单位负责人可以办理。"
+        )
+
+
+# -- the clerk's desk: 经办人, notes, drafts, canned replies (issue 18: 12) ----------------
+
+
+def is_bureau_lead(actor: Actor, department: str | None) -> bool:
+    """The lead (科室负责人) of ``department``."""
+    return (
+        actor.role is Role.STAFF
+        and actor.lead
+        and department is not None
+        and actor.department == department
+    )
+
+
+def is_handler(actor: Actor, report: Report) -> bool:
+    """Who may work a report of their bureau: anyone while nobody has claimed it, then its
+    经办人 and the bureau's lead."""
+    return (
+        report.assignee is None
+        or report.assignee == actor.id
+        or is_bureau_lead(actor, report.department)
+    )
+
+
+def require_claim(actor: Actor, report: Report, config: Config) -> None:
+    """认领: a clerk of the report's bureau takes it as their own."""
+    require_view(actor, report, config)
+    if actor.role is not Role.STAFF or actor.department != report.department:
+        raise PermissionDenied("只有承办单位的工作人员可以认领。")
+
+
+def require_give(actor: Actor, report: Report, config: Config) -> None:
+    """指派经办人: the bureau's lead, or a supervisor, gives the report to a clerk of the
+    report's bureau (the service checks the clerk belongs to it)."""
+    require_view(actor, report, config)
+    if not (is_supervisor(actor) or is_bureau_lead(actor, report.department)):
+        raise PermissionDenied("只有本单位负责人或监督人员可以指派经办人。")
+
+
+def may_keep_replies(actor: Actor, department: str | None) -> bool:
+    """A bureau's canned replies (常用答复): its lead keeps them, and the administrator."""
+    return actor.role is Role.ADMIN or is_bureau_lead(actor, department)
+
+
+def require_keep_replies(actor: Actor, department: str | None) -> None:
+    if not may_keep_replies(actor, department):
+        raise PermissionDenied("只有本单位负责人可以管理常用答复。")
+
+
+def may_use_replies(actor: Actor, department: str | None) -> bool:
+    """A bureau's canned replies are read by its own staff, whoever keeps them, and the
+    supervisors (who watch every bureau's answers)."""
+    return (
+        may_keep_replies(actor, department)
+        or is_supervisor(actor)
+        or (actor.role is Role.STAFF and department is not None and actor.department == department)
+    )
+
+
+def require_manage_accounts(actor: Actor) -> None:
+    """Named clerk accounts are created and disabled by supervisors (区司法局) and the
+    administrator, as the command line does on the server."""
+    if not is_supervisor(actor):
+        raise PermissionDenied("只有监督人员或系统管理员可以管理工作人员账号。")
 
 
 def require_supervisor(actor: Actor) -> None:
@@ -88,6 +159,11 @@ def require(who: str, actor: Actor, report: Report, config: Config) -> None:
             require_triage(actor, report, config)
         case "viewer":
             require_view(actor, report, config)
+        case "claim":
+            require_claim(actor, report, config)
+        case "give":
+            require_give(actor, report, config)
+
         case "classifier":  # correct the issue types: the triage desk or the lead bureau
             require_view(actor, report, config)
             if not (is_triage_desk(actor, config) or _is_lead(actor, report)):

@@ -227,6 +227,9 @@ def row_digest(r: Report) -> str:
     if not r.publish:
         # Only a refusal is in the digest, so rows from before the choice keep their digests.
         state["publish"] = False
+    if r.assignee:
+        # Likewise only a claimed report's 经办人 (migration 0016).
+        state["assignee"] = r.assignee
     body = canonical({"salt": r.record_salt, "state": state})
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

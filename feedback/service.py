@@ -24,6 +24,7 @@ from feedback import (
     apikeys,
     bot_state,
     checkpoint,
+    desk,
     duplicates,
     labels,
     notifications,
@@ -49,6 +50,7 @@ from feedback.models import (
     Report,
     Role,
     Status,
+    User,
 )
 from feedback.ratelimit import RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
@@ -139,6 +141,15 @@ class EscalationView:
     again_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Clerk:
+    """A staff account of a bureau as the desk shows it."""
+
+    username: str
+    name: str
+    lead: bool
+
+
 @dataclass
 class StaffView:
     report: Report
@@ -176,6 +187,21 @@ def search_words(query: str | None) -> list[tuple[str, str]]:
             number = f"{prefix + '-' if prefix else ''}{year}-{int(seq):06d}"
         out.append((word, number))
     return out
+
+
+CLERK_FILTERS = {"mine": "我的", "none": "未认领"}
+
+
+def clerk_filter(actor: Actor, clerk: str | None) -> str | None:
+    """ReportFilter.assignee for the queue's 经办人 filter: "mine" → the actor's own, "none" →
+    "" (未认领), a username → that clerk's, anything else → no filter. It only narrows a queue
+    the actor may see anyway."""
+    value = (clerk or "").strip().lower()
+    if value == "mine":
+        return actor.id
+    if value == "none":
+        return ""
+    return value if value and accounts.USERNAME_RE.match(value) else None
 
 
 # How long a status link in a notice works: the rating window and the review window fit in it.
@@ -234,6 +260,8 @@ class FeedbackService:
         )
         # The bot's conversation state, shared by every bot process (bots/persistence.py).
         self.bot_state = bot_state.BotState(store, lambda: self.clock())
+        # The clerk's drafts and the bureaus' canned replies (their tables' owner).
+        self.desk = desk.Desk(store)
         # Links in notices that open the status page without the code (feedback.secrets).
         self.links = secrets.StatusLinks(self.codes.derived("status-link"))
 
@@ -362,6 +390,7 @@ class FeedbackService:
 
     def _set_routed(self, report: Report, department: str, now: datetime) -> None:
         report.department = department
+        report.assignee = None  # a new bureau: its own clerks claim it
         report.deadlines.sign_by = self.calendar.add_working_days(
             now, self.config.clocks.sign_for
         ).due
@@ -372,6 +401,7 @@ class FeedbackService:
 
     def _set_triage(self, report: Report, now: datetime) -> None:
         report.department = None
+        report.assignee = None
         report.assisting = []
         report.deadlines.sign_by = self.calendar.add_working_days(
             now, self.config.clocks.sign_for
@@ -800,6 +830,16 @@ class FeedbackService:
             "rework": may(Action.REOPEN),  # a supervisor returns an answer for rework
             "decide_review": may(Action.DECIDE_REVIEW),
             "substantiate": may(Action.SUBSTANTIATE) and report.substantiated is None,
+            # The clerk's desk: 认领 what nobody has; 放弃认领 one's own (the lead: anyone's);
+            # 指派 by the lead or a supervisor; notes by anyone who may see the report.
+            "claim": may(Action.CLAIM) and report.assignee is None,
+            "release": may(Action.RELEASE)
+            and report.assignee is not None
+            and (
+                report.assignee == actor.id or permissions.is_bureau_lead(actor, report.department)
+            ),
+            "give": may(Action.GIVE),
+            "note": may(Action.INTERNAL_NOTE) and actor.role is not Role.SYSTEM,
         }
 
     async def _staff_act(
@@ -812,6 +852,7 @@ class FeedbackService:
         check: Callable[[Report], None] | None = None,
         guard: Callable[[WriteTx, Report, datetime], Awaitable[None]] | None = None,
         public: bool | None = None,
+        also: Callable[[WriteTx, Report], Awaitable[None]] | None = None,
     ) -> Report:
         """A staff action: the permission rule comes from the policy table unless the action
         (a note, which serves several purposes) brings its own ``check``. ``guard`` reads the
@@ -833,6 +874,8 @@ class FeedbackService:
             await labels.record_all(tx, details.pop("_labels", []))
             await self.record_event(tx, report, actor, action, before, details, public=public)
             await stats_facts.record(tx, self.calendar, report, action.value, now, details)
+            if also is not None:  # what else the action ends, in its transaction
+                await also(tx, report)
         await self.announce(report.tracking_number, action)
         return report
 
@@ -1093,12 +1136,11 @@ class FeedbackService:
                 out["_labels"] = [labels.issue_type_label(r, actor, "answer", types, now)]
             return out
 
-        return await self._staff_act(
-            actor,
-            tracking_number,
-            Action.ANSWER,
-            change,
-        )
+        async def sent(tx: WriteTx, r: Report) -> None:
+            assert r.id is not None
+            await self.desk.clear_draft(tx, r.id, actor.id)  # the draft became the answer
+
+        return await self._staff_act(actor, tracking_number, Action.ANSWER, change, also=sent)
 
     async def escalate(self, actor: Actor, tracking_number: str, note: str | None = None) -> Report:
         """督办 by a supervisor (the background job escalates overdue reports itself). Not
@@ -1163,11 +1205,194 @@ class FeedbackService:
 
         return await self._staff_act(actor, tracking_number, Action.DECIDE_REVIEW, change)
 
+    # -- the clerk's desk (issue 18: 12) ----------------------------------------------------
+
+    async def clerks(self, actor: Actor, department: str | None) -> list[Clerk]:
+        """The active staff accounts of a bureau (its clerks and lead), for the 经办人 menus
+        and names: a bureau's own staff and supervisors may list them."""
+        if department is None or not (
+            permissions.is_supervisor(actor)
+            or (actor.role is Role.STAFF and actor.department == department)
+        ):
+            return []
+        return [
+            Clerk(u.username, u.display_name or u.username, u.bureau_lead)
+            for u in await self.store.list_users()
+            if u.active and u.role == Role.STAFF.value and u.department == department
+        ]
+
+    async def claim(self, actor: Actor, tracking_number: str) -> Report:
+        """认领: a clerk of the report's bureau takes it as their own (未认领 only; the lead
+        gives a claimed one to someone else)."""
+
+        async def guard(tx: WriteTx, r: Report, now: datetime) -> None:
+            workflow.check(Action.CLAIM, r.status)
+            if r.assignee == actor.id:
+                raise InvalidTransition("您已认领该诉求。")
+            if r.assignee is not None:
+                raise InvalidTransition(
+                    f"该诉求已由 {r.assignee} 认领；如需改由您办理，请本单位负责人指派。"
+                )
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.apply(Action.CLAIM, r)
+            r.assignee = actor.id
+            return {"assignee": actor.id}
+
+        return await self._staff_act(actor, tracking_number, Action.CLAIM, change, guard=guard)
+
+    async def release(self, actor: Actor, tracking_number: str) -> Report:
+        """放弃认领: the 经办人 (or the bureau's lead) puts the report back to 未认领."""
+
+        async def guard(tx: WriteTx, r: Report, now: datetime) -> None:
+            workflow.check(Action.RELEASE, r.status)
+            if r.assignee is None:
+                raise InvalidTransition("该诉求尚未认领。")
+            if r.assignee != actor.id and not permissions.is_bureau_lead(actor, r.department):
+                raise PermissionDenied("只有经办人本人或本单位负责人可以放弃认领。")
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            previous = r.assignee
+            workflow.apply(Action.RELEASE, r)
+            r.assignee = None
+            return {"previous_assignee": previous}
+
+        return await self._staff_act(actor, tracking_number, Action.RELEASE, change, guard=guard)
+
+    async def give(self, actor: Actor, tracking_number: str, username: str) -> Report:
+        """指派经办人: the bureau's lead or a supervisor gives the report to a clerk of its
+        bureau ("" : to nobody, 未认领)."""
+        wanted = (username or "").strip().lower() or None
+        user = await self.store.get_user(wanted) if wanted else None
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            workflow.check(Action.GIVE, r.status)
+            if wanted is not None and (
+                user is None
+                or not user.active
+                or user.role != Role.STAFF.value
+                or user.department != r.department
+            ):
+                raise ValidationError("请选择本单位在岗的工作人员。", field="assignee")
+            if wanted == r.assignee:
+                raise ValidationError("经办人没有变化。", field="assignee")
+            previous = r.assignee
+            workflow.apply(Action.GIVE, r)
+            r.assignee = wanted
+            return {"assignee": wanted, "previous_assignee": previous}
+
+        return await self._staff_act(actor, tracking_number, Action.GIVE, change)
+
+    async def add_note(self, actor: Actor, tracking_number: str, text: str) -> Report:
+        """内部备注: a note between staff, kept in the report's record as an internal event
+        (never on the citizen's timeline, in a notice, in Open311 or on a public page)."""
+        body = validation.reason(text, "note", "内部备注")
+
+        def change(r: Report, now: datetime) -> dict[str, Any]:
+            return {"note": body}
+
+        return await self._staff_act(actor, tracking_number, Action.INTERNAL_NOTE, change)
+
+    async def save_draft(self, actor: Actor, tracking_number: str, text: str) -> desk.Draft | None:
+        """Keep the clerk's unsent answer (per report and clerk); it comes back in the answer
+        form after logout or an expired login, and goes when the clerk sends the answer.
+        Empty text forgets the draft. Whoever may answer the report may keep one."""
+        body = desk.draft_text(text)
+        report = await self._report_for(actor, tracking_number)
+        permissions.require(workflow.RULES[Action.ANSWER].who, actor, report, self.config)
+        assert report.id is not None
+        await self.desk.save_draft(report.id, actor.id, body, self.clock())
+        return await self.desk.draft(report.id, actor.id)
+
+    async def draft(self, actor: Actor, report: Report) -> desk.Draft | None:
+        """The actor's saved draft of this report's answer, if any."""
+        if report.id is None or actor.role is not Role.STAFF:
+            return None
+        return await self.desk.draft(report.id, actor.id)
+
+    async def _report_for(self, actor: Actor, tracking_number: str) -> Report:
+        report = await self.store.get_report(secrets.normalise_tracking_number(tracking_number))
+        if report is None:
+            raise NotFound()
+        permissions.require_view(actor, report, self.config)
+        return report
+
+    async def canned_replies(
+        self, actor: Actor, department: str | None = None
+    ) -> list[desk.CannedReply]:
+        """A bureau's canned replies (常用答复), for its staff's answer form."""
+        dept = department or actor.department
+        if not permissions.may_use_replies(actor, dept):
+            return []
+        assert dept is not None
+        return await self.desk.replies(dept)
+
+    async def canned_reply(self, actor: Actor, reply_id: int) -> desk.CannedReply:
+        found = await self.desk.reply(reply_id)
+        if found is None or not permissions.may_use_replies(actor, found.department):
+            raise NotFound("没有这条常用答复。")
+        return found
+
+    async def add_canned_reply(
+        self, actor: Actor, title: str, body: str, department: str | None = None
+    ) -> desk.CannedReply:
+        """A bureau's lead adds a canned reply for the bureau."""
+        dept = department or actor.department
+        permissions.require_keep_replies(actor, dept)
+        if dept is None or not self.config.has_department(dept):
+            raise ValidationError("请选择单位。", field="department")
+        name, text = desk.reply_input(title, body)
+        return await self.desk.add_reply(dept, name, text, actor.id, self.clock())
+
+    async def delete_canned_reply(self, actor: Actor, reply_id: int) -> None:
+        found = await self.desk.reply(reply_id)
+        if found is None:
+            raise NotFound("没有这条常用答复。")
+        permissions.require_keep_replies(actor, found.department)
+        await self.desk.delete_reply(reply_id)
+
+    # -- named clerk accounts (supervisors; `feedback users` on the server) ------------------
+
+    async def staff_accounts(self, actor: Actor) -> list[User]:
+        permissions.require_manage_accounts(actor)
+        return await self.store.list_users()
+
+    async def create_clerk(
+        self,
+        actor: Actor,
+        username: str,
+        password: str,
+        department: str,
+        display_name: str,
+        *,
+        lead: bool = False,
+    ) -> User:
+        """A named clerk account of a bureau (argon2id password, as `feedback users add`)."""
+        permissions.require_manage_accounts(actor)
+        return await accounts.create_user(
+            self.store, self.config, username, password, "staff", department, display_name,
+            lead=lead,
+        )  # fmt: skip
+
+    async def set_account_active(self, actor: Actor, username: str, active: bool) -> User:
+        """Disable (ends its sessions at once) or enable a staff account."""
+        permissions.require_manage_accounts(actor)
+        if (username or "").strip().lower() == actor.id and not active:
+            raise ValidationError("不能停用自己的账号。", field="username")
+        return await accounts.set_active(self.store, username, active)
+
+    async def set_bureau_lead(self, actor: Actor, username: str, lead: bool) -> User:
+        permissions.require_manage_accounts(actor)
+        return await accounts.set_lead(self.store, username, lead)
+
     # -- queues ------------------------------------------------------------------------------
 
-    def queue_filter(self, actor: Actor, name: str, query: str | None = None) -> ReportFilter:
+    def queue_filter(
+        self, actor: Actor, name: str, query: str | None = None, clerk: str | None = None
+    ) -> ReportFilter:
         """The one definition of a work queue (and of searching in it): which reports the
-        actor may list under ``name``, narrowed to those matching every word of ``query``."""
+        actor may list under ``name``, narrowed to those matching every word of ``query``
+        and to a 经办人 (``clerk``: "mine", "none" = 未认领, or a clerk's username)."""
         if name not in QUEUES:
             raise ValidationError("未知的工作队列。", field="queue")
         now = self.clock()
@@ -1208,11 +1433,12 @@ class FeedbackService:
                 flt.statuses = workflow.in_order(workflow.OPEN)
             case "all":
                 pass
+        flt.assignee = clerk_filter(actor, clerk)
         return flt
 
     async def queue(self, actor: Actor, name: str, *, limit: int = 100, offset: int = 0,
-                    query: str | None = None) -> list[Report]:  # fmt: skip
-        flt = self.queue_filter(actor, name, query)
+                    query: str | None = None, clerk: str | None = None) -> list[Report]:  # fmt: skip
+        flt = self.queue_filter(actor, name, query, clerk)
         flt.limit, flt.offset = limit, offset
         flt.newest_first = name not in ("due_soon", "overdue")
         return await self.store.list_reports(flt)
@@ -1228,11 +1454,12 @@ class FeedbackService:
         limit: int = 100,
         offset: int = 0,
         order: str = "newest",
+        clerk: str | None = None,
     ) -> tuple[list[Report], int]:
         """A page of a work queue and the queue's size, with the staff console's filters.
         Only supervisors may look across bureaus; anyone else's filter stays on their own.
         ``order`` "unsure" (triage queues only): the least sure prediction first."""
-        flt = self.queue_filter(actor, name, query)
+        flt = self.queue_filter(actor, name, query, clerk)
         if issue_type in self.config.issue_type_codes:
             flt.issue_type = issue_type
         if (
@@ -1253,8 +1480,13 @@ class FeedbackService:
         flt.limit, flt.offset = limit, offset
         return await self.store.list_reports(flt), total
 
-    async def queue_counts(self, actor: Actor, names: list[str]) -> dict[str, int]:
-        return {n: await self.store.count_reports(self.queue_filter(actor, n)) for n in names}
+    async def queue_counts(
+        self, actor: Actor, names: list[str], clerk: str | None = None
+    ) -> dict[str, int]:
+        return {
+            n: await self.store.count_reports(self.queue_filter(actor, n, clerk=clerk))
+            for n in names
+        }
 
     async def reports_for_chat(self, chat_id: int, limit: int = 20) -> list[Report]:
         """A Telegram chat's own reports (the bot's /status)."""

@@ -45,6 +45,10 @@ class Action(enum.StrEnum):
     WARN = "warn"  # 催办 reminder
     SUBSTANTIATE = "substantiate"  # 查实
     NOTE = "note"
+    CLAIM = "claim"  # 认领: a clerk takes a report of their bureau as their own
+    RELEASE = "release"  # 放弃认领: back to 未认领
+    GIVE = "give"  # 指派经办人: the bureau's lead (or a supervisor) gives it to a clerk
+    INTERNAL_NOTE = "internal_note"  # 内部备注: staff only, never on a citizen's page
     SEAL = "seal"  # a report from before row digests gets its first one (feedback.record)
 
     @property
@@ -72,6 +76,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.WARN: "催办提醒",
     Action.SUBSTANTIATE: "查实认定",
     Action.NOTE: "备注",
+    Action.CLAIM: "认领",
+    Action.RELEASE: "放弃认领",
+    Action.GIVE: "指派经办人",
+    Action.INTERNAL_NOTE: "内部备注",
     Action.SEAL: "记录校验封存",
 }
 
@@ -91,6 +99,8 @@ CLOSED: frozenset[Status] = frozenset({S.CLOSED})
 EVERY: frozenset[Status] = frozenset(Status)
 # The bureau has answered at least once (查实 can be decided, answer quality reviewed).
 HAS_ANSWER: frozenset[Status] = frozenset({S.ANSWERED, S.CLOSED, S.REVIEW, S.REOPENED})
+# At its bureau: the bureau's clerks claim it (认领) and its lead gives it to one of them.
+AT_BUREAU: frozenset[Status] = frozenset({S.ROUTED}) | ANSWERING
 # Answered: the answer may be published (masked) on the public page.
 PUBLISHED: frozenset[Status] = RATING | CLOSED | {S.REVIEW}
 
@@ -103,6 +113,7 @@ GROUPS: Mapping[str, frozenset[Status]] = {
     "closed": CLOSED,
     "published": PUBLISHED,
     "has_answer": HAS_ANSWER,
+    "at_bureau": AT_BUREAU,
 }
 
 
@@ -272,6 +283,15 @@ RULES: Mapping[Action, Rule] = {
     Action.SUBSTANTIATE: Rule(HAS_ANSWER, None,
                               "supervisor", "诉求答复后才能作出查实认定。"),
     Action.NOTE: Rule(EVERY, None, "viewer", "不能备注。", public=False),
+    # The clerk's desk (issue 18: 12): who works the report within its bureau, and notes
+    # between staff. Internal: never on the citizen's timeline, in a notice or in Open311.
+    Action.CLAIM: Rule(AT_BUREAU, None, "claim", "只有在承办单位办理中的诉求才能认领。",
+                       public=False),
+    Action.RELEASE: Rule(AT_BUREAU, None, "claim", "只有在承办单位办理中的诉求才能放弃认领。",
+                         public=False),
+    Action.GIVE: Rule(AT_BUREAU, None, "give", "只有在承办单位办理中的诉求才能指派经办人。",
+                      public=False),
+    Action.INTERNAL_NOTE: Rule(EVERY, None, "viewer", "不能添加内部备注。", public=False),
     # A report from before row digests gets its first one (feedback.record, the clock's job).
     Action.SEAL: Rule(EVERY, None, "system", "不能封存记录。", public=False),
 }  # fmt: skip

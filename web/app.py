@@ -19,6 +19,7 @@ from web import (
     citizen,
     csrf,
     dashboard,
+    desk,
     insight,
     notice_admin,
     notices,
@@ -99,6 +100,7 @@ def create_app(
     notice_admin.setup(app)
     app.add_routes(auth.routes)
     app.add_routes(staff.routes)
+    desk.setup(app)
     csrf.on_refused(app, staff.ANSWER_PATH, staff.answer_kept)
     dashboard.setup(app)
     insight.setup(app)

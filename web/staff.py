@@ -17,9 +17,16 @@ from aiohttp import web
 
 from feedback import accounts, attachments, incentives, permissions, secrets
 from feedback.config import Config
-from feedback.errors import InvalidTransition, NotFound, ValidationError
+from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from feedback.models import Actor, Attachment, Report
-from feedback.service import TRIAGE_ORDERS, DeadlineView, FeedbackService, StaffView
+from feedback.service import (
+    CLERK_FILTERS,
+    TRIAGE_ORDERS,
+    DeadlineView,
+    FeedbackService,
+    StaffView,
+    clerk_filter,
+)
 from web import sessions
 from web.auth import require_staff
 from web.citizen import Form, read_uploads, text_value
@@ -100,9 +107,12 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
         page = 1
     order = request.query.get("order", "newest")
     order = order if name in TRIAGE_QUEUES and order in TRIAGE_ORDERS else "newest"
+    clerk = request.query.get("clerk", "").strip()[:40]
+    if clerk and clerk_filter(actor, clerk) is None:
+        clerk = ""
     reports, total = await service.queue_page(
         actor, name, query=q, issue_type=issue_type, department=department,
-        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, order=order,
+        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, order=order, clerk=clerk or None,
     )  # fmt: skip
     elsewhere = 0
     if q and not total and name != "all":
@@ -113,7 +123,8 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
         Row(r, service.deadlines(r, now), suggestion(r, config), service.staff_status_label(r))
         for r in reports
     ]
-    counts = await service.queue_counts(actor, [n for n in names if n != "all"])
+    counts = await service.queue_counts(actor, [n for n in names if n != "all"], clerk or None)
+    clerks = await service.clerks(actor, actor.department) if actor.department else []
     return await render(
         request,
         "staff/queue.html",
@@ -129,7 +140,12 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
                 "issue_type": issue_type if issue_type in config.issue_type_codes else "",
                 "department": department,
                 "order": order,
+                "clerk": clerk,
             },
+            "clerk_filters": CLERK_FILTERS,
+            "clerks": clerks,
+            "clerk_names": {c.username: c.name for c in clerks},
+            "at_bureau": actor.role.value == "staff",
             "elsewhere": elsewhere,
             "queue_label": QUEUE_LABELS[name],
             "orderable": name in TRIAGE_QUEUES,
@@ -188,6 +204,10 @@ def describe(details: dict[str, Any], config: Config) -> list[str]:
         out.append(f"上传材料：{d['attachment'].get('filename')}")
     if d.get("answer"):
         out.append(f"答复：{d['answer']}")
+    if "assignee" in d:
+        out.append(f"经办人：{d['assignee'] or '（未认领）'}")
+    if d.get("previous_assignee"):
+        out.append(f"原经办人：{d['previous_assignee']}")
     return out
 
 
@@ -201,12 +221,17 @@ async def _report_page(
     problem: str | None = None,
     status: int = 200,
     answer_review: Any = None,
+    notice: str | None = None,
 ) -> web.Response:
     service = request.app[service_key]
     config = request.app[config_key]
     view: StaffView = await service.staff_view(actor, tn)
     r = view.report
     stored_review = await service.insight.review_of(r) if r.answer else None
+    clerks = await service.clerks(actor, r.department)
+    offer = service.offered(actor, view)
+    draft = await service.draft(actor, r) if offer["answer"] else None
+    replies = await service.canned_replies(actor) if offer["answer"] else []
     return await render(
         request,
         "staff/report.html",
@@ -214,7 +239,12 @@ async def _report_page(
             "view": view,
             "r": r,
             "events": [(e, describe(e.details, config)) for e in view.events],
-            "offer": service.offered(actor, view),
+            "offer": offer,
+            "clerks": clerks,
+            "clerk_names": {c.username: c.name for c in clerks},
+            "notes": [e for e in view.events if e.action == "internal_note"],
+            "draft": draft,
+            "replies": replies,
             "status_label": service.staff_status_label(r),
             "suggestion": suggestion(r, config),
             "values": values or {},
@@ -226,6 +256,7 @@ async def _report_page(
             "title": r.title,
             "answer_review": answer_review,
             "stored_review": stored_review,
+            "notice": notice,
         },
         status=status,
     )
@@ -270,8 +301,29 @@ class ReviewWarning(Exception):
         self.review = review
 
 
+class AnswerKept(Exception):
+    """The answer form shown again with its text, nothing sent (a canned reply inserted)."""
+
+    def __init__(self, text: str, message: str):
+        super().__init__(message)
+        self.text = text
+        self.message = message
+
+
 async def _answer(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
     text = text_value(f, "answer")
+    match text_value(f, "do", 10):
+        case "draft":  # 保存草稿: kept for this clerk, not sent
+            kept = await s.save_draft(a, tn, text)
+            return "草稿已保存（仅您本人可见，尚未发送）。" if kept else "草稿已清除。"
+        case "insert":  # 插入常用答复: the form again with the reply added to the text
+            try:
+                reply_id = int(text_value(f, "canned", 12))
+            except ValueError:
+                raise ValidationError("请先选择要插入的常用答复。", field="canned") from None
+            reply = await s.canned_reply(a, reply_id)
+            joined = f"{text}\n\n{reply.body}" if text.strip() else reply.body
+            raise AnswerKept(joined, f"已插入常用答复“{reply.title}”，请修改后发送（尚未发送）。")
     if text_value(f, "check", 2) == "1":  # 检查答复质量: a warning, never a block
         raise ReviewWarning(await s.insight.review_draft(a, tn, text))
     # The form shows the predicted issue types preselected: what is ticked is confirmed.
@@ -282,6 +334,26 @@ async def _answer(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Reques
     if review and not review["acceptable"]:
         return "答复已发送，等待诉求人评价。答复质量提示：" + "；".join(review["reasons"])
     return "答复已发送，等待诉求人评价。"
+
+
+async def _claim(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    await s.claim(a, tn)
+    return "已认领，您是该诉求的经办人。"
+
+
+async def _release(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    await s.release(a, tn)
+    return "已放弃认领，该诉求回到未认领。"
+
+
+async def _give(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    report = await s.give(a, tn, text_value(f, "assignee", 40))
+    return f"已指派经办人：{report.assignee}。" if report.assignee else "已取消指派，该诉求未认领。"
+
+
+async def _note(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
+    await s.add_note(a, tn, text_value(f, "note"))
+    return "内部备注已记入全过程记录（仅工作人员可见）。"
 
 
 async def _attach(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
@@ -361,6 +433,10 @@ ACTIONS: dict[str, ActionFn] = {
     "escalate": _escalate,
     "decide-review": _decide_review,
     "substantiate": _substantiate,
+    "claim": _claim,
+    "release": _release,
+    "give": _give,
+    "note": _note,
 }
 
 
@@ -441,9 +517,14 @@ async def report_action(request: web.Request) -> web.StreamResponse:
         )
     except InvalidTransition as exc:
         return await _report_page(request, actor, tn, problem=exc.message, status=409)
+    except PermissionDenied as exc:  # e.g. a report another clerk has claimed meanwhile
+        return await _report_page(request, actor, tn, problem=exc.message, status=403)
     except ReviewWarning as warning:
         kept = {"_action": "answer", "answer": text_value(form, "answer")}
         return await _report_page(request, actor, tn, values=kept, answer_review=warning.review)
+    except AnswerKept as again:
+        kept = {"_action": "answer", "answer": again.text}
+        return await _report_page(request, actor, tn, values=kept, notice=again.message)
     await flash(request, message)
     if fn is _assign:
         # Triage is a queue worked through one report after another: back to what is left.

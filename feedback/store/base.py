@@ -34,6 +34,7 @@ class ReportFilter:
     arbitration: bool | None = None
     escalated: bool | None = None
     telegram_chat_id: int | None = None
+    assignee: str | None = None  # a clerk's username; "" = 未认领 (nobody's yet)
     limit: int = 100
     offset: int = 0
     newest_first: bool = True

@@ -46,6 +46,7 @@ def user_from_row(r: dict[str, Any]) -> User:
         display_name=r["display_name"],
         active=bool(r["active"]),
         created_at=ts(r["created_at"]),
+        bureau_lead=bool(r.get("bureau_lead", False)),
     )
 
 
@@ -102,6 +103,13 @@ def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
         params.append(int(flt.arbitration))
     if flt.escalated is not None:
         clauses.append("escalation_level > 0" if flt.escalated else "escalation_level = 0")
+    if flt.assignee is not None:
+        # "" = nobody has claimed it (未认领); a username = that clerk's.
+        if flt.assignee:
+            clauses.append("assignee = ?")
+            params.append(flt.assignee)
+        else:
+            clauses.append("assignee IS NULL")
     if flt.telegram_chat_id is not None:
         clauses.append("telegram_chat_id = ?")
         params.append(flt.telegram_chat_id)
@@ -296,7 +304,7 @@ class PortableWrites:
     async def update_user(self, user: User) -> None:
         await self.execute(
             "UPDATE users SET password_hash = ?, role = ?, department = ?, display_name = ?, "
-            "active = ? WHERE id = ?",
+            "active = ?, bureau_lead = ? WHERE id = ?",
             (user.password_hash, user.role, user.department, user.display_name, user.active,
-             user.id),
+             user.bureau_lead, user.id),
         )  # fmt: skip

@@ -213,7 +213,8 @@ class PostgresTx(PortableWrites):
             async with self.conn.transaction():
                 value = await self.conn.fetchval(
                     "INSERT INTO users (username, password_hash, role, department, "
-                    "display_name, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+                    "display_name, active, created_at, bureau_lead) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                     "RETURNING id",
                     user.username,
                     user.password_hash,
@@ -222,6 +223,7 @@ class PostgresTx(PortableWrites):
                     user.display_name,
                     user.active,
                     user.created_at or datetime.now(UTC),
+                    user.bureau_lead,
                 )
         except asyncpg.UniqueViolationError as exc:
             raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc

@@ -95,6 +95,7 @@ def report_from_row(row: Mapping[str, Any]) -> Report:
         record_count=row["record_count"],
         record_salt=row.get("record_salt") or "",
         publish=bool(row.get("publish", True)),
+        assignee=row.get("assignee"),
     )
 
 
@@ -108,6 +109,7 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "escalation_level", "warned_for", "escalated_for", "supervised", "answer", "answered_at", "accepted_at", "rating",
     "rating_comment", "reopen_count", "review_used", "close_reason", "closed_at",
     "substantiated", "duplicate_of", "record_head", "record_count", "record_salt", "publish",
+    "assignee",
 )  # fmt: skip
 
 
@@ -129,6 +131,7 @@ def report_values(r: Report, *, native_time: bool = False) -> tuple[Any, ...]:
         r.rating.value if r.rating else None, r.rating_comment, r.reopen_count, r.review_used,
         r.close_reason.value if r.close_reason else None, t(r.closed_at), r.substantiated,
         r.duplicate_of, r.record_head, r.record_count, r.record_salt, r.publish,
+        r.assignee,
     )  # fmt: skip
 
 

@@ -109,6 +109,8 @@ reports = sa.Table(
     sa.Column("record_salt", sa.Text, nullable=False, server_default=""),
     # 0015: the citizen lets the answered report be published, anonymised.
     sa.Column("publish", Flag, nullable=False, server_default=TRUE),
+    # 0016: the clerk who claimed (认领) the report or was given it; NULL = 未认领.
+    sa.Column("assignee", sa.Text),
     sa.Index("reports_department_status", "department", "status"),
     sa.Index("reports_status", "status"),
     sa.Index("reports_created", "created_at"),
@@ -117,6 +119,7 @@ reports = sa.Table(
     sa.Index("reports_answer_due", "status", "answer_by", "department"),
     sa.Index("reports_answered", "answered_at"),
     sa.Index("reports_unsealed", "id", **partial("record_salt = ''")),
+    sa.Index("reports_assignee", "department", "assignee"),
 )
 
 report_issue_types = sa.Table(
@@ -187,6 +190,8 @@ users = sa.Table(
     sa.Column("display_name", sa.Text, nullable=False, server_default=""),
     sa.Column("active", Flag, nullable=False, server_default=TRUE),
     sa.Column("created_at", Moment, nullable=False),
+    # 0016: a bureau's lead (科室负责人) assigns its reports and keeps its canned replies.
+    sa.Column("bureau_lead", Flag, nullable=False, server_default=FALSE),
 )
 
 outbox = sa.Table(
@@ -479,4 +484,38 @@ bot_state = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("value", Json, nullable=False),
     sa.Column("updated_at", sa.Text, nullable=False),
+)
+
+# 0016: the clerk's desk (feedback.desk): a saved answer draft per report and clerk, and a
+# bureau's canned replies (常用答复).
+answer_drafts = sa.Table(
+    "answer_drafts",
+    metadata,
+    sa.Column("report_id", Key, sa.ForeignKey("reports.id"), primary_key=True),
+    sa.Column("username", sa.Text, primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_at", Moment, nullable=False),
+)
+
+canned_replies = sa.Table(
+    "canned_replies",
+    metadata,
+    _id(),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", Moment, nullable=False),
+    sa.Index("canned_replies_department", "department"),
+)
+
+# 0016: a citizen's report between 预览 and 确认提交 (feedback.previews), by the SHA-256 of a
+# token in that browser's session cookie.
+report_previews = sa.Table(
+    "report_previews",
+    metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    sa.Column("payload", Json, nullable=False),
+    sa.Column("expires_at", sa.Text, nullable=False),
+    sa.Index("report_previews_expires", "expires_at"),
 )

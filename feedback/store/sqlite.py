@@ -116,7 +116,7 @@ class SQLiteTx(PortableWrites):
         try:
             cur = await self.conn.execute(
                 "INSERT INTO users (username, password_hash, role, department, display_name, "
-                "active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "active, created_at, bureau_lead) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     user.username,
                     user.password_hash,
@@ -125,6 +125,7 @@ class SQLiteTx(PortableWrites):
                     user.display_name,
                     user.active,
                     iso(user.created_at or datetime.now(UTC)),
+                    user.bureau_lead,
                 ),
             )
         except sqlite3.IntegrityError as exc:

@@ -84,7 +84,12 @@ async def test_a_0_1_0_database_with_demo_data_upgrades_in_place_and_verifies(
         legacy = await store.fetch("SELECT version FROM schema_migrations")
         assert {r["version"] for r in legacy} == LEGACY  # the old runner's record, kept
         old = await store.get_report("ZC-2026-000001")
-        assert old is not None and old.record_count > 0
+        assert old is not None and old.record_count > 0 and old.assignee is None
+        # One account per bureau then: each becomes its bureau's lead (0016) and keeps doing
+        # all it did, assigning to the named clerks added later included.
+        users = await store.list_users()
+        assert any(u.role == "staff" for u in users)
+        assert all(u.bureau_lead == (u.role == "staff") for u in users)
     finally:
         await store.close()
     assert (await counts(url))["reports"] == 100

@@ -15,10 +15,11 @@ from aiohttp.test_utils import TestServer
 
 from feedback import checkpoint, incentives
 from feedback.service import FeedbackService
+from feedback.store.base import User
 from tests.browser import AXE_BLOCKING, MARKS, axe_page, axe_source, axe_violations, shot
 from tests.conftest import SUPERVISOR, Clock
 from tests.insight.stories import COMPOUND
-from tests.web.conftest import PASSWORD, REPORT_FORM
+from tests.web.conftest import PASSWORD, REPORT_FORM, password_hash
 
 pytestmark = MARKS
 
@@ -212,3 +213,66 @@ async def test_every_page_has_no_serious_or_critical_axe_violation(
 
     assert not audit.failures, "\n" + "\n".join(audit.failures)
     assert len(audit.pages) == 30
+
+
+async def test_the_clerks_desk_pages_have_no_serious_or_critical_axe_violation(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    """Issue 18: 12: the report page with 认领/指派, notes, a draft and canned replies; the
+    queue filtered by 经办人; the canned replies page; the supervisor's accounts page."""
+    base = str(server.make_url("")).rstrip("/")
+    audit = Audit()
+    async with service.store.transaction() as tx:
+        await tx.insert_user(User(None, "zhzf.boss", password_hash(), "staff", "zhzf", "赵科长",
+                                  bureau_lead=True))  # fmt: skip
+    result = await service.submit(dict(REPORT_FORM, anonymous=True))
+    tn = result.tracking_number
+    await service.assign(SUPERVISOR, tn, "zhzf")
+
+    lead = await axe_page(browser, DESKTOP)
+    await login(lead, base, "zhzf.boss")
+    await lead.goto(base + "/staff/replies")
+    await lead.click("#do-add-reply")  # nothing typed
+    assert await lead.locator("#title-error").count() == 1
+    await audit.check(lead, "desk-replies-error")
+    await lead.fill("#f-title", "未开票据")
+    await lead.fill("#f-body", ANSWER)
+    await lead.click("#do-add-reply")
+    await audit.check(lead, "desk-replies")
+    await lead.goto(base + f"/staff/reports/{tn}")
+    await audit.check(lead, "desk-report-lead")
+    await lead.select_option("#f-assignee", "zhzf1")
+    await lead.click("#do-give")
+
+    clerk = await axe_page(browser, DESKTOP)
+    await login(clerk, base, "zhzf1")
+    await clerk.goto(base + "/staff?queue=new&clerk=mine")
+    assert await clerk.locator("table.queue tbody tr").count() == 1
+    await audit.check(clerk, "desk-queue-mine")
+    await clerk.goto(base + f"/staff/reports/{tn}")
+    await clerk.click("#do-accept")
+    await clerk.click("#do-note")  # empty: the error under the field
+    assert await clerk.locator("#note-note-error").count() == 1
+    await audit.check(clerk, "desk-note-error")
+    await clerk.fill("#f-note", "已电话联系中队长，周三前提供视频。")
+    await clerk.click("#do-note")
+    await clerk.fill("#f-answer", "您好，")
+    await clerk.click("#do-save-draft")
+    await clerk.goto(base + f"/staff/reports/{tn}")
+    assert await clerk.locator("#draft-note").count() == 1
+    await audit.check(clerk, "desk-report-draft")
+    await clerk.select_option("#f-canned", label="未开票据")
+    await clerk.click("#do-insert")
+    await audit.check(clerk, "desk-report-inserted")
+
+    sup = await axe_page(browser, DESKTOP)
+    await login(sup, base, "sup1")
+    await sup.goto(base + "/staff/accounts")
+    await audit.check(sup, "desk-accounts")
+    await sup.fill("#f-username", "x")
+    await sup.click("#do-add-account")
+    assert await sup.locator("#username-error").count() == 1
+    await audit.check(sup, "desk-accounts-error")
+
+    assert not audit.failures, "\n" + "\n".join(audit.failures)
+    assert len(audit.pages) == 9

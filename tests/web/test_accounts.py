@@ -58,3 +58,33 @@ async def test_create_user_checks_and_hashes(store: SQLiteStore, config: Config)
     sup = await accounts.create_user(store, config, "sup", "0123456789ab", "supervisor")
     assert sup.department == config.supervisor_department
     assert accounts.actor_for(sup).role.value == "supervisor"
+
+
+def test_a_bureau_gets_a_lead_and_named_clerks_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "f.db")
+    for name, extra in (("zhao", ["--lead"]), ("qian", [])):
+        code = run_cli(
+            monkeypatch,
+            ["users", "add", name, "--role", "staff", "--department", "zhzf", "--name", name,
+             "--password-stdin", "--db", db, *extra],
+            "a-long-enough-password\n",
+        )  # fmt: skip
+        assert code == 0
+    out = capsys.readouterr().out
+    assert (
+        "created staff zhao (zhao, zhzf, lead)" in out and "created staff qian (qian, zhzf)" in out
+    )
+    code = run_cli(
+        monkeypatch,
+        ["users", "add", "sun", "--role", "supervisor", "--lead", "--password-stdin", "--db", db],
+        "a-long-enough-password\n",
+    )
+    assert code == 2 and "只有承办单位工作人员可以是本单位负责人" in capsys.readouterr().err
+    assert run_cli(monkeypatch, ["users", "lead", "qian", "--db", db]) == 0
+    assert run_cli(monkeypatch, ["users", "lead", "zhao", "--off", "--db", db]) == 0
+    assert "zhao is a clerk of zhzf" in capsys.readouterr().out
+    run_cli(monkeypatch, ["users", "list", "--db", db])
+    out = capsys.readouterr().out
+    assert "qian\tstaff (lead)\tzhzf" in out and "zhao\tstaff\tzhzf" in out
