@@ -153,7 +153,9 @@ def render(board: Dashboard, now: datetime) -> str:
     )
     parts = [
         f"行政执法监督统计 {f.date_from} 至 {f.date_to}" + (f"（{scope}）" if scope else ""),
-        table("\n按承办单位（按时答复率排名）", "承办单位", [board.overall, *board.by_department]),
+        table(
+            "\n按承办单位（按时答复率排名）", "承办单位", [board.overall, *board.department_rows]
+        ),
         table("\n按问题类型", "问题类型", board.by_issue_type),
         table("\n按受理渠道", "渠道", board.by_channel),
         table("\n趋势（" + ("周" if f.period == "week" else "月") + "）", "期间", board.trend),

@@ -156,7 +156,7 @@ def _local(value: Any, tz: ZoneInfo) -> datetime | None:
 # -- Excel ---------------------------------------------------------------------------------
 
 FIGURE_SHEETS = (
-    ("承办单位", "by_department"),
+    ("承办单位", "department_rows"),
     ("问题类型", "by_issue_type"),
     ("受理渠道", "by_channel"),
     ("趋势", "trend"),
@@ -319,7 +319,7 @@ def _plain(value: Any, kind: str) -> Any:
 def figures_csv(board: Dashboard) -> bytes:
     """Overall and per bureau, as on the dashboard's ranking table."""
     rows: list[list[Any]] = [_figure_header("承办单位")]
-    for fig in [board.overall, *board.by_department]:
+    for fig in [board.overall, *board.department_rows]:
         rows.append([fig.label, *(_plain(getattr(fig, n), k) for n, _l, k in FIGURE_COLUMNS)])
     return _csv(rows)
 

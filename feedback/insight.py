@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from feedback import answer_review, hot, permissions, validation, workflow
@@ -138,7 +138,8 @@ class InsightDesk:
             "SELECT issue_key, actor_id, note, created_at, tracking_numbers FROM hot_escalations "
             "ORDER BY id"
         )
-        return {r["issue_key"]: r for r in rows}
+        # The time as a moment (kept as ISO text in UTC): pages show it in the district's zone.
+        return {r["issue_key"]: {**r, "created_at": _moment(r["created_at"])} for r in rows}
 
     async def escalate_issue(
         self, actor: Actor, issue_key: str, tracking_numbers: list[str], note: str | None
@@ -468,3 +469,8 @@ def _reporter(r: Report) -> str | None:
 
 def _chunks(items: list[int], n: int) -> list[list[int]]:
     return [items[i : i + n] for i in range(0, len(items), n)]
+
+
+def _moment(value: Any) -> datetime:
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -202,6 +202,9 @@ class OverdueItem:
     escalation_level: int
 
 
+UNASSIGNED_LABEL = "待分办（尚无承办单位，不参与排名）"
+
+
 @dataclass
 class Dashboard:
     flt: StatsFilter
@@ -212,6 +215,13 @@ class Dashboard:
     trend: list[Figures]
     overdue: list[OverdueItem]
     timings: dict[str, float] = field(default_factory=dict)
+    # Reports no bureau holds yet (at the triage desk): counted in the total, never ranked.
+    unassigned: Figures | None = None
+
+    @property
+    def department_rows(self) -> list[Figures]:
+        """The bureaus in ranking order, then the unassigned reports (tables and exports)."""
+        return [*self.by_department, *([self.unassigned] if self.unassigned else [])]
 
     def as_dict(self) -> dict[str, Any]:
         f = self.flt
@@ -226,6 +236,7 @@ class Dashboard:
             },
             "overall": self.overall.as_dict(),
             "by_department": [x.as_dict() for x in self.by_department],
+            "unassigned": self.unassigned.as_dict() if self.unassigned else None,
             "by_issue_type": [x.as_dict() for x in self.by_issue_type],
             "by_channel": [x.as_dict() for x in self.by_channel],
             "trend": [x.as_dict() for x in self.trend],
@@ -709,6 +720,10 @@ class Stats:
             if k in departments:
                 departments[k].overdue_now = n
         overall.overdue_now = sum(n for k, n in overdue.items() if flt.department in (None, k))
+        unassigned = departments.pop("", None)
+        if unassigned is not None:
+            unassigned.label = UNASSIGNED_LABEL
+            unassigned.overdue_now = unassigned.overdue_now or 0
         by_department = sorted(departments.values(), key=_ranking)
         for fig in by_department:
             fig.label = self.department_label(fig.key)
@@ -724,6 +739,7 @@ class Stats:
             flt=flt,
             overall=overall,
             by_department=by_department,
+            unassigned=unassigned,
             by_issue_type=by_type,
             by_channel=by_channel,
             trend=self._trend(days.values(), flt),

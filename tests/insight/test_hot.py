@@ -66,6 +66,9 @@ async def test_five_residents_are_one_hot_issue_and_the_supervisor_escalates_it_
         assert "热点问题督办" in view.events[-1].details["note"]
     escalations = await service.insight.hot_escalations()
     assert list(escalations) == [top.key]
+    # When it was done, as a moment the pages show in the district's time (not UTC text).
+    when = escalations[top.key]["created_at"]
+    assert abs(when - service.clock()).total_seconds() < 1
     # Each record chain still verifies after the issue's 督办.
     checked, breaks = await service.verify_records()
     assert checked == 8 and breaks == []

@@ -149,3 +149,23 @@ async def test_medians_are_the_same_from_daily_and_monthly_histograms(
     o = (await stats.dashboard(StatsFilter(first, last), clock.now)).overall
     assert o.received == 5
     assert (o.sign_median, o.answer_p90) == (pytest.approx(1.5), pytest.approx(6.0))
+
+
+async def test_a_report_no_bureau_holds_is_counted_but_never_ranked(
+    stats: Stats, service: FeedbackService, clock: Clock
+) -> None:
+    # A vague report waits at the triage desk: it counts in the total, but 待分办 is no bureau
+    # and gets no place (nor a score) in the ranking; the tables list it after the bureaus.
+    from feedback.models import Status
+
+    result = await service.submit(
+        {"text": "请问这个事情应该找哪个部门反映？我也说不清楚是哪个单位的事。"}
+    )
+    assert result.status is Status.TRIAGE
+    board = await stats.dashboard(march(), clock.now)
+    assert all(f.key for f in board.by_department)
+    assert board.unassigned is not None and board.unassigned.received == 1
+    assert board.unassigned.label.startswith("待分办")
+    assert board.department_rows[-1] is board.unassigned
+    ranked = sum(f.received for f in board.by_department)
+    assert ranked + board.unassigned.received == board.overall.received == 6

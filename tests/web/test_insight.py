@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from datetime import timedelta
 
 from feedback.models import Status
 from feedback.service import FeedbackService
@@ -65,6 +66,9 @@ async def test_five_residents_one_hot_issue_escalated_once_from_the_dashboard(
     assert status == 200
     assert "已对该热点问题统一督办 5 件诉求" in text_of(page)
     assert "已统一督办" in text_of(page)
+    # In the district's time, as every other time on the page.
+    local = (clock() + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert f"已统一督办 {local}" in text_of(page) and "UTC" not in text_of(page)
     for tn in compound:
         view = await service.staff_view(SUPERVISOR, tn)
         assert view.report.escalation_level == 1

@@ -225,3 +225,21 @@ async def test_every_field_shows_its_edge(browser: Any, server: TestServer) -> N
             ratio = contrast(f["edge"], f["behind"])
             assert f["width"] >= 1 and ratio >= 3, f"{path} {f['name']}: edge {ratio:.2f}:1"
     assert seen >= 6
+
+
+async def test_a_secondary_button_does_not_look_like_the_main_one(
+    browser: Any, server: TestServer
+) -> None:
+    # 搜索 and 查找 on the disclosure page are secondary: white with a blue border and text,
+    # unlike the filled main buttons (a clerk must tell 检查答复质量 from 发送答复 the same way).
+    base = str(server.make_url("")).rstrip("/")
+    page = await new_page(browser, DESKTOP)
+    await page.goto(base + "/public")
+    looks = await page.evaluate("""() => [...document.querySelectorAll('button.secondary')]
+        .map(b => getComputedStyle(b).backgroundColor)""")
+    assert looks and set(looks) == {"rgb(255, 255, 255)"}, looks
+    await page.goto(base + "/report")
+    main = await page.evaluate(
+        "() => getComputedStyle(document.querySelector('main button[type=submit]')).backgroundColor"
+    )
+    assert main != "rgb(255, 255, 255)"
