@@ -202,7 +202,14 @@ async def _life(
     report = result.report
     # Some bureaus are slow: a few reports stop here and there and end up overdue (督办).
     stall = rng.random()
+
+    def recent(days: float) -> bool:
+        """Still waiting for the supervisor is plausible only for what came in lately."""
+        return end - clock.now < timedelta(days=days)
+
     if report.status is Status.TRIAGE:
+        if recent(2):
+            return  # the triage desk has this week's vague reports still to assign
         await service.assign(SUPERVISOR, tn, right, issue_types=types)
     elif report.department != right:
         if not step(rng.uniform(2, 20)):
@@ -219,7 +226,7 @@ async def _life(
             return
         # The wrong bureau sends it back too: the second send-back goes to the supervisor.
         await service.send_back(staff_of(wrong), tn, rng.choice(w.send_back_reasons), right)
-        if not step(rng.uniform(4, 30)) or rng.random() < 0.1:
+        if not step(rng.uniform(4, 30)) or (rng.random() < 0.5 and recent(7)):
             return  # still waiting for the ruling
         await service.assign(SUPERVISOR, tn, right, note="经审查，该事项属其法定职责，由其承办。")
     if stall < 0.04:
@@ -233,7 +240,7 @@ async def _life(
             return
         await service.request_extension(staff_of(right), tn, rng.choice([5, 10, 15]),
                                         "案情复杂，需要调取执法记录仪视频并询问当事人。")  # fmt: skip
-        if not step(rng.uniform(2, 30)):
+        if not step(rng.uniform(2, 30)) or (rng.random() < 0.5 and recent(5)):
             return  # still waiting for the supervisor
         await service.decide_extension(SUPERVISOR, tn, rng.random() < 0.8, "同意延期")
     if stall < 0.08:

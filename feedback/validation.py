@@ -249,9 +249,7 @@ class SubmitInput(BaseModel):
     @model_validator(mode="after")
     def _whole(self) -> SubmitInput:
         if not self.title:
-            # A short title from the text: people on phones often skip it.
-            first = self.text.split("\n", 1)[0]
-            self.title = first if len(first) <= AUTO_TITLE else first[: AUTO_TITLE - 1] + "…"
+            self.title = auto_title(self.text)  # people on phones often skip it
         if self.anonymous and self.notify and self.notify.channels:
             # An anonymous report never gets a way back to the reporter.
             _fail("匿名反映不能接收短信或邮件通知；需要通知请选择实名反映。", "notify")
@@ -296,6 +294,33 @@ _OPTIONAL = {
     "occurred_at": ("发生时间", OCCURRED_MAX),
     "authority": ("涉及单位", AUTHORITY_MAX),
 }
+
+
+# Lines that say nothing of the matter: a greeting, or a row of short cells pasted from a
+# spreadsheet ("日期  地点  情况").
+_GREETING = re.compile(
+    r"^(尊敬的[^。！？]{0,15}|[^。！？]{0,8}(领导|同志|书记|局长|主任|老师|您|你们)好)[：:，,！!。]?$"
+)
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+
+
+def _says_something(line: str) -> bool:
+    if len(line) < 6 or _GREETING.match(line):
+        return False
+    cells = line.split()
+    return not (len(cells) >= 2 and all(len(c) <= 6 for c in cells)
+                and not _SENTENCE_END.search(line))  # fmt: skip
+
+
+def auto_title(text: str) -> str:
+    """A title for a report that has none: its first line that says something (not a greeting,
+    not a spreadsheet's header row), cut at its first sentence's end, at most AUTO_TITLE."""
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    line = next((x for x in lines if _says_something(x)), next((x for x in lines if x), ""))
+    end = _SENTENCE_END.search(line)
+    if end and end.start() >= 6:
+        line = line[: end.start()]
+    return line if len(line) <= AUTO_TITLE else line[: AUTO_TITLE - 1] + "…"
 
 
 def _fail(message: str, field: str | None = None) -> NoReturn:
