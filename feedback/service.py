@@ -12,7 +12,7 @@ import functools
 import logging
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -56,7 +56,7 @@ from feedback.ratelimit import RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
 from feedback.settings import InputLimits
 from feedback.store import ReportFilter, Store, WriteTx, open_store
-from feedback.store.rows import event_from_row, report_from_row
+from feedback.store.rows import event_from_row, report_from_row, ts
 from feedback.workflow import Action
 
 if TYPE_CHECKING:
@@ -1175,6 +1175,27 @@ class FeedbackService:
             return {"note": text, "level": r.escalation_level, "overdue": late}
 
         return await self._staff_act(actor, tracking_number, Action.ESCALATE, change, guard=guard)
+
+    async def escalation_waits(self, tracking_numbers: Sequence[str]) -> dict[str, datetime]:
+        """For lists that offer 督办 (the dashboard's overdue list): the reports that may not
+        be escalated again yet, with the moment they may — the same window escalate() keeps."""
+        numbers = list(dict.fromkeys(tracking_numbers))
+        if not numbers:
+            return {}
+        marks = ", ".join("?" for _ in numbers)
+        rows = await self.store.fetch(
+            "SELECT r.tracking_number, MAX(e.at) AS last FROM events e "
+            "JOIN reports r ON r.id = e.report_id "
+            f"WHERE e.action = ? AND r.tracking_number IN ({marks}) GROUP BY r.tracking_number",
+            [Action.ESCALATE.value, *numbers],
+        )
+        now = self.clock()
+        out: dict[str, datetime] = {}
+        for r in rows:
+            again = workflow.escalation_again_at(ts(r["last"]), self.escalate_repeat)
+            if again is not None and now < again:
+                out[str(r["tracking_number"])] = again
+        return out
 
     async def _last_event(self, tx: WriteTx, report: Report, action: Action) -> Event | None:
         """The report's latest event of ``action``, read in the transaction holding its lock."""

@@ -141,6 +141,10 @@ async def dashboard(request: web.Request) -> web.Response:
         ),
         "timings": board.timings,
         "stats": stats,
+        # 督办 only where it can be taken now; else when it can (the service's own window).
+        "escalation_waits": await request.app[service_key].escalation_waits(
+            [o.tracking_number for o in board.overdue]
+        ),
         **await insight.dashboard_context(request, actor, board, stats),
     }
     return await render(request, "dashboard/index.html", context)

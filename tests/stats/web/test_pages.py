@@ -39,15 +39,19 @@ async def test_supervisor_sees_figures_and_escalates_from_the_overdue_list(
     ranking = html[html.index('id="ranking"') :]
     # zjj 80.0 before zhzf 55.0 (see test_figures): zhzf's send-back of C counts against it.
     assert ranking.index("区住房和城乡建设局") < ranking.index("区综合行政执法局")
-    assert s.d in html and 'action="/staff/dashboard/escalate"' in html
-
-    # Right after the scenario's 督办 of D: not again within the window.
+    # Right after the scenario's 督办 of D: no button, but when it may be taken again.
+    overdue_row = html[html.index(s.d, html.index('id="overdue"')) :].split("</tr>")[0]
+    assert "后可再次督办" in overdue_row and "/staff/dashboard/escalate" not in overdue_row
+    # A tab left open from before still gets a clear refusal.
     status, html = await sup.post(
         "/staff/dashboard/escalate",
         {"tracking_number": s.d, "back": "from=2026-03-01&to=2026-03-31"},
     )
     assert status == 200 and "督办未成功" in html and "不重复督办" in html
     clock.advance(hours=10)  # the next morning
+    _, html = await sup.get(f"/staff/dashboard?{MARCH}")
+    overdue_row = html[html.index(s.d, html.index('id="overdue"')) :].split("</tr>")[0]
+    assert 'action="/staff/dashboard/escalate"' in overdue_row
     status, html = await sup.post(
         "/staff/dashboard/escalate",
         {"tracking_number": s.d, "back": "from=2026-03-01&to=2026-03-31"},
