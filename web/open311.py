@@ -71,6 +71,7 @@ KIND_NAMES = {Kind.COMPLAINT: "投诉", Kind.CONSULTATION: "咨询"}
 # Attribute codes a client may send as attribute[code] (or attribute[code][] for lists).
 ATTRIBUTES = ("title", "kind", "issue_type", "authority", "occurred_at")
 _ATTR_RE = re.compile(r"^attribute\[([^\[\]]*)\](\[\])?$")
+_PHOTO_RE = re.compile(r"^photo(\d{1,4})$")
 # Characters XML 1.0 cannot carry at all.
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -362,6 +363,20 @@ def _coordinates(form: MultiDictProxy[Any]) -> str | None:
     return f"{la:.6f},{lo:.6f}"
 
 
+def _file_parts(form: MultiDictProxy[Any]) -> list[web.FileField]:
+    """Every file part is an attachment. FixMyStreet's upload mode names them photo1, photo2…
+    and sends them in no fixed order (a Perl hash): photoN go first, by N, the citizen's order;
+    any other part follows as it came."""
+    parts = [(name, v) for name, v in form.items() if isinstance(v, web.FileField)]
+
+    def order(item: tuple[int, tuple[str, web.FileField]]) -> tuple[int, int]:
+        position, (name, _) = item
+        m = _PHOTO_RE.match(name)
+        return (0, int(m.group(1))) if m else (1, position)
+
+    return [part for _, (_, part) in sorted(enumerate(parts), key=order)]
+
+
 def _open311_input(data: dict[str, Any], limits: InputLimits) -> validation.SubmitInput:
     try:
         return validation.submit_input(data, Channel.API, limits, validation.Open311Input)
@@ -438,8 +453,7 @@ async def post_request(request: web.Request) -> web.Response:
         # the one input model; the notes for staff go under the citizen's words afterwards.
         inp = _open311_input(data, app[service_key].input_limits)
         inp.text = description + "\n\n——\n" + "\n".join(notes)
-        # Any file part is an attachment: FixMyStreet's upload mode names them photo1, photo2…
-        files = [v for v in form.values() if isinstance(v, web.FileField)]
+        files = _file_parts(form)
         uploads = await limits.read_uploads(files, app[service_key].input_limits)
         stored = await limits.store_uploads(request, uploads)
         result = await app[service_key].submit(

@@ -1,12 +1,12 @@
-"""What FixMyStreet's Open311 client does, against the app `feedback serve` builds
-(feedback.runtime.build_web_app): photos as multipart parts photo1, photo2…, a list of
-service codes, its requests found by its own api_key whatever bureau took them, and the
-updates read back through mySociety's servicerequestupdates extension.
+"""What FixMyStreet's Open311 client sends, request by request, against the app `feedback
+serve` builds (feedback.runtime.build_web_app): photos as multipart parts photo1, photo2…, a
+list of service codes, its requests found by its own api_key whatever bureau took them, and
+the updates read back through mySociety's servicerequestupdates extension.
 
-FixMyStreet's own perllib/Open311.pm is not run here: it loads FixMyStreet::DB, ::Cobrand and
-Moo classes of the whole FixMyStreet application, which Debian does not package; the requests
-below are the ones it sends (its upload mode, its parameter names), and its answers are read
-back with Perl's XML::Simple configured as Open311.pm configures it (skipped without Perl)."""
+FixMyStreet's own perllib/Open311.pm is run in test_fixmystreet_open311_pm.py (where a
+FixMyStreet checkout is at hand). These requests imitate it and need no checkout: its upload
+mode, its parameter names, and its answers read back with Perl's XML::Simple configured as
+Open311.pm configures it (skipped without Perl)."""
 
 from __future__ import annotations
 
