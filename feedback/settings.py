@@ -131,6 +131,17 @@ class Settings:
     max_text_chars: int = _setting(5000, "longest report text accepted, in characters")
     max_attachments: int = _setting(5, "attachments accepted with one report")
     max_attachment_mb: int = _setting(10, "largest attachment accepted, in MB")
+    media_url_seconds: int = _setting(
+        10,
+        "seconds one Open311 request may spend downloading the photos its media_url links "
+        "name, all together (0 = never download; the links are only noted for staff)",
+    )
+    media_url_allow_networks: str = _setting(
+        "",
+        "comma-separated networks (CIDR) that media_url downloads may reach though they are "
+        "loopback, private or link-local, e.g. 10.20.0.0/16 for an intranet photo store "
+        "(empty: public addresses only)",
+    )
     checkpoint_key: str | None = _setting(
         None,
         "Ed25519 private key (PEM file) that signs record checkpoints; "

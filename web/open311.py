@@ -38,7 +38,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
-from feedback import secrets, validation, workflow
+from feedback import media_url, secrets, validation, workflow
 from feedback.config import Config
 from feedback.errors import FeedbackError, NotFound, PermissionDenied, ValidationError
 from feedback.models import Channel, Kind, Report, Status
@@ -76,6 +76,8 @@ _PHOTO_RE = re.compile(r"^photo(\d{1,4})$")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# media_url_allow_networks, read once at start (a bad entry stops the start, not a report).
+media_networks_key = web.AppKey("open311_media_networks", list[media_url.Network])
 
 
 # -- formats ---------------------------------------------------------------------------------
@@ -363,6 +365,21 @@ def _coordinates(form: MultiDictProxy[Any]) -> str | None:
     return f"{la:.6f},{lo:.6f}"
 
 
+def _media_urls(form: MultiDictProxy[Any]) -> list[str]:
+    """Every ``media_url`` (FixMyStreet repeats the field for several photos): http(s) links."""
+    urls = []
+    for value in form.getall("media_url", []):
+        if not isinstance(value, str):
+            raise ValidationError("media_url 应为文字。", field="media_url")
+        url = validation.clean_text(value).strip()
+        if not url:
+            continue
+        if len(url) > URL_MAX or not re.match(r"^https?://[^\s/?#]+\S*$", url, re.IGNORECASE):
+            raise ValidationError("media_url 应为 http(s) 链接。", field="media_url")
+        urls.append(url)
+    return list(dict.fromkeys(urls))
+
+
 def _file_parts(form: MultiDictProxy[Any]) -> list[web.FileField]:
     """Every file part is an attachment. FixMyStreet's upload mode names them photo1, photo2…
     and sends them in no fixed order (a Perl hash): photoN go first, by N, the citizen's order;
@@ -419,9 +436,7 @@ async def post_request(request: web.Request) -> web.Response:
         limits.check_text(
             {"description": description}, app[service_key].input_limits, field="description"
         )
-        media_url = _field(form, "media_url")
-        if media_url and (len(media_url) > URL_MAX or not re.match(r"^https?://\S+$", media_url)):
-            raise ValidationError("media_url 应为 http(s) 链接。", field="media_url")
+        media_urls = _media_urls(form)
         coords = _coordinates(form)
         address = _field(form, "address_string")
         place = "；".join(p for p in (address, coords and f"经纬度 {coords}") if p) or None
@@ -436,8 +451,6 @@ async def post_request(request: web.Request) -> web.Response:
             notes.append(f"来件方标注的问题类型：{names}")
         if address_id := _field(form, "address_id"):
             notes.append(f"地址编号：{address_id[:100]}")
-        if media_url:
-            notes.append(f"图片链接（未下载）：{media_url}")
         kind = (attrs.get("kind") or ["complaint"])[0].strip() or "complaint"
         data = {
             "title": (attrs.get("title") or [""])[0],
@@ -451,10 +464,23 @@ async def post_request(request: web.Request) -> web.Response:
         }
         # Open311's own rule (description at most 4,000 characters) is a declared variant of
         # the one input model; the notes for staff go under the citizen's words afterwards.
-        inp = _open311_input(data, app[service_key].input_limits)
-        inp.text = description + "\n\n——\n" + "\n".join(notes)
+        input_limits = app[service_key].input_limits
+        inp = _open311_input(data, input_limits)
         files = _file_parts(form)
-        uploads = await limits.read_uploads(files, app[service_key].input_limits)
+        uploads = await limits.read_uploads(files, input_limits)
+        # The links fill what room the file parts leave; what is not kept is said, never lost.
+        room = max(0, input_limits.max_attachments - len(uploads))
+        allowed: list[media_url.Network] = app[media_networks_key]
+        fetched = await media_url.fetch_all(
+            media_urls[:room], input_limits, seconds=app[settings_key].media_url_seconds,
+            allowed=allowed,
+        )  # fmt: skip
+        notes += media_url.describe(fetched)
+        if (over := len(media_urls) - room) > 0:
+            notes.append(f"另有 {over} 个图片链接超出附件数量上限"
+                         f"（{input_limits.max_attachments} 个），未下载")  # fmt: skip
+        uploads += [f.upload for f in fetched if f.upload is not None]
+        inp.text = description + "\n\n——\n" + "\n".join(notes)
         stored = await limits.store_uploads(request, uploads)
         result = await app[service_key].submit(
             inp, channel=Channel.API, attachments=stored, api_key=key
@@ -463,6 +489,8 @@ async def post_request(request: web.Request) -> web.Response:
         f"已受理，受理编号 {result.tracking_number}。请将查询码告知诉求人，"
         "凭受理编号和查询码可查询办理进度、评价答复。"
     )
+    if missed := len(media_urls) - sum(f.upload is not None for f in fetched):
+        notice += f"有 {missed} 个图片链接未能下载，原因已在诉求中注明。"
     return respond(
         request,
         "service_requests",
@@ -610,4 +638,5 @@ def setup(app: web.Application) -> None:
         for fmt in FORMATS:
             app.router.add_route(method, f"{PREFIX}{path}.{fmt}", handler)
     app.middlewares.append(open311_errors)
+    app[media_networks_key] = media_url.networks(app[settings_key].media_url_allow_networks)
     app.on_startup.append(_exempt_from_csrf)

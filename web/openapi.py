@@ -336,7 +336,13 @@ SCHEMAS: dict[str, Any] = {
             "first_name": STRING,
             "last_name": STRING,
             "phone": STRING,
-            "media_url": {**STRING, "format": "uri"},
+            "media_url": {
+                **STRING,
+                "format": "uri",
+                "description": "an http(s) link to a photo, downloaded and checked as an "
+                "attachment (repeat the field for several); one that cannot be kept is "
+                "noted, the report is kept",
+            },
             "attribute[title]": STRING,
             "attribute[kind]": {"enum": [k.value for k in Kind]},
             "attribute[issue_type]": {"type": "array", "items": STRING},

@@ -121,8 +121,9 @@ class Served:
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    # Loopback allowed for media_url: the photo server below is a local peer.
     settings = Settings(db=str(tmp_path / "fms.db"), data_dir=str(tmp_path / "data"),
-                        tick_seconds=0)  # fmt: skip
+                        tick_seconds=0, media_url_allow_networks="127.0.0.1/32")  # fmt: skip
     app = build_web_app(settings)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -223,3 +224,39 @@ async def test_fixmystreets_open311_pm_posts_photos_lists_and_reads_updates(
     assert all(u["status"] in ("open", "closed") for u in theirs)
     assert all(u["updated_datetime"].endswith("+08:00") for u in theirs)
     assert all(ANSWER not in d for d in descriptions)  # public-safe, like the requests
+
+
+@pytest.fixture
+async def photo_site() -> AsyncIterator[str]:
+    """FixMyStreet's own site, serving its problems' photos at /photo/…"""
+
+    async def photo(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        body, kind = (JPEG, "image/jpeg") if name.endswith(".jpeg") else (PNG, "image/png")
+        return web.Response(body=body, content_type=kind)
+
+    app = web.Application()
+    app.router.add_get("/photo/{name}", photo)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield f"http://127.0.0.1:{server.port}/photo/"
+    await server.close()
+
+
+async def test_fixmystreets_photo_links_are_downloaded(served: Served, photo_site: str) -> None:
+    """FixMyStreet's default: no upload, the photos' links as media_url (one per photo with
+    multi_photos); the district downloads them."""
+    links = [photo_site + "7.0.full.jpeg", photo_site + "7.1.full.png"]
+    tn = await served.fixmystreet(
+        "send_service_request",
+        service_code="zhzf",
+        options={"multi_photos": 1},
+        extra={"url": REPORT_URL, "image_url": links[0], "all_image_urls": links},
+        problem=problem([]),
+    )
+    report = await served.service.store.get_report(tn)
+    assert report is not None
+    assert [a.filename for a in report.attachments] == ["7.0.full.jpeg", "7.1.full.png"]
+    root = served.app[settings_key].attachments_dir
+    assert [attachments.path_of(root, a).read_bytes() for a in report.attachments] == [JPEG, PNG]
+    assert f"图片链接（已下载为附件）：{links[1]}" in report.text
