@@ -12,7 +12,8 @@ Grouping (docs/insight.md):
    that is at least ``threshold`` and the group had a report within ``window_days``; otherwise
    it starts a group. (Mean rather than nearest similarity: a group does not drift by chaining.)
 
-Heat (热度), for a group of at least ``min_reports`` reports::
+Heat (热度), for a group of at least ``min_reports`` reports from at least ``MIN_REPORTERS``
+people (one person writing again and again is not many citizens reporting a matter)::
 
     heat = (reporters + 2 × ln(1 + repeat reports) + 2 × ln(1 + support))
            × (1 + min(active weeks − 1, 8) / 16)
@@ -23,6 +24,11 @@ reports`` the same people again (on a log scale: one person posting forty times 
 citizens), ``support`` the citizens who pressed 附议 (我也遇到) plus the
 点赞 minus 反对 of imported data (never below 0 per report), ``active weeks`` the calendar weeks
 with a report (a matter that persists weighs more than a one-day burst, at most 1.5×).
+
+Summary (a one-line description for the supervisor): of the members' titles and sentences, with
+salutations, self-introductions and thanks cut off (``data/hot.toml``, ``[summary]``), the one
+closest to the issue's centre (its members' mean TF-IDF vector), short ones preferred; the
+place is put in front when the line does not name it.
 """
 
 from __future__ import annotations
@@ -50,7 +56,11 @@ PLACE_BOOST = 0.10  # among the groups a report may join, the same place counts 
 WINDOW_DAYS = 60  # a group stays open this long after its last report
 MERGE = 0.5  # centroid cosine at which two groups are one matter
 MIN_REPORTS = 2
+MIN_REPORTERS = 2  # distinct people: a hot issue is many citizens' matter, not one person's posts
 TEXT_HEAD = 300
+SUMMARY_MAX = 40  # characters of a one-line description
+SUMMARY_MIN = 6  # shorter pieces say too little to describe a matter
+TITLE_PREFERENCE = 1.15  # a title the citizen wrote is meant as a one-line description
 
 
 @dataclass
@@ -221,20 +231,23 @@ def _specific(name: str) -> bool:
     return not name.endswith(place_rules().coarse)
 
 
+def _words(text: str) -> list[str]:
+    return [w for w in segment.tokenize(text) if not (set(w) & segment.PLACEHOLDERS)]
+
+
 def _tokens(m: Message) -> list[str]:
-    words = segment.tokenize(m.title) * 2 + segment.tokenize(m.text[:TEXT_HEAD])
-    return [w for w in words if not (set(w) & segment.PLACEHOLDERS)]
+    return _words(m.title) * 2 + _words(m.text[:TEXT_HEAD])
 
 
-def _vectors(messages: Sequence[Message]) -> Any:
+def _vectorizer(messages: Sequence[Message]) -> tuple[Any, Any]:
+    """The fitted TF-IDF vectorizer and the messages' vectors (rows L2-normalised)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True, min_df=1, dtype=np.float32)
-    return vec.fit_transform([_tokens(m) for m in messages])
+    return vec, vec.fit_transform([_tokens(m) for m in messages])
 
 
-def _similarities(messages: Sequence[Message], x: Any = None) -> np.ndarray:
-    x = _vectors(messages) if x is None else x
+def _similarities(x: Any) -> np.ndarray:
     return np.asarray((x @ x.T).toarray(), dtype=np.float32)
 
 
@@ -279,15 +292,25 @@ def group(
     window_days: float = WINDOW_DAYS,
 ) -> list[list[int]]:
     """Indices of ``messages`` grouped by matter, place and time (see the module notes)."""
-    n = len(messages)
-    if n == 0:
+    if not messages:
         return []
+    _vec, x = _vectorizer(messages)
+    return _group(messages, x, threshold, place_threshold, window_days)
+
+
+def _group(
+    messages: Sequence[Message],
+    x: Any,
+    threshold: float,
+    place_threshold: float | None,
+    window_days: float,
+) -> list[list[int]]:
+    n = len(messages)
     place_threshold = PLACE_THRESHOLD if place_threshold is None else place_threshold
     for m in messages:
         if not m.places:
             m.places = extract_places(f"{m.title} {m.text}")
-    x = _vectors(messages)
-    sims = _similarities(messages, x)
+    sims = _similarities(x)
     # Names of three or more characters meet when one ends the other (万科魅力之城, 魅力之城).
     keys = [_place_keys(m.places) for m in messages]
     order = sorted(range(n), key=lambda i: (messages[i].time, i))
@@ -376,12 +399,17 @@ def hot_issues(
 ) -> list[HotIssue]:
     """The hot issues, hottest first."""
     found: list[HotIssue] = []
-    sims: np.ndarray | None = None
-    for idx in group(messages, threshold=threshold, window_days=window_days):
+    if not messages:
+        return found
+    vec, x = _vectorizer(messages)
+    rows: dict[int, list[int]] = {}
+    for idx in _group(messages, x, threshold, None, window_days):
         if len(idx) < min_reports:
             continue
         members = [messages[i] for i in idx]
         value, reporters, support, weeks = heat(members, now=now, half_life_days=half_life_days)
+        if reporters < MIN_REPORTERS:
+            continue
         places = Counter(p for m in members for p in dict.fromkeys(m.places))
         # Shown: the places named in two or more reports, compounds and organisations before
         # roads and districts, the most named first.
@@ -410,29 +438,123 @@ def hot_issues(
                 members=members,
             )
         )
+        rows[id(found[-1])] = idx
     found.sort(key=lambda h: (-h.heat, -h.reports, h.time_from))
     if top is not None:
         found = found[:top]
-    if found:
-        sims = _similarities([m for h in found for m in h.members])
-    offset = 0
     for rank, h in enumerate(found, 1):
         h.rank = rank
-        h.summary = _summary(h, sims, offset)
-        offset += len(h.members)
+        centre = np.asarray(x[rows[id(h)]].mean(axis=0)).ravel()
+        h.summary = _summary(h, vec, centre)
     return found
 
 
-def _summary(h: HotIssue, sims: np.ndarray | None, offset: int) -> str:
-    """The member title most like the others (the group's most typical report)."""
-    k = len(h.members)
-    if sims is None or k == 1:
-        best = 0
-    else:
-        block = sims[offset : offset + k, offset : offset + k]
-        best = int(np.argmax(block.sum(axis=1)))
-    title = h.members[best].title.strip() or h.members[best].text.strip()
-    return title if len(title) <= 40 else title[:40] + "…"
+@dataclass(frozen=True)
+class SummaryRules:
+    drop: list[re.Pattern[str]]
+    sentence_end: re.Pattern[str]
+    clause_end: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def summary_rules() -> SummaryRules:
+    with DATA_PATH.open("rb") as fh:
+        d = tomllib.load(fh)["summary"]
+    return SummaryRules(
+        drop=[re.compile(p) for p in d["drop"]],
+        sentence_end=re.compile(f"[{re.escape(d['sentence_end'])}]"),
+        clause_end=re.compile(f"[{re.escape(d['clause_end'])}]"),
+    )
+
+
+def plain(sentence: str) -> str:
+    """A sentence without the words that are not the matter: salutations (尊敬的领导：您好！),
+    self-introductions (我是幸福里小区的业主，), leading 关于/反映/投诉 and closing thanks."""
+    rules = summary_rules()
+    s = sentence.strip()
+    for _ in range(3):  # 尊敬的领导：您好！我是…的业主，… : each cut can uncover the next
+        before = s
+        for p in rules.drop:
+            s = p.sub("", s).strip(" \u3000，,。：:！!；;")
+        if s == before:
+            break
+    return s
+
+
+def _pieces(m: Message) -> list[tuple[str, bool]]:
+    """Candidate lines of one report: its title (marked True when the citizen wrote it, not
+    cut from the text) and the sentences of its opening, a long sentence as runs of clauses
+    that fit one line."""
+    rules = summary_rules()
+    out: list[tuple[str, bool]] = []
+    title = m.title.strip()
+    if title and not title.endswith("…"):
+        t = plain(title)
+        if len(t) >= SUMMARY_MIN:
+            out.append((t[:SUMMARY_MAX], True))
+    for sentence in rules.sentence_end.split(m.text[:TEXT_HEAD]):
+        s = plain(sentence)
+        if len(s) < SUMMARY_MIN:
+            continue
+        if len(s) <= SUMMARY_MAX:
+            out.append((s, False))
+            continue
+        clauses = [c for c in rules.clause_end.split(s) if c.strip()]
+        for i in range(len(clauses)):
+            run = ""
+            for c in clauses[i:]:
+                if len(run) + len(c) + 1 > SUMMARY_MAX:
+                    break
+                run = f"{run}，{c}" if run else c
+            run = plain(run)
+            if len(run) >= SUMMARY_MIN:
+                out.append((run, False))
+    return out
+
+
+def _summary(h: HotIssue, vec: Any, centre: np.ndarray) -> str:
+    """One line for the supervisor: the piece of the members' titles and sentences closest to
+    the issue's centre (cosine of TF-IDF vectors), shorter pieces and citizens' own titles
+    preferred; the place in front when the line does not name it."""
+    vocab: dict[str, int] = vec.vocabulary_
+    idf: np.ndarray = vec.idf_
+    best, best_score = "", -1.0
+    seen: set[str] = set()
+    for m in h.members:
+        for piece, is_title in _pieces(m):
+            if piece in seen:
+                continue
+            seen.add(piece)
+            counts = Counter(w for w in _words(piece) if w in vocab)
+            if len(counts) < 2:
+                continue
+            cols = np.fromiter((vocab[w] for w in counts), dtype=np.int64)
+            weights = np.fromiter(
+                ((1 + math.log(k)) * idf[vocab[w]] for w, k in counts.items()), dtype=np.float64
+            )
+            score = float(weights @ centre[cols]) / (float(np.linalg.norm(weights)) or 1.0)
+            score *= (TITLE_PREFERENCE if is_title else 1.0) * (
+                1 - len(piece) / (2.5 * SUMMARY_MAX)
+            )
+            if score > best_score:
+                best, best_score = piece, score
+    if not best:  # no member says enough: its opening words, without the salutation
+        first = h.members[0]
+        best = plain(first.title.strip() or first.text.strip())[:SUMMARY_MAX] or first.title
+    if h.place and _names_most(h.place, h.members) and not _names(h.place, best):
+        best = f"{h.place}：{best}"
+    return best
+
+
+def _names(place: str, text: str) -> bool:
+    """``text`` names the place, or its last three or more characters (魅力之城 for 万科魅力之城)."""
+    key = place_key(place)
+    return any(key[i:] in text for i in range(max(len(key) - 2, 1)))
+
+
+def _names_most(place: str, members: Sequence[Message]) -> bool:
+    """At least half the members name the place: it is the issue's place, not one member's."""
+    return sum(_names(place, f"{m.title} {m.text}") for m in members) * 2 >= len(members)
 
 
 def _int(value: Any) -> int:

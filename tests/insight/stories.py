@@ -53,3 +53,21 @@ def payload(title: str, text: str, phone: str) -> dict[str, object]:
         "anonymous": False,
         "contact": {"name": "市民", "phone": phone},
     }
+
+
+# The same matter told without titles, as citizens write to a leader: salutation first, then
+# who they are, then the matter (the service makes a title of the opening words).
+POLITE = [
+    (
+        "尊敬的领导：您好！我是幸福里小区的业主，小区一楼饭店油烟直排，楼上住户无法开窗。"
+        "请尽快处理，谢谢！",
+        "13905330021",
+    ),
+    (
+        "尊敬的区长您好！本人是幸福里小区3栋居民，楼下饭店油烟直排，夜里还很吵。",
+        "13905330022",
+    ),
+    ("领导您好，我是幸福里小区住户。小区底层饭店油烟直排扰民，希望管一管。", "13905330023"),
+    ("您好！幸福里小区饭店油烟直排进楼道，老人孩子都受不了，万分感谢！", "13905330024"),
+    ("尊敬的书记：幸福里小区一楼饭店油烟直排，多次反映无果。", "13905330025"),
+]

@@ -13,7 +13,7 @@ from feedback.cli import main
 from feedback.models import Status
 from feedback.service import FeedbackService
 from tests.conftest import SUPERVISOR, Clock, staff
-from tests.insight.stories import COMPOUND, OTHERS, payload
+from tests.insight.stories import COMPOUND, OTHERS, POLITE, payload
 
 
 def test_places_and_organisations_are_named() -> None:
@@ -72,6 +72,37 @@ async def test_five_residents_are_one_hot_issue_and_the_supervisor_escalates_it_
     # Each record chain still verifies after the issue's 督办.
     checked, breaks = await service.verify_records()
     assert checked == 8 and breaks == []
+
+
+async def test_the_supervisor_reads_the_matter_not_the_salutation(
+    service: FeedbackService, clock: Clock
+) -> None:
+    for text, phone in POLITE:
+        await service.submit(payload("", text, phone))
+        clock.advance(hours=20)
+    (top,) = await service.insight.hot_issues(SUPERVISOR)
+    assert top.reports == 5
+    summary = top.summary
+    assert not summary.startswith(("尊敬", "领导", "您好", "我是", "本人")), summary
+    assert "幸福里小区" in summary and "油烟" in summary, summary
+    assert len(summary) <= 40 + len("幸福里小区："), summary
+    assert "谢谢" not in summary and "感谢" not in summary
+
+
+def test_one_persons_many_posts_are_no_hot_issue() -> None:
+    from datetime import datetime, timedelta
+
+    start = datetime(2026, 3, 1, 9)
+    posts = [
+        hot.Message(str(i), title, text, start + timedelta(days=i), user="13905330001")
+        for i, (title, text, _phone) in enumerate(COMPOUND)
+    ]
+    assert hot.hot_issues(posts) == []
+    # The same five posts from five people are one.
+    for i, m in enumerate(posts):
+        m.user = f"1390533000{i}"
+    (issue,) = hot.hot_issues(posts)
+    assert issue.reports == 5 and issue.reporters == 5
 
 
 async def test_bureau_staff_cannot_see_the_hot_issues(service: FeedbackService) -> None:

@@ -168,6 +168,14 @@ async def test_every_page_has_no_serious_or_critical_axe_violation(
     await incentives.substantiate(service, SUPERVISOR, tn, True, "经核查情况属实")
     await sup.goto(base + "/staff/dashboard")
     assert await sup.locator("#hot article.hot-issue").count() >= 1
+    # A hot issue's figures line reads as a quiet line under its description, not body text.
+    look = await sup.evaluate("""() => {
+        const meta = getComputedStyle(document.querySelector('#hot .hot-issue .meta'));
+        const head = getComputedStyle(document.querySelector('#hot .hot-issue h3'));
+        return {meta: parseFloat(meta.fontSize), head: parseFloat(head.fontSize),
+                color: meta.color};
+    }""")
+    assert look["meta"] < look["head"] and look["color"] == "rgb(91, 103, 115)", look
     assert await sup.locator("#answer-quality").count() == 1
     await audit.check(sup, "dashboard")
     # Each chart is described by a caption that links to the table with its figures.
