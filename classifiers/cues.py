@@ -41,6 +41,7 @@ _REQUEST_REACH = 3  # an authority named this close after a request word is aske
 _EDGE_TAGS = ("u", "r", "c", "y", "e", "x", "w")
 _END_TAGS = ("p",)
 _NEGATORS = frozenset("不没未无拒非")
+_ASKED = frozenset({"有没", "是不", "能不", "会不", "可不", "该不", "要不"})
 _CLAUSE_END = re.compile("[，,。.！!？?；;：:、\\n]")
 # a block jieba segments on its own (jieba splits its input at anything else, see segment.cut):
 # segmenting just the block around a match gives the very words of the whole text
@@ -160,7 +161,9 @@ class Cues:
             words.pop(0)
         while words and trimmable(words[-1][2], at_end=True):
             words.pop()
-        return text[words[0][0] : words[-1][1]] if words else ""
+        phrase = text[words[0][0] : words[-1][1]] if words else ""
+        # a bare negator (没有, 未) says nothing on its own
+        return "" if set(phrase) <= _NEGATORS | {"有"} else phrase
 
     def keyword_types(self, text: str) -> list[str]:
         """The plain keyword rule: every type one of whose phrases appears (a yardstick)."""
@@ -196,6 +199,12 @@ class CueReport:
         self.types = {t: cues._spans(t, text) for t in ISSUE_TYPES}
 
     def _negated(self, start: int) -> bool:
+        # 有没有…, 是不是…, 是否…: a question about the step, not a narration of its absence
+        if (
+            self.text[max(0, start - 1) : start + 1] in _ASKED
+            or self.text[max(0, start - 2) : start] == "是否"
+        ):
+            return True
         ends = self.negation.ends
         if not len(ends):
             return False

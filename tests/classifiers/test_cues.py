@@ -74,3 +74,8 @@ def test_a_clerk_reads_the_cue_phrases_as_whole_phrases_without_dangling_words()
 def test_a_negator_in_an_earlier_sentence_does_not_deny_a_cue() -> None:
     text = "反映了半年一直没有人管。执法记录仪也没开，当场就把车拖走了。"
     assert _features(text, "improper_procedure")[CUE] == 1.0
+
+
+def test_asking_whether_a_step_was_taken_is_not_saying_it_was_skipped() -> None:
+    text = "请问村里修路占我家的地，有没有手续？是不是要先公示？"
+    assert _features(text, "improper_procedure")[CUE] == 0.0
