@@ -138,7 +138,10 @@ class ReportBot:
                 ],
                 ANONYMOUS: [CallbackQueryHandler(self.choose, pattern=r"^report:(anon|named)$")],
                 CONTACT: [MessageHandler(TEXT_IN, self.got_contact)],
-                CONFIRM: [CallbackQueryHandler(self.submit, pattern=r"^report:submit$")],
+                CONFIRM: [
+                    CallbackQueryHandler(self.submit, pattern=r"^report:submit$"),
+                    CallbackQueryHandler(self.toggle_publish, pattern=r"^report:(public|private)$"),
+                ],
             },
             fallbacks=[
                 CommandHandler("cancel", self.cancel, filters=PRIVATE),
@@ -359,11 +362,18 @@ class ReportBot:
         return await self._confirm(update, draft)
 
     async def _confirm(self, update: Update, draft: dict[str, Any]) -> str:
-        await _reply(
-            update,
-            texts.CONFIRM.format(summary=texts.summary(draft)),
-            keyboard([(texts.BTN_SUBMIT, "report:submit")], [(texts.BTN_CANCEL, "report:cancel")]),
-        )
+        await _reply(update, texts.confirm(draft), _confirm_keyboard(draft))
+        return CONFIRM
+
+    async def toggle_publish(self, update: Update, context: Context) -> str:
+        """不公开 / 同意公开 on the confirmation: the choice the web form offers (issue 18: 3),
+        shown in the same message."""
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        draft = self._draft(context)
+        draft["publish"] = query.data == "report:public"
+        await _edit_quietly(query, texts.confirm(draft), _confirm_keyboard(draft))
         return CONFIRM
 
     async def submit(self, update: Update, context: Context) -> str | int | None:
@@ -378,21 +388,21 @@ class ReportBot:
             "occurred_at": draft.get("occurred_at"),
             "authority": draft.get("authority"),
             "anonymous": bool(draft.get("anonymous", True)),
+            "publish": bool(draft.get("publish", True)),
             "contact": {"name": draft.get("name"), "phone": draft.get("phone")},
             "telegram_chat_id": chat.id,
         }
         files = [_attachment_from_json(p) for p in draft.get("photos") or []]
         # Classifying and routing take a few seconds: say so, or the tap seems to do nothing.
-        await _edit_quietly(query, texts.CONFIRM.format(summary=texts.summary(draft))
-                            .rsplit("\n\n", 1)[0] + "\n\n" + texts.SUBMITTING)  # fmt: skip
+        await _edit_quietly(query, texts.confirm(draft).rsplit("\n\n", 1)[0] + "\n\n"
+                            + texts.SUBMITTING)  # fmt: skip
         try:
             result = await self.service.submit(data, channel=Channel.TELEGRAM, attachments=files)
         except FeedbackError as exc:
             # The draft stays: the citizen can cancel, or start again with /report.
             await _reply(update, f"{exc.message}\n请发送 /report 重新填写，或 /cancel 取消。")
             return None
-        await _edit_quietly(query, texts.CONFIRM.format(summary=texts.summary(draft))
-                            .rsplit("\n\n", 1)[0] + "\n\n✅ 已提交")  # fmt: skip
+        await _edit_quietly(query, texts.confirm(draft).rsplit("\n\n", 1)[0] + "\n\n✅ 已提交")
         context.chat_data.clear()  # type: ignore[union-attr]
         await _reply(
             update,
@@ -486,6 +496,16 @@ class ReportBot:
 
 
 # -- small helpers ---------------------------------------------------------------------------
+
+
+def _confirm_keyboard(draft: dict[str, Any]) -> InlineKeyboardMarkup:
+    public = bool(draft.get("publish", True))
+    toggle = (
+        (texts.BTN_PRIVATE, "report:private") if public else (texts.BTN_PUBLIC, "report:public")
+    )
+    return keyboard(
+        [(texts.BTN_SUBMIT, "report:submit")], [toggle], [(texts.BTN_CANCEL, "report:cancel")]
+    )
 
 
 def _text(update: Update) -> str:

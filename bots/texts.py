@@ -30,7 +30,13 @@ PHOTO_SAVED = "已收到第 {n} 张照片。可以继续发送，或点“完成
 PHOTO_LIMIT = "最多 {max} 张照片，这张没有保存。请点“完成”继续。"
 PHOTO_FAILED = "照片没有保存成功：{why}"
 PHOTO_DOWNLOAD_FAILED = "照片下载失败，请稍后重新发送。"
-CONFIRM = "请核对您要反映的内容：\n\n{summary}\n\n确认无误请点“确认提交”。"
+CONFIRM = "请核对您要反映的内容：\n\n{summary}\n\n{publish_note}\n\n确认无误请点“确认提交”。"
+# What the citizen is told about publication before submitting (as the web form says it).
+PUBLISH_NOTE = (
+    "答复后，区司法局会在“执法监督公示”页面公开诉求内容和答复（去掉姓名、电话、楼号门牌号等"
+    "个人信息；联系方式和照片不公开）。不想公开请点“不公开”，不影响受理和办理。"
+)
+PRIVATE_NOTE = "您选择了不公开：内容和答复不会出现在公示页面。要改为公开请点“同意公开”。"
 SUBMITTED = (
     "提交成功，您的诉求已受理。\n\n"
     "受理编号：{tn}\n"
@@ -68,6 +74,8 @@ BTN_DONE = "完成"
 BTN_ANONYMOUS = "匿名反映"
 BTN_NAMED = "留下姓名和电话"
 BTN_SUBMIT = "确认提交"
+BTN_PRIVATE = "不公开"
+BTN_PUBLIC = "同意公开"
 BTN_CANCEL = "取消"
 BTN_START = "开始反映问题"
 BTN_CONFIRM_UNSATISFIED = "确认不满意"
@@ -89,7 +97,14 @@ def summary(draft: dict[str, Any]) -> str:
         lines.append("方式：匿名")
     else:
         lines.append(f"方式：实名（{draft.get('name') or ''} {draft.get('phone') or ''}）".strip())
+    lines.append("公开：同意去掉个人信息后公开" if draft.get("publish", True) else "公开：不公开")
     return "\n".join(lines)
+
+
+def confirm(draft: dict[str, Any]) -> str:
+    """The confirmation message: the summary and what publication means for this draft."""
+    note = PUBLISH_NOTE if draft.get("publish", True) else PRIVATE_NOTE
+    return CONFIRM.format(summary=summary(draft), publish_note=note)
 
 
 def status_line(report: Report, department: str | None) -> str:

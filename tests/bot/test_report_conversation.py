@@ -166,3 +166,36 @@ async def test_the_bot_takes_its_text_limit_from_the_settings(bot: BotUnderTest)
     await fake.expect(CHAT, "请描述发生了什么")
     fake.message(CHAT, WHAT)  # 45 characters
     await fake.expect(CHAT, f"诉求内容不能超过 40 个字（现在 {len(WHAT)} 个）")
+
+
+async def test_the_chat_says_what_is_published_and_lets_the_citizen_opt_out(
+    bot: BotUnderTest,
+) -> None:
+    """Issue 18: 3 in the chat: the confirmation says the text may be published, anonymised;
+    不公开 turns it off (and 同意公开 back on) in the same message, and the report keeps it."""
+    fake = bot.fake
+    fake.message(CHAT, "/report")
+    await fake.expect(CHAT, "请描述发生了什么")
+    fake.message(CHAT, WHAT)
+    for question in ("在哪里发生的", "什么时候发生的", "涉及哪个单位"):
+        await fake.expect(CHAT, question)
+        fake.press(CHAT, "report:skip")
+    await fake.expect(CHAT, "如有照片")
+    fake.press(CHAT, "report:done")
+    choice = await fake.expect(CHAT, "匿名反映")
+    fake.press(CHAT, "report:anon", on=choice)
+    summary = await fake.expect(CHAT, "请核对")
+    assert "执法监督公示" in summary.text and "公开：同意去掉个人信息后公开" in summary.text
+    assert ("不公开", "report:private") in summary.buttons
+    fake.press(CHAT, "report:private", on=summary)
+    private = await fake.expect(CHAT, "公开：不公开")
+    assert "您选择了不公开" in private.text and ("同意公开", "report:public") in private.buttons
+    fake.press(CHAT, "report:public", on=private)
+    public = await fake.expect(CHAT, "公开：同意去掉个人信息后公开")
+    fake.press(CHAT, "report:private", on=public)
+    final = await fake.expect(CHAT, "公开：不公开")
+    fake.press(CHAT, "report:submit", on=final)
+    done = await fake.expect(CHAT, "提交成功")
+    tn = re.search(r"受理编号：(\S+)", done.text).group(1)  # type: ignore[union-attr]
+    report = await bot.service.report(tn)
+    assert report is not None and report.publish is False and report.anonymous
