@@ -29,6 +29,7 @@ from feedback import (
     labels,
     notifications,
     permissions,
+    previews,
     public_search,
     record,
     routing,
@@ -83,6 +84,19 @@ class SubmitResult:
     status: Status
     department: str | None
     report: Report
+
+
+@dataclass
+class ReportPreview:
+    """A report as it would be filed (预览, before 确认提交): what is sent, and what the public
+    page would show once answered (masked as feedback.anonymise masks it; None when the
+    citizen chose 不公开)."""
+
+    input: validation.SubmitInput
+    public_title: str | None
+    public_text: str | None
+    chars: int  # the text's length, as the limit counts it
+    max_chars: int
 
 
 @dataclass
@@ -262,6 +276,8 @@ class FeedbackService:
         self.bot_state = bot_state.BotState(store, lambda: self.clock())
         # The clerk's drafts and the bureaus' canned replies (their tables' owner).
         self.desk = desk.Desk(store)
+        # The web form's values between 预览 and 确认提交.
+        self.previews = previews.Previews(store, lambda: self.clock())
         # Links in notices that open the status page without the code (feedback.secrets).
         self.links = secrets.StatusLinks(self.codes.derived("status-link"))
 
@@ -576,6 +592,21 @@ class FeedbackService:
                 )  # fmt: skip
         await self.announce(report.tracking_number, Action.SUBMIT)
         return SubmitResult(report.tracking_number, code, report.status, report.department, report)
+
+    async def preview(self, data: dict[str, Any]) -> ReportPreview:
+        """What `submit` would file from ``data`` (validated the same way: a mistake raises as
+        it would there), and its public, anonymised form. Nothing is stored."""
+        from feedback.anonymise import anonymise
+
+        inp = validation.submit_input(data, validation.Channel.WEB, self.input_limits)
+        title, text = (
+            await self.in_thread(lambda: (anonymise(inp.title), anonymise(inp.text)))
+            if inp.publish
+            else (None, None)
+        )
+        return ReportPreview(
+            inp, title, text, len(inp.text), validation.text_max(self.input_limits)
+        )
 
     async def _duplicate(
         self, grams: Counter[str], fingerprint: list[int], department: str | None, now: datetime

@@ -49,6 +49,16 @@ async def new_page(browser: Any, viewport: dict[str, int]) -> Any:
     return await context.new_page()
 
 
+async def send_report(page: Any, files: list[str] | None = None) -> None:
+    """The citizen sends the report form as a person does (issue 18: 4): 下一步：预览, then on
+    the preview page (when the form had no mistake) the files, if any, and 确认提交."""
+    await page.click("#do-preview")
+    if await page.locator("#do-confirm").count():
+        if files:
+            await page.set_input_files("#f-attachments", files)
+        await page.click("#do-confirm")
+
+
 async def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

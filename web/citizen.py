@@ -150,10 +150,82 @@ async def home(request: web.Request) -> web.Response:
     return await render(request, "home.html")
 
 
+_PREVIEW = "report_preview"  # the session's key for this browser's preview token
+
+
 @routes.get("/report")
 async def report_form(request: web.Request) -> web.Response:
-    limits = request.app[service_key].input_limits
-    return await render(request, "report_form.html", _form_context(limits, {}, {}))
+    service = request.app[service_key]
+    values: dict[str, str] = {}
+    form_id = None
+    if request.query.get("edit") == "1":
+        # 返回修改 from the preview: every field as it was, and the same form id, so the form
+        # sent after the changes is still recognised as this one.
+        kept = await service.previews.get((await session(request)).get(_PREVIEW))
+        if kept and not kept.get("sent"):
+            values = {k: str(v) for k, v in dict(kept.get("values") or {}).items()}
+            form_id = str(kept.get("form_id") or "") or None
+    context = _form_context(service.input_limits, values, {})
+    if form_id:
+        context["form_id"] = form_id
+    return await render(request, "report_form.html", context)
+
+
+async def _preview_context(
+    request: web.Request, values: dict[str, str], form_id: str
+) -> dict[str, Any]:
+    service = request.app[service_key]
+    preview = await service.preview(submission(values))
+    lim = service.input_limits
+    return {
+        "values": values,
+        "form_id": form_id,
+        "p": preview,
+        "r": preview.input,
+        "errors": {},
+        "max_files": lim.max_attachments,
+        "max_mb": lim.max_attachment_mb,
+        "title": "确认提交",
+    }
+
+
+@routes.get("/report/preview")
+async def report_preview(request: web.Request) -> web.Response:
+    """预览: what will be sent, what will be public and what stays private; 确认提交 files
+    it, 返回修改 goes back to the form with every field. A GET page: reload and Back show it
+    again, and once it was sent, they lead to its receipt."""
+    service = request.app[service_key]
+    kept = await service.previews.get((await session(request)).get(_PREVIEW))
+    if not kept:
+        return _see_other("/report")
+    if kept.get("sent"):
+        return _see_other(f"{receipts.PATH}/receipt/{kept['sent']}")
+    values = {k: str(v) for k, v in dict(kept.get("values") or {}).items()}
+    try:
+        context = await _preview_context(request, values, str(kept.get("form_id") or ""))
+    except ValidationError:
+        # The rules changed since (a new limit): back to the form to see why.
+        return _see_other("/report?edit=1")
+    return await render(request, "report_preview.html", context)
+
+
+async def _start_preview(request: web.Request, values: dict[str, str], form_id: str) -> str:
+    s = await session(request)
+    token = await request.app[service_key].previews.put(
+        None, {"values": values, "form_id": form_id}
+    )
+    s[_PREVIEW] = token
+    return token
+
+
+async def _mark_sent(request: web.Request, form_id: str, tracking_number: str) -> None:
+    """After 确认提交: the preview now leads to the receipt (Back from the receipt)."""
+    s = await session(request)
+    token = s.get(_PREVIEW)
+    service = request.app[service_key]
+    kept = await service.previews.get(token)
+    if kept is not None and str(kept.get("form_id") or "") == form_id:
+        await service.previews.put(token, {"sent": tracking_number, "form_id": form_id})
 
 
 def _see_other(location: str) -> web.Response:
@@ -188,6 +260,12 @@ async def report_submit(request: web.Request) -> web.Response:
         checked = attachments.check(uploads, limits=lim)
     except ValidationError as exc:
         errors[field_of(exc, "attachments")] = exc.message
+    step = text_value(form, "do", 10)
+    if errors and step == "confirm" and set(errors) == {"attachments"}:
+        # On the preview page only the files were added: its own page, with the error.
+        context = await _preview_context(request, values, form_id)
+        context["errors"] = errors
+        return await render(request, "report_preview.html", context, status=400)
     if errors:
         return await render(
             request,
@@ -195,6 +273,10 @@ async def report_submit(request: web.Request) -> web.Response:
             _form_context(lim, values, errors, bool(uploads)),
             status=400,
         )
+    if step == "preview":
+        # 预览: nothing is filed; the preview is a page of its own (post-redirect-get).
+        await _start_preview(request, values, form_id)
+        return _see_other("/report/preview")
 
     async def file_it() -> receipts.Receipt:
         inp = validation.submit_input(submission(values), Channel.WEB, lim)
@@ -220,6 +302,7 @@ async def report_submit(request: web.Request) -> web.Response:
     if form_id:
         sent[form_id] = receipt.tracking_number
         s["sent_forms"] = dict(list(sent.items())[-_RECENT_FORMS:])
+    await _mark_sent(request, form_id, receipt.tracking_number)
     response = _see_other(receipts.location(receipt))
     receipts.remember(request, response, receipt)
     return response

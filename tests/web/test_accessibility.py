@@ -86,14 +86,16 @@ async def test_every_page_has_no_serious_or_critical_axe_violation(
     await citizen.fill("#f-text", "太短")
     await citizen.check("input[name=anonymous][value='0']")
     await citizen.fill("#f-contact_phone", "12345")
-    await citizen.click("button:has-text('提交')")
+    await citizen.click("#do-preview")
     assert await citizen.locator("#text-error").count() == 1
     await audit.check(citizen, "report-form-errors")
     await citizen.fill("#f-text", REPORT_FORM["text"])
     await citizen.fill("#f-title", REPORT_FORM["title"])
     await citizen.fill("#f-contact_name", "张三")
     await citizen.fill("#f-contact_phone", "13800001234")
-    await citizen.click("button:has-text('提交')")
+    await citizen.click("#do-preview")
+    await audit.check(citizen, "report-preview")
+    await citizen.click("#do-confirm")
     tn = (await citizen.inner_text("#tracking-number")).strip()
     code = (await citizen.inner_text("#follow-up-code")).strip()
     await audit.check(citizen, "receipt")
@@ -220,7 +222,7 @@ async def test_every_page_has_no_serious_or_critical_axe_violation(
     await audit.check(public, "staff-login-429")
 
     assert not audit.failures, "\n" + "\n".join(audit.failures)
-    assert len(audit.pages) == 30
+    assert len(audit.pages) == 31
 
 
 async def test_the_clerks_desk_pages_have_no_serious_or_critical_axe_violation(

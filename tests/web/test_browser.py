@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from feedback.models import Status
 from feedback.service import FeedbackService
-from tests.browser import MARKS, new_page, shot
+from tests.browser import MARKS, new_page, send_report, shot
 from tests.web.conftest import PASSWORD, REPORT_FORM, png_bytes
 
 PHONE = {"width": 390, "height": 844}
@@ -45,7 +45,7 @@ async def test_citizen_reports_staff_answer_citizen_rates_other_bureau_refused(
     await citizen.click("a.button:has-text('我要反映问题')")
     await citizen.fill("#f-text", "太短")
     await citizen.fill("#f-place", REPORT_FORM["place"])
-    await citizen.click("button:has-text('提交')")
+    await send_report(citizen)
     assert "诉求内容至少需要 10 个字" in await citizen.inner_text("#text-error")
     assert await citizen.input_value("#f-place") == REPORT_FORM["place"]
     await shot(citizen, "02-report-form-error-phone")
@@ -54,8 +54,7 @@ async def test_citizen_reports_staff_answer_citizen_rates_other_bureau_refused(
     await citizen.check("input[name=anonymous][value='0']")
     await citizen.fill("#f-contact_name", "张三")
     await citizen.fill("#f-contact_phone", "13800001234")
-    await citizen.set_input_files("#f-attachments", str(photo))
-    await citizen.click("button:has-text('提交')")
+    await send_report(citizen, [str(photo)])
     tn = (await citizen.inner_text("#tracking-number")).strip()
     code = (await citizen.inner_text("#follow-up-code")).strip()
     assert tn.startswith("ZC-") and len(code) == 24
@@ -184,7 +183,7 @@ async def test_receipt_clear_of_the_header_and_code_groups_whole(
         page = await new_page(browser, viewport)
         await page.goto(base + "/report")
         await page.fill("#f-text", REPORT_FORM["text"])
-        await page.click("button:has-text('提交')")
+        await send_report(page)
         header = await page.locator("header.site").bounding_box()
         panel = await page.locator("section.panel.success").bounding_box()
         assert header is not None and panel is not None
@@ -206,7 +205,7 @@ async def test_only_the_wrong_field_is_red(browser: Any, server: TestServer) -> 
     await page.check("input[name=anonymous][value='0']")
     await page.fill("#f-contact_name", "张三")
     await page.fill("#f-contact_phone", "12345")
-    await page.click("button:has-text('提交')")
+    await send_report(page)
     assert "手机号码" in await page.inner_text("#contact_phone-error")
     name = await page.locator("#f-contact_name").evaluate("e => getComputedStyle(e).borderTopColor")
     phone = await page.locator("#f-contact_phone").evaluate(

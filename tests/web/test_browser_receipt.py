@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestServer
 
 from feedback.service import FeedbackService
 from feedback.store import ReportFilter
-from tests.browser import MARKS, new_page, shot
+from tests.browser import MARKS, new_page, send_report, shot
 from tests.conftest import SUPERVISOR, staff
 from tests.web.conftest import REPORT_FORM
 
@@ -41,7 +41,7 @@ async def test_receipt_survives_reload_and_back_then_submit_files_no_second_repo
         before = await reports_filed(service)
         await page.goto(base + "/report")
         await fill_report(page)
-        await page.click("button:has-text('提交')")
+        await send_report(page)
         assert "/report/receipt/ZC-" in page.url
         tn = (await page.inner_text("#tracking-number")).strip()
         code = (await page.inner_text("#follow-up-code")).strip()
@@ -55,10 +55,13 @@ async def test_receipt_survives_reload_and_back_then_submit_files_no_second_repo
 
         # Back to the form (the browser asks the server again: a fresh form id), the same text
         # once more, 提交: the same receipt, no second report.
+        # The preview, once sent, leads to its receipt; one more Back is the form.
+        await page.go_back()
+        assert "/report/receipt/" in page.url
         await page.go_back()
         assert page.url.endswith("/report")
         await fill_report(page)
-        await page.click("button:has-text('提交')")
+        await send_report(page)
         assert (await page.inner_text("#tracking-number")).strip() == tn
         assert (await page.inner_text("#follow-up-code")).strip() == code
         assert await reports_filed(service) == before + 1
@@ -88,7 +91,7 @@ async def test_track_result_back_and_forward_ask_for_no_resubmission(
     page = await new_page(browser, PHONE)
     await page.goto(base + "/report")
     await fill_report(page)
-    await page.click("button:has-text('提交')")
+    await send_report(page)
     tn = (await page.inner_text("#tracking-number")).strip()
     code = (await page.inner_text("#follow-up-code")).strip()
 
@@ -126,13 +129,13 @@ async def test_an_expired_session_on_the_form_keeps_what_was_typed(
         await fill_report(page)
         # Left open overnight: the session cookie is gone when 提交 is pressed.
         await page.context.clear_cookies()
-        await page.click("button:has-text('提交')")
+        await send_report(page)
         assert "安全校验已过期" in await page.inner_text("#expired")
         assert await page.input_value("#f-text") == REPORT_FORM["text"]
         assert await page.input_value("#f-place") == REPORT_FORM["place"]
         assert await reports_filed(service) == before
         await shot(page, f"24-expired-form-kept-{name}")
-        await page.click("button:has-text('提交')")
+        await send_report(page)
         assert "/report/receipt/" in page.url
         assert len((await page.inner_text("#follow-up-code")).strip()) == 24
         assert await reports_filed(service) == before + 1
@@ -148,7 +151,7 @@ async def test_the_timeline_shows_every_answer_the_comment_and_the_review_decisi
     await shot(page, "25-report-form-publish-choice-phone")
     await fill_report(page)
     await page.check("input[name=publish][value='0']")
-    await page.click("button:has-text('提交')")
+    await send_report(page)
     tn = (await page.inner_text("#tracking-number")).strip()
     await page.click("button:has-text('查看办理进度')")
     assert "不公开" in await page.inner_text("#publish-choice")
