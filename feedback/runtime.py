@@ -102,6 +102,7 @@ async def _demo_if_empty(settings: Settings) -> None:
             print(f"feedback: loaded {n} demo reports", flush=True)
     print(
         f"feedback: demo accounts (password {DEMO_PASSWORD}): admin, jiandu (司法局监督员), "
-        "and one per bureau named by its code, e.g. zhzf, zjj, rsj",
+        "one per bureau named by its code, its lead (e.g. zhzf, zjj, rsj), and the named "
+        "clerks zhzf.zhang and zhzf.li of 综合执法局",
         flush=True,
     )
