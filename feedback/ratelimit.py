@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from feedback.errors import RateLimited
-from feedback.store import Store
+from feedback.store import Store, WriteTx
 
 MESSAGE = "操作过于频繁，请稍后再试。"
 # Rows older than this are never counted by any rule; they are deleted now and then.
@@ -104,6 +104,22 @@ class Ticket:
     scopes: list[str] = field(default_factory=list)
 
 
+def _active(hits: Sequence[tuple[Rule, str]]) -> list[tuple[Rule, str]]:
+    return [(r, s[:SUBJECT_MAX]) for r, s in hits if r.limit > 0]
+
+
+@dataclass
+class Claim:
+    """The slots a submission is to take: checked before its work (`RateLimiter.check`),
+    taken in the submission's own transaction (`FeedbackService.submit`), so one durable
+    commit holds both the report and its count."""
+
+    hits: list[tuple[Rule, str]]
+    now: datetime
+    message: str = MESSAGE
+    taken: bool = False
+
+
 class RateLimiter:
     """Cheap to build: make one per request from the app's store."""
 
@@ -115,44 +131,80 @@ class RateLimiter:
     ) -> Ticket:
         """Take one slot under each (rule, subject), or raise TooManyRequests taking none.
         ``message`` may hold ``{wait}``: how long to wait, in words."""
-        ticket = Ticket(secrets.token_hex(12))
-        active = [(r, s[:SUBJECT_MAX]) for r, s in hits if r.limit > 0]
+        async with self.store.transaction() as tx:
+            return await self.take(tx, hits, now, message)
+
+    async def record(self, hits: Sequence[tuple[Rule, str]], now: datetime) -> Ticket:
+        """Count the slots without refusing (the request is already done), in a transaction
+        of its own."""
+        async with self.store.transaction() as tx:
+            return await self.take(tx, hits, now, refuse=False)
+
+    async def check(
+        self, hits: Sequence[tuple[Rule, str]], now: datetime, message: str = MESSAGE
+    ) -> None:
+        """Raise TooManyRequests if a slot is not free now; takes none (a read, no lock): a
+        submission is refused before its work, and takes its slot in its own transaction."""
+        wait, full = await self._full(self.store, _active(hits), now)
+        if full:
+            raise TooManyRequests(wait, message.format(wait=wait_words(wait)))
+
+    async def take(
+        self,
+        tx: WriteTx,
+        hits: Sequence[tuple[Rule, str]],
+        now: datetime,
+        message: str = MESSAGE,
+        token: str | None = None,
+        *,
+        refuse: bool = True,
+    ) -> Ticket:
+        """`acquire` inside the caller's transaction: counted and reserved under the subjects'
+        locks, committed (or rolled back) with the caller's own writes."""
+        ticket = Ticket(token or secrets.token_hex(12))
+        active = _active(hits)
         if not active:
             return ticket
-        async with self.store.transaction() as tx:
-            # Sorted, so two requests locking the same subjects never wait for each other.
-            for scope, subject in sorted({(r.scope, s) for r, s in active}):
-                await tx.lock_name(f"rate:{scope}:{subject}")
-            wait, full = 0, False
-            for rule, subject in active:
-                rows = await tx.fetch(
-                    "SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM rate_hits "
-                    "WHERE scope = ? AND subject = ? AND at > ?",
-                    (rule.scope, subject, stamp(now - rule.window)),
-                )
-                n, first, last = int(rows[0]["n"]), rows[0]["first"], rows[0]["last"]
-                if n >= rule.limit and rule.max_delay is not None:
-                    free_at = parse_stamp(last) + rule.delay(n) if last else now
-                    if free_at > now:
-                        full = True
-                        wait = max(wait, math.ceil((free_at - now).total_seconds()))
-                elif n >= rule.limit:
-                    full = True
-                    # When the oldest counted request leaves the window, one slot frees up.
-                    free_at = parse_stamp(first) + rule.window if first else now
-                    wait = max(wait, math.ceil((free_at - now).total_seconds()))
-            if full:
-                raise TooManyRequests(wait, message.format(wait=wait_words(wait)))
-            for rule, subject in active:
-                await tx.execute(
-                    "INSERT INTO rate_hits (scope, subject, ticket, at) VALUES (?, ?, ?, ?)",
-                    (rule.scope, subject, ticket.token, stamp(now)),
-                )
-                ticket.taken += 1
-                ticket.scopes.append(rule.scope)
-            if random.randrange(PRUNE_ONE_IN) == 0:
-                await tx.execute("DELETE FROM rate_hits WHERE at < ?", (stamp(now - KEEP),))
+        # Sorted, so two requests locking the same subjects never wait for each other.
+        for scope, subject in sorted({(r.scope, s) for r, s in active}):
+            await tx.lock_name(f"rate:{scope}:{subject}")
+        wait, full = await self._full(tx, active, now)
+        if full and refuse:
+            raise TooManyRequests(wait, message.format(wait=wait_words(wait)))
+        for rule, subject in active:
+            await tx.execute(
+                "INSERT INTO rate_hits (scope, subject, ticket, at) VALUES (?, ?, ?, ?)",
+                (rule.scope, subject, ticket.token, stamp(now)),
+            )
+            ticket.taken += 1
+            ticket.scopes.append(rule.scope)
+        if random.randrange(PRUNE_ONE_IN) == 0:
+            await tx.execute("DELETE FROM rate_hits WHERE at < ?", (stamp(now - KEEP),))
         return ticket
+
+    @staticmethod
+    async def _full(
+        reader: Store | WriteTx, active: Sequence[tuple[Rule, str]], now: datetime
+    ) -> tuple[int, bool]:
+        wait, full = 0, False
+        for rule, subject in active:
+            rows = await reader.fetch(
+                "SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM rate_hits "
+                "WHERE scope = ? AND subject = ? AND at > ?",
+                (rule.scope, subject, stamp(now - rule.window)),
+            )
+            n, first, last = int(rows[0]["n"]), rows[0]["first"], rows[0]["last"]
+            if n >= rule.limit and rule.max_delay is not None:
+                free_at = parse_stamp(last) + rule.delay(n) if last else now
+                if free_at > now:
+                    full = True
+                    wait = max(wait, math.ceil((free_at - now).total_seconds()))
+            elif n >= rule.limit:
+                full = True
+                # When the oldest counted request leaves the window, one slot frees up.
+                free_at = parse_stamp(first) + rule.window if first else now
+                wait = max(wait, math.ceil((free_at - now).total_seconds()))
+        return wait, full
 
     async def release(self, ticket: Ticket) -> None:
         """The request turned out not to count (e.g. the code was right): free its slots."""

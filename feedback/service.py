@@ -53,10 +53,11 @@ from feedback.models import (
     Status,
     User,
 )
-from feedback.ratelimit import RateLimiter
+from feedback.ratelimit import Claim, RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
 from feedback.settings import InputLimits
 from feedback.store import ReportFilter, Store, WriteTx, open_store
+from feedback.store.portable import bands_statement, event_statement, new_report_statements
 from feedback.store.rows import event_from_row, report_from_row, ts
 from feedback.workflow import Action
 
@@ -506,9 +507,12 @@ class FeedbackService:
         channel: Any = None,
         attachments: list[Any] | None = None,
         api_key: apikeys.ApiKey | None = None,
+        rate: Claim | None = None,
     ) -> SubmitResult:
         """Accept a report. When this returns, the report is committed to disk. ``api_key``:
-        the machine client that handed it in (it may list its own reports)."""
+        the machine client that handed it in (it may list its own reports). ``rate``: the
+        rate-limit slots it takes, in its own transaction (over the limit: TooManyRequests,
+        nothing written)."""
         if isinstance(data, validation.SubmitInput):
             inp = data
         else:
@@ -526,11 +530,12 @@ class FeedbackService:
         fingerprint = duplicates.bands(grams)
         duplicate = await self._duplicate(grams, fingerprint, decision.department, now)
         # One short transaction: everything computed above; inside, only database statements
-        # (counter, row, events, the row's final state, issue types, fingerprint).
+        # and the record's hashes. The row goes in once, in its final state, with its issue
+        # types, events and fingerprint in one batch (SQLite: one hop to its writer thread).
         async with self.store.transaction() as tx:
-            seq = await tx.next_counter(f"tracking:{now.year}")
+            seq, report_id = await tx.reserve_report(f"tracking:{now.year}")
             report = Report(
-                id=None,
+                id=report_id,
                 tracking_number=secrets.format_tracking_number(
                     self.config.tracking_prefix, now.year, seq
                 ),
@@ -549,19 +554,7 @@ class FeedbackService:
                 authority=inp.authority,
                 publish=inp.publish,
             )
-            await tx.insert_report(report)
-            assert report.id is not None
-            if api_key is not None and api_key.id is not None:
-                await tx.execute(
-                    "INSERT INTO api_key_reports (report_id, api_key_id) VALUES (?, ?)",
-                    (report.id, api_key.id),
-                )
-            for att in attachments or []:
-                att.id = await tx.insert_attachment(report.id, att)
-                report.attachments.append(att)
-            notify = inp.notify.channels if inp.notify and not inp.anonymous else {}
-            if notify:
-                await self.notices.subscribe(tx, report.id, notify, now)
+            files = list(attachments or [])
             submitted = self._chain(
                 report,
                 Actor.citizen(),
@@ -572,7 +565,7 @@ class FeedbackService:
                     "kind": inp.kind.value,
                     "anonymous": inp.anonymous,
                     "publish": inp.publish,
-                    "attachments": [a.sha256 for a in report.attachments],
+                    "attachments": [a.sha256 for a in files],
                 },
                 at=now,
             )
@@ -581,15 +574,34 @@ class FeedbackService:
                 decision.duplicate_of = {"tracking_number": duplicate[0],
                                          "similarity": round(duplicate[1], 3)}  # fmt: skip
             routed = self._route(report, decision, now)
-            await tx.insert_event(submitted)
-            await tx.insert_event(routed)
-            await tx.update_report(report)
-            await tx.insert_bands(report.id, fingerprint)
+            batch = [
+                *new_report_statements(report),
+                event_statement(submitted),
+                event_statement(routed),
+            ]
+            if fingerprint:
+                batch.append(bands_statement(report_id, fingerprint))
+            if api_key is not None and api_key.id is not None:
+                batch.append((
+                    "INSERT INTO api_key_reports (report_id, api_key_id) VALUES (?, ?)",
+                    (report_id, api_key.id), False,
+                ))  # fmt: skip
+            await tx.run(batch)
+            for att in files:
+                att.id = await tx.insert_attachment(report_id, att)
+                report.attachments.append(att)
+            notify = inp.notify.channels if inp.notify and not inp.anonymous else {}
+            if notify:
+                await self.notices.subscribe(tx, report_id, notify, now)
             for event in (submitted, routed):
                 await self._notify(
                     tx, report, event, in_submission=True, code=code,
                     code_for=list(notify) if inp.notify and inp.notify.send_code else [],
                 )  # fmt: skip
+            if rate is not None:
+                # Last, so a PostgreSQL subject lock is held only until the commit just after.
+                await self.limits.take(tx, rate.hits, rate.now, rate.message)
+                rate.taken = True
         await self.announce(report.tracking_number, Action.SUBMIT)
         return SubmitResult(report.tracking_number, code, report.status, report.department, report)
 

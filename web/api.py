@@ -80,7 +80,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def create_report(request: web.Request) -> web.Response:
     # Open to citizens (limited per address); a machine client's key lifts that to its own.
     key = await limits.api_key(request, request.headers.get("X-Api-Key"))
-    async with limits.submission(request, key):
+    async with limits.submission(request, key) as claim:
         data = await read_json(request)
         if not isinstance(data, dict):
             raise ValidationError("请求内容必须是一个 JSON 对象。", field="body")
@@ -90,7 +90,7 @@ async def create_report(request: web.Request) -> web.Response:
         # One check of the whole body: the client hears every field at fault at once.
         inp = validation.submit_input(data, Channel.API, service.input_limits,
                                       validation.ApiSubmitInput)  # fmt: skip
-        result = await service.submit(inp, channel=Channel.API, api_key=key)
+        result = await service.submit(inp, channel=Channel.API, api_key=key, rate=claim)
     return web.json_response(
         {
             "tracking_number": result.tracking_number,

@@ -283,8 +283,8 @@ async def report_submit(request: web.Request) -> web.Response:
         root = request.app[settings_key].attachments_dir
         # On disk before the report that names them is committed.
         stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
-        async with limits.submission(request):
-            result = await service.submit(inp, attachments=stored)
+        async with limits.submission(request) as claim:
+            result = await service.submit(inp, attachments=stored, rate=claim)
         return receipts.issue(
             request, result.tracking_number, result.follow_up_code, print_, form_id, files
         )

@@ -3,8 +3,8 @@
 Handlers (the JSON API, Open311, and the citizen web forms) use these helpers:
 
     key = await limits.api_key(request, request.headers.get("X-Api-Key"))
-    async with limits.submission(request, key):
-        result = await service.submit(...)
+    async with limits.submission(request, key) as claim:
+        result = await service.submit(..., rate=claim)
 
     async with limits.code_attempt(request, tracking_number):
         view = await service.status(tracking_number, code)   # also rate(), request_review()
@@ -32,7 +32,7 @@ from feedback import attachments, ratelimit, secrets
 from feedback.apikeys import ApiKey
 from feedback.errors import NotFound, PermissionDenied, ValidationError
 from feedback.models import Attachment
-from feedback.ratelimit import RateLimiter, Rule
+from feedback.ratelimit import Claim, RateLimiter, Rule
 from feedback.settings import InputLimits
 from web.keys import service_key, settings_key
 
@@ -85,15 +85,16 @@ def submission_rules(request: web.Request, key: ApiKey | None) -> list[tuple[Rul
 
 
 @asynccontextmanager
-async def submission(request: web.Request, key: ApiKey | None = None) -> AsyncIterator[None]:
-    """Count one submission; refused input (ValidationError) does not count."""
+async def submission(request: web.Request, key: ApiKey | None = None) -> AsyncIterator[Claim]:
+    """Count one submission; refused input (ValidationError) does not count. Refused at once
+    when no slot is free; the slot is taken in the submission's own transaction when the
+    claim is passed to `service.submit(rate=…)`, else here once the block ends."""
     rl = limiter(request)
-    ticket = await rl.acquire(submission_rules(request, key), _now(request))
-    try:
-        yield
-    except ValidationError:
-        await rl.release(ticket)
-        raise
+    claim = Claim(submission_rules(request, key), _now(request))
+    await rl.check(claim.hits, claim.now)
+    yield claim
+    if not claim.taken:  # a caller that did not hand the claim on: counted, never refused late
+        await rl.record(claim.hits, claim.now)
 
 
 def code_rules(request: web.Request, tracking_number: str) -> list[tuple[Rule, str]]:

@@ -424,7 +424,7 @@ async def post_request(request: web.Request) -> web.Response:
     except PermissionDenied:
         raise PermissionDenied(API_KEY_INVALID, field="api_key") from None
     assert key is not None
-    async with limits.submission(request, key):
+    async with limits.submission(request, key) as claim:
         code = _field(form, "service_code")
         if not code:
             raise ValidationError("缺少 service_code。", field="service_code")
@@ -483,7 +483,7 @@ async def post_request(request: web.Request) -> web.Response:
         inp.text = description + "\n\n——\n" + "\n".join(notes)
         stored = await limits.store_uploads(request, uploads)
         result = await app[service_key].submit(
-            inp, channel=Channel.API, attachments=stored, api_key=key
+            inp, channel=Channel.API, attachments=stored, api_key=key, rate=claim
         )
     notice = (
         f"已受理，受理编号 {result.tracking_number}。请将查询码告知诉求人，"

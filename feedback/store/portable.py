@@ -10,12 +10,14 @@ from feedback import workflow
 from feedback.models import Attachment, Event, Report
 from feedback.store.base import Chain, Correction, ReportFilter, User
 from feedback.store.rows import (
+    REPORT_COLUMNS,
     attachment_from_row,
     dump,
     event_from_row,
     iso,
     js,
     report_from_row,
+    report_values,
     ts,
 )
 
@@ -257,31 +259,73 @@ class PortableReads:
                 yield r, files[r["id"]], events[r["id"]]
 
 
+# One statement of a batch (`WriteTx.run`): SQL, its parameters (a list of rows when many).
+Statement = tuple[str, Any, bool]
+
+
+def new_report_statements(report: Report) -> list[Statement]:
+    """The new report's row, with the id `reserve_report` gave it, and its issue types."""
+    assert report.id is not None
+    cols = ", ".join(("id", *REPORT_COLUMNS))
+    marks = ", ".join("?" for _ in range(len(REPORT_COLUMNS) + 1))
+    out: list[Statement] = [
+        (f"INSERT INTO reports ({cols}) VALUES ({marks})", (report.id, *report_values(report)),
+         False),
+    ]  # fmt: skip
+    if report.issue_types:
+        out.append((
+            "INSERT INTO report_issue_types (report_id, issue_type) VALUES (?, ?)",
+            [(report.id, t) for t in dict.fromkeys(report.issue_types)], True,
+        ))  # fmt: skip
+    return out
+
+
+def event_statement(event: Event) -> Statement:
+    return (
+        "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
+        "before, after, public, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event.report_id, event.seq, iso(event.at), event.actor_role, event.actor_id,
+         event.action, dump(event.details), dump(event.before), dump(event.after),
+         event.public, event.prev_hash, event.hash),
+        False,
+    )  # fmt: skip
+
+
+def bands_statement(report_id: int, bands: Sequence[int]) -> Statement:
+    """The report's near-duplicate fingerprint (feedback.duplicates), in one statement."""
+    values = ", ".join("(?, ?)" for _ in bands)
+    return (
+        f"INSERT INTO report_bands (band, report_id) VALUES {values} ON CONFLICT DO NOTHING",
+        [v for band in bands for v in (band, report_id)],
+        False,
+    )
+
+
 class PortableWrites:
     """Mixed into each store's write transaction, which provides `execute` (an INSERT returns
-    the new id on both stores)."""
+    the new id on both stores) and `executemany`."""
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         raise NotImplementedError
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    async def run(self, statements: Sequence[Statement]) -> None:
+        """Several statements whose results nobody needs, in order (SQLite: in one hop to its
+        connection's thread)."""
+        for sql, params, many in statements:
+            if many:
+                await self.executemany(sql, params)
+            else:
+                await self.execute(sql, params)
+
     async def insert_event(self, event: Event) -> None:
-        await self.execute(
-            "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
-            "before, after, public, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (event.report_id, event.seq, iso(event.at), event.actor_role, event.actor_id,
-             event.action, dump(event.details), dump(event.before), dump(event.after),
-             event.public, event.prev_hash, event.hash),
-        )  # fmt: skip
+        await self.run([event_statement(event)])
 
     async def insert_bands(self, report_id: int, bands: Sequence[int]) -> None:
-        """The report's near-duplicate fingerprint (feedback.duplicates), in one statement."""
-        if not bands:
-            return
-        values = ", ".join("(?, ?)" for _ in bands)
-        await self.execute(
-            f"INSERT INTO report_bands (band, report_id) VALUES {values} ON CONFLICT DO NOTHING",
-            [v for band in bands for v in (band, report_id)],
-        )
+        if bands:
+            await self.run([bands_statement(report_id, bands)])
 
     async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
         return await self.execute(

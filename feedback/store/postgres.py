@@ -168,6 +168,16 @@ class PostgresTx(PortableWrites):
         )
         return int(value)
 
+    async def reserve_report(self, counter: str) -> tuple[int, int]:
+        row = await self.conn.fetchrow(
+            "WITH c AS (INSERT INTO counters (name, value) VALUES ($1, 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value) "
+            "SELECT (SELECT value FROM c) AS seq, "
+            "nextval(pg_get_serial_sequence('reports', 'id')) AS id",
+            counter,
+        )
+        return int(row["seq"]), int(row["id"])
+
     async def insert_report(self, report: Report) -> int:
         cols = ", ".join(REPORT_COLUMNS)
         marks = ", ".join(f"${i}" for i in range(1, len(REPORT_COLUMNS) + 1))

@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file in WAL mode.
 
 One connection writes, behind a lock, so every write transaction is serialised (as in
-datasette); reads use their own connections, which WAL lets run beside the writer. Commits use
+datasette); reads use their own connections, which WAL lets run beside the writer. Each
+connection lives in a thread of its own (`Connection`). Commits use
 synchronous=FULL: once `transaction()` returns, the report survives a crash of the process or
 of the machine.
 """
@@ -14,19 +15,18 @@ import fcntl
 import itertools
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from feedback.errors import StoreError
 from feedback.models import Report
 from feedback.store import migrate
 from feedback.store.base import User
-from feedback.store.portable import PortableReads, PortableWrites
+from feedback.store.portable import PortableReads, PortableWrites, Statement
 from feedback.store.rows import (
     REPORT_COLUMNS,
     iso,
@@ -34,16 +34,78 @@ from feedback.store.rows import (
     report_values,
 )
 
-
-async def _connect(path: str) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA busy_timeout = 10000")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    return conn
+T = TypeVar("T")
 
 
-async def _set_wal(conn: aiosqlite.Connection, wait_s: float = 30.0) -> None:
+class Result:
+    """What one statement gave, read in the connection's thread: rows, last id, count."""
+
+    __slots__ = ("rows", "lastrowid", "rowcount")
+
+    def __init__(self, cur: sqlite3.Cursor):
+        self.rows: list[sqlite3.Row] = cur.fetchall()
+        self.lastrowid = cur.lastrowid
+        self.rowcount = cur.rowcount
+
+
+class Connection:
+    """One sqlite3 connection used from one thread of its own. A statement and its rows come
+    back in one hop to that thread (aiosqlite takes one for the statement and one for the
+    rows), and `run` does several statements in one hop: each hop is a pair of thread
+    switches, and a submission used to make thirty of them."""
+
+    def __init__(self, conn: sqlite3.Connection, worker: ThreadPoolExecutor):
+        self._conn = conn
+        self._worker = worker
+
+    @classmethod
+    async def open(cls, path: str) -> Connection:
+        worker = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            return conn
+
+        conn = await asyncio.get_running_loop().run_in_executor(worker, connect)
+        return cls(conn, worker)
+
+    def call(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        return asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` in the connection's thread: several statements, one hop."""
+        return await self.call(fn, self._conn)
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> Result:
+        return Result(self._conn.execute(sql, params))
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
+        return await self.call(self._execute, sql, params)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.call(self._conn.executemany, sql, rows)
+
+    async def close(self) -> None:
+        await self.call(self._conn.close)
+        self._worker.shutdown(wait=True)
+
+
+def run_statements(conn: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+    for sql, params, many in statements:
+        if many:
+            conn.executemany(sql, params)
+        else:
+            conn.execute(sql, params)
+
+
+async def _connect(path: str) -> Connection:
+    return await Connection.open(path)
+
+
+async def _set_wal(conn: Connection, wait_s: float = 30.0) -> None:
     # Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is
     # locked" at once (the busy handler is not used for it) while another process starting
     # at the same moment migrates: wait for it, as busy_timeout does for other statements.
@@ -60,27 +122,39 @@ async def _set_wal(conn: aiosqlite.Connection, wait_s: float = 30.0) -> None:
             delay = min(delay * 2, 0.5)
 
 
+COUNTER_SQL = (
+    "INSERT INTO counters (name, value) VALUES (?, 1) "
+    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+)
+
+
 class SQLiteTx(PortableWrites):
-    def __init__(self, conn: aiosqlite.Connection):
+    def __init__(self, conn: Connection):
         self.conn = conn
 
     async def next_counter(self, name: str) -> int:
-        cur = await self.conn.execute(
-            "INSERT INTO counters (name, value) VALUES (?, 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
-            (name,),
-        )
-        row = await cur.fetchone()
-        assert row is not None
-        return int(row[0])
+        res = await self.conn.execute(COUNTER_SQL, (name,))
+        return int(res.rows[0][0])
+
+    async def reserve_report(self, counter: str) -> tuple[int, int]:
+        def both(conn: sqlite3.Connection) -> tuple[int, int]:
+            seq = conn.execute(COUNTER_SQL, (counter,)).fetchone()[0]
+            # The write lock is held (BEGIN IMMEDIATE): no one else can take this id.
+            next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM reports").fetchone()[0]
+            return int(seq), int(next_id)
+
+        return await self.conn.run(both)
+
+    async def run(self, statements: Sequence[Statement]) -> None:
+        await self.conn.run(lambda conn: run_statements(conn, statements))
 
     async def insert_report(self, report: Report) -> int:
         cols = ", ".join(REPORT_COLUMNS)
         marks = ", ".join("?" for _ in REPORT_COLUMNS)
-        cur = await self.conn.execute(
+        res = await self.conn.execute(
             f"INSERT INTO reports ({cols}) VALUES ({marks})", report_values(report)
         )
-        report_id = cur.lastrowid
+        report_id = res.lastrowid
         assert report_id is not None
         report.id = report_id
         await self._issue_types(report, fresh=True)
@@ -106,11 +180,10 @@ class SQLiteTx(PortableWrites):
 
     async def lock_report(self, tracking_number: str) -> Report | None:
         # The single writer already excludes every other write: a plain read is a lock.
-        cur = await self.conn.execute(
+        res = await self.conn.execute(
             "SELECT * FROM reports WHERE tracking_number = ?", (tracking_number,)
         )
-        row = await cur.fetchone()
-        return None if row is None else report_from_row(dict(row))
+        return report_from_row(dict(res.rows[0])) if res.rows else None
 
     async def insert_user(self, user: User) -> int:
         try:
@@ -143,12 +216,15 @@ class SQLiteTx(PortableWrites):
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """For modules with their own tables (ledger, outbox): returns the row id or count."""
-        cur = await self.conn.execute(sql, params)
-        return cur.lastrowid if cur.lastrowid else cur.rowcount
+        res = await self.conn.execute(sql, params)
+        return res.lastrowid if res.lastrowid else res.rowcount
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.conn.executemany(sql, rows)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cur = await self.conn.execute(sql, params)
-        return [dict(r) for r in await cur.fetchall()]
+        res = await self.conn.execute(sql, params)
+        return [dict(r) for r in res.rows]
 
 
 class SQLiteStore(PortableReads):
@@ -159,8 +235,8 @@ class SQLiteStore(PortableReads):
     def __init__(self, path: str | Path):
         self.path = str(path)
         self.url = f"sqlite:///{self.path}"
-        self._writer: aiosqlite.Connection | None = None
-        self._readers: list[aiosqlite.Connection] = []
+        self._writer: Connection | None = None
+        self._readers: list[Connection] = []
         self._reader_cycle: Any = None
         self._write_lock = asyncio.Lock()
 
@@ -199,15 +275,15 @@ class SQLiteStore(PortableReads):
         async with self._write_lock:
             await self._require_writer().execute(f"PRAGMA synchronous = {level}")
 
-    def _require_writer(self) -> aiosqlite.Connection:
+    def _require_writer(self) -> Connection:
         if self._writer is None:
             raise StoreError("store is not open")
         return self._writer
 
-    def _reader(self) -> aiosqlite.Connection:
+    def _reader(self) -> Connection:
         if not self._readers:
             raise StoreError("store is not open")
-        conn: aiosqlite.Connection = next(self._reader_cycle)
+        conn: Connection = next(self._reader_cycle)
         return conn
 
     @asynccontextmanager
@@ -218,7 +294,7 @@ class SQLiteStore(PortableReads):
             try:
                 await asyncio.shield(begin)
             except asyncio.CancelledError:
-                # Cancelled while BEGIN ran in aiosqlite's thread: it still begins there, and
+                # Cancelled while BEGIN ran in the connection's thread: it still begins there, and
                 # the next writer would find a transaction open. End it before giving up.
                 with contextlib.suppress(Exception):
                     await begin
@@ -253,8 +329,8 @@ class SQLiteStore(PortableReads):
             os.close(fd)
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cur = await self._reader().execute(sql, params)
-        return [dict(r) for r in await cur.fetchall()]
+        res = await self._reader().execute(sql, params)
+        return [dict(r) for r in res.rows]
 
     async def schema_version(self) -> int:
         rows = await self.fetch("SELECT version_num FROM alembic_version")
