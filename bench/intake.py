@@ -13,8 +13,10 @@ Every database starts with ``--preload`` reports (the shipped corpus' texts, thr
 service itself, so their record and fingerprints are real). Then, server after server for
 each phase (interleaved, so a change in the machine's load hits all alike): a closed loop of
 16 clients, and open loops offering 10/s and 50/s (each request waits at most 30 s). CPU per
-request and RSS are read from /proc for the server and every process it started. The machine
-is shared: the load average is printed before and after.
+request and RSS are read from /proc for the server and every process it started. Last, on each
+project server, an open loop at 10/s while another process refreshes the statistics with every
+report marked changed: its longest write transaction (what intake can wait for) and the
+intake p99 beside it. The machine is shared: the load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ BODY = {
     "text": "今天上午在街口摆摊，城管执法人员没有出示证件就要没收我的三轮车，也没有开任何单据。",
 }
 TARGET_RATIO, GOAL_RATIO = 0.5, 0.6
+REFRESH_TX_MS = 20  # issue 14: intake never waits for a statistics refresh longer than this
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     cpu_ms: float = 0.0  # server CPU per answered request
     rss_mb: float = 0.0  # after the phase
+    refresh: dict[str, float] = field(default_factory=dict)  # the statistics phase only
 
     @property
     def rate(self) -> float:
@@ -198,6 +202,52 @@ async def preload_project(db: str, texts: list[tuple[str, str]], data_dir: Path)
             await service.submit({"title": title, "text": text})
 
 
+async def refresh_stats(db: str) -> dict[str, float]:
+    """Every report marked changed, then one full statistics refresh through the service's
+    own code, each write transaction timed from the end of BEGIN to the end of COMMIT, the
+    time it holds the writer (waiting for BEGIN is waiting for intake, not holding it)."""
+    from feedback.config import load_config
+    from feedback.service import opened
+
+    times: list[float] = []
+    async with opened(db, load_config()) as service:
+        store = service.store
+        async with store.transaction() as tx:
+            await tx.execute("INSERT INTO stats_dirty (report_id) SELECT id FROM reports WHERE true "
+                             "ON CONFLICT DO NOTHING")  # fmt: skip
+        plain = store.transaction
+
+        @contextlib.asynccontextmanager
+        async def timed() -> Any:
+            async with plain() as tx:
+                t0 = time.perf_counter()  # BEGIN done: the writer is held from here
+                yield tx
+            times.append(time.perf_counter() - t0)  # to the end of COMMIT
+
+        store.transaction = timed  # type: ignore[method-assign]
+        started = time.perf_counter()
+        days = await service.stats.refresh()
+        took = time.perf_counter() - started
+    return {"days": days, "seconds": took, "transactions": len(times),
+            "longest_ms": max(times, default=0) * 1000}  # fmt: skip
+
+
+async def with_refresh(url: str, db: str, rate: float, seconds: float) -> Phase:
+    """The open loop at ``rate`` while a refresh runs in another process."""
+    import json
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--refresh-stats", db, stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )  # fmt: skip
+    phase = await open_loop(url, rate, seconds)
+    phase.name = f"open loop, {rate:g}/s + stats refresh"
+    out, _ = await proc.communicate()
+    with contextlib.suppress(ValueError, IndexError):
+        phase.refresh = json.loads(out.decode().strip().splitlines()[-1])
+    return phase
+
+
 # -- load ----------------------------------------------------------------------------------------
 
 
@@ -262,6 +312,7 @@ class Server:
     name: str
     cmd: list[str]
     port: int
+    db: str = ""
     proc: subprocess.Popen[bytes] | None = None
     idle_rss: float = 0.0
     phases: list[Phase] = field(default_factory=list)
@@ -327,7 +378,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15, help="per phase and server")
     parser.add_argument("--pg-url", default=os.environ.get("FEEDBACK_BENCH_PG_URL"))
     parser.add_argument("--reference-server", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--refresh-stats", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.refresh_stats:
+        import json
+
+        print(json.dumps(asyncio.run(refresh_stats(args.refresh_stats))))
+        return 0
     if args.reference_server:
         reference_server(int(args.reference_server[0]), args.reference_server[1])
         return 0
@@ -351,7 +408,12 @@ def main() -> int:
     feedback = [sys.executable, "-m", "feedback.cli", "serve"]
     servers = [
         Server("reference", [sys.executable, __file__, "--reference-server"], next(PORTS)),
-        Server("SQLite, 1 process", [*feedback, "--db", str(tmp / "bench.db")], next(PORTS)),
+        Server(
+            "SQLite, 1 process",
+            [*feedback, "--db", str(tmp / "bench.db")],
+            next(PORTS),
+            str(tmp / "bench.db"),
+        ),
     ]
     schemas: list[str] = []
     if args.pg_url:
@@ -362,7 +424,7 @@ def main() -> int:
             asyncio.run(preload_project(db, texts, tmp))
             servers.append(Server(f"PostgreSQL, {workers} process{'es' * (workers > 1)}",
                                   [*feedback, "--db", db, "--workers", str(workers)],
-                                  next(PORTS)))  # fmt: skip
+                                  next(PORTS), db))  # fmt: skip
     first: dict[str, float] = {}
     try:
         for s in servers:
@@ -389,6 +451,10 @@ def main() -> int:
                 print(f"  {s.name:22} {p.name:24} {p.rate:6.1f}/s  p50 {p.pct(0.5):7.1f} ms  "
                       f"p99 {p.pct(0.99):7.1f} ms  cpu {p.cpu_ms:6.1f} ms/req  "
                       f"({p.done} ok, {p.errors} failed)", flush=True)  # fmt: skip
+        for s in servers[1:]:  # the project's servers: intake beside a statistics refresh
+            p = measure(s, with_refresh(s.url, s.db, 10, args.seconds))
+            print(f"  {s.name:22} {p.name:24} p99 {p.pct(0.99):7.1f} ms, refresh {p.refresh}",
+                  flush=True)  # fmt: skip
     finally:
         for s in servers:
             if s.proc is not None:
@@ -423,15 +489,27 @@ def report(servers: list[Server], first: dict[str, float]) -> None:
             print(f"| {s.name} | {p.name} | {p.rate:.1f} | {ratio:.2f} | {p.pct(0.5):.0f} | "
                   f"{p.pct(0.99):.0f} | {p.cpu_ms:.1f} | {cpu_ratio:.1f} | {p.rss_mb:.0f} | "
                   f"{p.done} | {p.errors} |")  # fmt: skip
+    print("\nStatistics refresh beside intake at 10/s (every report marked changed):\n")
+    print("| server | refresh transactions | longest, ms | refresh took, s | intake p99 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for s in servers[1:]:
+        for p in s.phases:
+            if p.refresh:
+                got = p.refresh
+                print(f"| {s.name} | {got['transactions']:.0f} | {got['longest_ms']:.1f} | "
+                      f"{got['seconds']:.1f} | {p.pct(0.99):.0f} |")  # fmt: skip
     print("\nAgainst the targets of issue 14 (SQLite, 1 process, against the reference):")
-    s = next((x for x in servers if x.name.startswith("SQLite")), None)
-    if s is None or len(s.phases) < 3:
+    found = next((x for x in servers if x.name.startswith("SQLite")), None)
+    if found is None or len(found.phases) < 3:
         return
+    s = found
     closed, o10, o50 = s.phases[:3]
     rc = ref.phases[0]
     ratio = closed.rate / rc.rate if rc.rate else 0.0
     cpu_ratio = closed.cpu_ms / rc.cpu_ms if rc.cpu_ms else float("inf")
     peak = max(p.rss_mb for p in s.phases)
+    refresh = next((p for p in s.phases if p.refresh), None)
+    longest = refresh.refresh.get("longest_ms", float("nan")) if refresh else float("nan")
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
@@ -451,6 +529,9 @@ def report(servers: list[Server], first: dict[str, float]) -> None:
          "<= 250 MB, flat", verdict(peak <= 250)),
         ("first submission after start", f"{first.get(s.name, float('nan')):.0f} ms",
          "<= 100 ms", verdict(first.get(s.name, 1e9) <= 100)),
+        ("statistics refresh", f"longest transaction {longest:.1f} ms (intake p99 beside it "
+         f"{refresh.pct(0.99) if refresh else float('nan'):.0f} ms)",
+         f"<= {REFRESH_TX_MS} ms per transaction", verdict(longest <= REFRESH_TX_MS)),
     ]  # fmt: skip
     print("| figure | measured | target | |\n|---|---|---|---|")
     for row in rows:
