@@ -14,6 +14,7 @@ from pathlib import Path
 
 from classifiers.bundle import SHIPPED_DIR, load_classifier
 from classifiers.model import Prediction, ReportClassifier
+from classifiers.reasons import word_tag
 from classifiers.retrain import CURRENT, current_model_dir
 from classifiers.storage import ModelError
 
@@ -50,6 +51,10 @@ class ModelProvider:
             if self._model is not None and pointer == self._pointer:
                 return self._model
             self._model, self._source = self._load(pointer)
+            # Cue phrases are trimmed by jieba's part-of-speech tags when predicting
+            # (classifiers.cues → reasons.word_tag); that tagger builds a dictionary of its own
+            # on first use (2-3 s): with the model, not during a citizen's submission.
+            word_tag("预热")
             self._pointer = pointer
             log.info("classifier loaded from %s", self._source)
             return self._model
