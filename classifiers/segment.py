@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+import sys
 import threading
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import jieba
@@ -111,6 +113,32 @@ def _get() -> jieba.Tokenizer:
             _stopwords = stops
             _tokenizer = built
         return _tokenizer
+
+
+@lru_cache(maxsize=1)
+def word_tags() -> dict[str, str]:
+    """Part-of-speech tag of every word of jieba's dictionary, read once from its file: not
+    through jieba.posseg, whose tagger initialises jieba's global tokenizer, a second copy of
+    the whole dictionary beside ours (~120 MB). The government terms' tags: ``term_tags``."""
+    tags: dict[str, str] = {}
+    path = Path(jieba.__file__).resolve().parent / "dict.txt"
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 3:
+                tags[parts[0]] = sys.intern(parts[2])  # ~60 distinct tags, one object each
+    return tags
+
+
+@lru_cache(maxsize=1)
+def term_tags() -> dict[str, str]:
+    """The tags govterms.txt gives its terms (they win over jieba's)."""
+    out: dict[str, str] = {}
+    for line in _read_lines(GOVTERMS_PATH):
+        parts = line.split()
+        if len(parts) >= 3:
+            out[parts[0]] = parts[2]
+    return out
 
 
 def stopwords() -> frozenset[str]:

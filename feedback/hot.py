@@ -164,17 +164,8 @@ def place_rules() -> PlaceRules:
 
 @lru_cache(maxsize=1)
 def _word_tags() -> dict[str, str]:
-    """jieba's dictionary: word -> part-of-speech tag (read once, about half a second)."""
-    import jieba
-
-    tags: dict[str, str] = {}
-    path = Path(jieba.__file__).resolve().parent / "dict.txt"
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) >= 3:
-                tags[parts[0]] = parts[2]
-    return tags
+    """jieba's dictionary: word -> part-of-speech tag (one table for the process)."""
+    return segment.word_tags()
 
 
 def extract_places(text: str) -> list[str]:

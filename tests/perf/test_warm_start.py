@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestServer
 
-from classifiers import reasons, segment
+from classifiers import segment
 from feedback.model_provider import ModelProvider
 from feedback.settings import Settings
 from tests.conftest import Clock
@@ -27,6 +27,6 @@ async def test_the_model_and_dictionary_are_ready_when_the_server_is(
     try:
         assert provider.source is not None  # the shipped model, loaded at start-up
         assert segment._tokenizer is not None  # jieba's dictionary, built
-        assert reasons._tags.cache_info().currsize == 1  # and the reasons' tagger
+        assert segment.word_tags.cache_info().currsize == 1  # and the reasons' word tags
     finally:
         await server.close()
