@@ -36,29 +36,16 @@ def reason_stopwords() -> frozenset[str]:
     return frozenset(words) | stopwords()
 
 
-class _Tags:
-    """The government terms' tags over jieba's, without copying jieba's 349k-word table."""
-
-    def get(self, word: str) -> str | None:
-        return term_tags().get(word) or word_tags().get(word)
-
-
-_TAGS = _Tags()
-
-
-def _tags() -> _Tags:
-    return _TAGS
-
-
 def word_tag(word: str) -> str | None:
-    """jieba's part-of-speech tag of ``word`` (None for a word it does not know)."""
-    return _tags().get(word)
+    """jieba's part-of-speech tag of ``word``, the government terms' own tag first (None for a
+    word neither knows)."""
+    return term_tags().get(word) or word_tags().get(word)
 
 
 def content_tag(word: str) -> bool:
     """True when jieba tags ``word`` as a content word (words it does not know count as content:
     they are the corpus's own multi-character terms)."""
-    tag = _tags().get(word)
+    tag = word_tag(word)
     return tag is None or tag.startswith(CONTENT_TAGS)
 
 

@@ -58,12 +58,13 @@ def _answer(wording: Wording, rng: random.Random, quality: float, department: st
             else wording.partial if roll < quality + (1 - quality) * 0.6
             else wording.forwarding)  # fmt: skip
     local = now + timedelta(hours=8)  # district time, for the dates the answer names
+    done = local + timedelta(days=10)
     return rng.choice(kind).format(
         matter=matter or "有关执法",
         place=place,
         basis=wording.basis.get(department, wording.basis["sfj"]),
         found=f"{local.month}月{local.day}日",
-        done=f"{(local + timedelta(days=10)).month}月{(local + timedelta(days=10)).day}日",
+        done=f"{done.month}月{done.day}日",
         clerk=rng.choice(wording.clerks),
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from feedback import answer_review, hot, permissions, validation, workflow
@@ -139,7 +139,7 @@ class InsightDesk:
             "ORDER BY id"
         )
         # The time as a moment (kept as ISO text in UTC): pages show it in the district's zone.
-        return {r["issue_key"]: {**r, "created_at": _moment(r["created_at"])} for r in rows}
+        return {r["issue_key"]: {**r, "created_at": ts(r["created_at"])} for r in rows}
 
     async def escalate_issue(
         self, actor: Actor, issue_key: str, tracking_numbers: list[str], note: str | None
@@ -469,8 +469,3 @@ def _reporter(r: Report) -> str | None:
 
 def _chunks(items: list[int], n: int) -> list[list[int]]:
     return [items[i : i + n] for i in range(0, len(items), n)]
-
-
-def _moment(value: Any) -> datetime:
-    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
