@@ -856,9 +856,12 @@ class FeedbackService:
         report = view.report
         may = functools.partial(self.may, actor, report)
         rule = functools.partial(permissions.may, actor=actor, report=report, config=self.config)
+        refusal = self.send_back_refusal(report, self.clock())
         return {
             "accept": may(Action.ACCEPT),
-            "send_back": may(Action.SEND_BACK) and not report.route_locked,
+            "send_back": may(Action.SEND_BACK) and refusal is None,
+            # shown instead of the form, so a clerk is not offered what will be refused
+            "send_back_closed": may(Action.SEND_BACK) and refusal is not None,
             "extension": may(Action.REQUEST_EXTENSION)
             and not report.extension_used
             and not view.extension_applied,
@@ -943,6 +946,15 @@ class FeedbackService:
             change,
         )
 
+    def send_back_refusal(self, report: Report, now: datetime) -> str | None:
+        """Why ``report`` can no longer be sent back (a ruling binds; the window after routing
+        is over), or None. The staff page asks the same question before it offers the form."""
+        if report.route_locked:
+            return "区司法局已裁定由本单位办理，不能再退回。"
+        if report.deadlines.send_back_by and now > report.deadlines.send_back_by:
+            return f"已超过退回时限（分派后 {self.config.clocks.send_back_window} 个工作日）。"
+        return None
+
     async def send_back(
         self, actor: Actor, tracking_number: str, reason: str, suggested_department: str
     ) -> Report:
@@ -953,12 +965,9 @@ class FeedbackService:
 
         def change(r: Report, now: datetime) -> dict[str, Any]:
             workflow.check(Action.SEND_BACK, r.status)
-            if r.route_locked:
-                raise InvalidTransition("区司法局已裁定由本单位办理，不能再退回。")
-            if r.deadlines.send_back_by and now > r.deadlines.send_back_by:
-                raise InvalidTransition(
-                    f"已超过退回时限（分派后 {self.config.clocks.send_back_window} 个工作日）。"
-                )
+            refusal = self.send_back_refusal(r, now)
+            if refusal:
+                raise InvalidTransition(refusal)
             if not self.config.has_department(suggested):
                 raise ValidationError("请选择您认为应当承办的单位。", field="department")
             if suggested == r.department:

@@ -373,7 +373,9 @@ async def _assign(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Reques
     types = [t for t in f.getall("issue_types", []) if isinstance(t, str)]
     helpers = [t for t in f.getall("assisting", []) if isinstance(t, str)]
     dept = text_value(f, "department", 40)
-    await s.assign(a, tn, dept, types, helpers, text_value(f, "note"))
+    report = await s.assign(a, tn, dept, types, helpers, text_value(f, "note"))
+    if report.route_locked:  # a ruling after two send-backs, not a plain routing
+        return f"已裁定由 {s.config.department_name(dept)} 承办，承办单位不得再退回。"
     return f"已分派至 {s.config.department_name(dept)}。"
 
 

@@ -10,7 +10,7 @@ from feedback import labels
 from feedback.models import Status
 from feedback.service import FeedbackService
 from feedback.store import ReportFilter
-from tests.conftest import SUPERVISOR, staff
+from tests.conftest import SUPERVISOR, Clock, staff
 from tests.web.conftest import REPORT_FORM, MakeVisitor, submit
 
 ANSWER = "经核查，执法队员确未开具票据，已责令补开并退还多收的款项，对相关人员批评教育。"
@@ -107,6 +107,43 @@ async def test_send_back_with_reason_keeps_input_on_error(
     assert status == 200 and "已退回" in html and "工作台" in html
     report = await service.store.get_report(tn)
     assert report is not None and report.department == "zhzf"
+
+
+async def test_send_back_offers_other_bureaus_and_is_not_offered_after_its_window(
+    visitor: MakeVisitor, service: FeedbackService, clock: Clock
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zjj")
+    bureau = await visitor("zjj1")
+    status, html = await bureau.get(f"/staff/reports/{tn}")
+    form = html.split('id="send-back-form"', 1)[1].split("</form>", 1)[0]
+    # The bureau can only suggest another bureau: its own is not in the list.
+    assert status == 200 and 'value="zhzf"' in form and 'value="zjj"' not in form
+    # A week later (more than 2 working days) the form is gone and the page says why,
+    # instead of a form the service would refuse on submit.
+    clock.advance(days=7)
+    status, html = await bureau.get(f"/staff/reports/{tn}")
+    assert status == 200 and 'id="send-back-form"' not in html
+    assert "退回时限已过" in html
+    status, html = await bureau.post(
+        f"/staff/reports/{tn}/send-back", {"department": "zhzf", "reason": "不属于本单位职责范围"}
+    )
+    assert status == 409 and "已超过退回时限" in html
+
+
+async def test_the_ruling_after_two_send_backs_is_told_as_a_ruling(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zjj")
+    await service.send_back(staff("zjj"), tn, "不属于本单位职责范围", "zhzf")
+    await service.send_back(staff("zhzf"), tn, "不属于本单位职责范围", "zjj")
+    supervisor = await visitor("sup1")
+    status, html = await supervisor.post(f"/staff/reports/{tn}/assign", {"department": "zhzf"})
+    assert status == 200 and "已裁定由" in html and "不得再退回" in html
+    assert "已分派至" not in html
 
 
 async def test_extension_requested_by_bureau_and_decided_by_supervisor(
