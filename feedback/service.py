@@ -1174,12 +1174,17 @@ class FeedbackService:
             workflow.apply(Action.ANSWER, r)
             r.answer = body
             r.answered_at = now
+            # An answer given while an extension application waits makes it moot: the record
+            # says so, rather than leaving an application nobody decided.
+            withdrawn = (r.pending_extension or {}).get("days")
             r.pending_extension = None
             r.deadlines.rate_by = self.calendar.add_days(
                 now, self.config.clocks.rating_window_days
             ).due
             on_time = r.deadlines.answer_by is None or now <= r.deadlines.answer_by
             out: dict[str, Any] = {"answer": body, "on_time": on_time}
+            if withdrawn:
+                out["extension_withdrawn"] = withdrawn
             if types is not None:
                 if sorted(types) != sorted(r.issue_types):
                     out["issue_types"] = types

@@ -189,6 +189,8 @@ def describe(details: dict[str, Any], config: Config) -> list[str]:
         out.append("问题类型：" + "、".join(config.issue_type_name(t) for t in d["issue_types"]))
     if "days" in d:
         out.append(f"天数：{d['days']} 个工作日")
+    if d.get("extension_withdrawn"):
+        out.append(f"答复时延期申请（{d['extension_withdrawn']} 个工作日）尚未审核，不再审核")
     if "approved" in d:
         out.append("批准" if d["approved"] else "不批准")
     if "rating" in d and d["rating"]:

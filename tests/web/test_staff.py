@@ -173,6 +173,28 @@ async def test_extension_requested_by_bureau_and_decided_by_supervisor(
     assert report is not None and report.extension_used and report.escalation_level == 1
 
 
+async def test_an_answer_given_while_the_extension_waits_leaves_no_undecided_application(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    bureau = await visitor("zhzf1")
+    await bureau.post(f"/staff/reports/{tn}/accept", {})
+    await bureau.post(
+        f"/staff/reports/{tn}/extension", {"days": "5", "reason": "需要调取执法记录仪视频"}
+    )
+    # The facts were found sooner than feared: the bureau answers before the supervisor decides.
+    status, html = await bureau.post(f"/staff/reports/{tn}/answer", {"answer": ANSWER})
+    assert status == 200
+    sup = await visitor("sup1")
+    status, html = await sup.get("/staff?queue=extension")
+    assert tn not in html
+    status, html = await sup.get(f"/staff/reports/{tn}")
+    assert "申请延期 5 个工作日" not in html  # no pending application shown any more
+    assert "延期申请（5 个工作日）尚未审核，不再审核" in html  # and the record says why
+
+
 async def test_state_conflicts_are_explained_on_the_page(
     visitor: MakeVisitor, service: FeedbackService
 ) -> None:
