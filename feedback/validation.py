@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any, ClassVar, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -54,6 +55,30 @@ def clean_text(value: Any, *, multiline: bool = True, field: str | None = None) 
 def text_max(limits: InputLimits) -> int:
     """The longest report text (0 in the setting: no limit of ours)."""
     return limits.max_text_chars if limits.max_text_chars > 0 else 10**9
+
+
+NOTE_MAX = 300  # one gateway note for staff (a link may be far longer: cut, the rest is noise)
+NOTES_RULE = "\n\n——\n"
+
+
+def with_notes(text: str, notes: Sequence[str], limits: InputLimits) -> str:
+    """The citizen's checked ``text`` with a gateway's notes for staff under it (Open311's
+    channel, the links it downloaded or not), kept within ``max_text_chars`` like any text:
+    each note cut to ``NOTE_MAX``, and the notes that no longer fit told in one line."""
+    room = text_max(limits) - len(text) - len(NOTES_RULE)
+    kept: list[str] = []
+    for i, note in enumerate(notes):
+        line = note if len(note) <= NOTE_MAX else note[: NOTE_MAX - 1] + "…"
+        left = len(notes) - i
+        summary = f"（另有 {left} 条说明超出字数上限，从略）"
+        reserve = len(summary) + 1 if left > 1 else 0  # room to say what a later note lost
+        if len(line) + 1 + reserve > room:
+            if len(summary) + 1 <= room:
+                kept.append(summary)
+            break
+        kept.append(line)
+        room -= len(line) + 1
+    return text + NOTES_RULE + "\n".join(kept) if kept else text
 
 
 def _length(value: str, field_name: str, label: str, lo: int, hi: int) -> None:

@@ -480,7 +480,7 @@ async def post_request(request: web.Request) -> web.Response:
             notes.append(f"另有 {over} 个图片链接超出附件数量上限"
                          f"（{input_limits.max_attachments} 个），未下载")  # fmt: skip
         uploads += [f.upload for f in fetched if f.upload is not None]
-        inp.text = description + "\n\n——\n" + "\n".join(notes)
+        inp.text = validation.with_notes(inp.text, notes, input_limits)
         stored = await limits.store_uploads(request, uploads)
         result = await app[service_key].submit(
             inp, channel=Channel.API, attachments=stored, api_key=key, rate=claim

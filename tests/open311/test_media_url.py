@@ -243,3 +243,29 @@ async def test_a_link_that_is_not_http_is_refused_plainly(make_client: MakeClien
             "api_key": key, "service_code": "zhzf", "description": TEXT, "media_url": bad})  # fmt: skip
         assert resp.status == 400, bad
         assert (await resp.json())[0]["description"] == "media_url 应为 http(s) 链接。"
+
+
+async def test_long_links_never_push_the_report_past_the_longest_text(
+    make_client: MakeClient,
+) -> None:
+    """A 4,000-character description (Open311's most) and five links of nearly 500 characters that
+    are not downloaded: the notes under the citizen's words are cut so the kept text stays
+    within max_text_chars (5,000), the citizen's words whole and the channel named first."""
+    client = await make_client()
+    description = ("执法人员没有出示证件就把摊位上的秤和货物拿走了，也没有开任何单据。" * 200)[
+        :4000
+    ]
+    links = [f"http://127.0.0.1:9/{n}-" + "a" * 460 + ".jpg" for n in range(5)]
+    key = await new_key(client, "12345-long")
+    fields = [("api_key", key), ("service_code", "zhzf"), ("description", description)]
+    fields += [("media_url", u) for u in links]
+    resp = await client.post(f"{V2}/requests.json", data=fields)
+    assert resp.status == 200, await resp.text()
+    [answer] = await resp.json()
+    service = client.server.app[service_key]  # type: ignore[attr-defined]
+    report = await service.store.get_report(answer["service_request_id"])
+    assert report is not None
+    assert len(report.text) <= service.input_limits.max_text_chars
+    assert report.text.startswith(description)
+    assert "来件渠道：12345-long（Open311）" in report.text
+    assert "条说明超出字数上限，从略" in report.text
