@@ -75,8 +75,17 @@ class Settings:
     )
     smtp_timeout: int = _setting(30, "seconds to wait for the SMTP server before a retry")
     # Notices by SMS (feedback.sms) through an HTTP gateway: template id + parameters.
+    sms_api: str = _setting(
+        "generic",
+        "which SMS API: generic (the sms_url / sms_params / sms_sign settings below), aliyun "
+        "(Aliyun SMS SendSms, RPC signature HMAC-SHA1) or tencent (Tencent Cloud SMS SendSms, "
+        "TC3-HMAC-SHA256); aliyun and tencent take sms_key_id, sms_sign_key, sms_region "
+        "(and sms_app_id) and ignore sms_params, sms_sign, sms_ok",
+    )
     sms_url: str = _setting(
-        "", "SMS gateway's send address (empty: SMS notices stay in the outbox)"
+        "",
+        "SMS gateway's send address (empty: SMS notices stay in the outbox; with sms_api "
+        "aliyun or tencent, the vendor's endpoint)",
     )
     sms_method: str = _setting("POST", "HTTP method of the gateway's send call: POST or GET")
     sms_format: str = _setting("json", "request body of a POST: json or form")
@@ -91,7 +100,18 @@ class Settings:
         "request signature: none, hmac-sha256 or md5 over the fields sorted by name "
         "as k=v&k=v (md5: with &key=<sms_sign_key> appended), hex",
     )
-    sms_sign_key: str | None = _setting(None, "the gateway's signing key (with sms_sign)")
+    sms_sign_key: str | None = _setting(
+        None,
+        "the gateway's signing key (with sms_sign); with sms_api aliyun the AccessKeySecret, "
+        "with tencent the SecretKey",
+    )
+    sms_key_id: str = _setting(
+        "", "the account's key id: Aliyun's AccessKeyId or Tencent's SecretId (sms_api)"
+    )
+    sms_app_id: str = _setting("", "Tencent Cloud SMS application id (SmsSdkAppId)")
+    sms_region: str = _setting(
+        "", "the vendor's region (empty: cn-hangzhou for aliyun, ap-guangzhou for tencent)"
+    )
     sms_sign_param: str = _setting("sign", "field that carries the signature")
     sms_ok: str = _setting(
         "",

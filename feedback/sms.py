@@ -14,6 +14,21 @@ APIs, which take a template id registered with them plus the template's paramete
 - ``sms_ok``: ``field=value`` the JSON answer must hold for success (``Code=OK``,
   ``code=0``); without it, any 2xx answer is success.
 
+``sms_api`` picks a vendor's request shape and signing instead of the generic one above
+(the same gateway, template ids and parameters; only the request differs):
+
+- ``aliyun``: Aliyun SMS (dysmsapi) SendSms, RPC style: the fields as a form POST, signed with
+  the POP signature (HMAC-SHA1 of ``POST&%2F&`` + the percent-encoded, name-sorted query,
+  key ``<AccessKeySecret>&``, base64), ``TemplateParam`` the parameters as a JSON object;
+- ``tencent``: Tencent Cloud SMS SendSms (API 3.0, 2021-01-11): a JSON POST signed with
+  TC3-HMAC-SHA256 (the ``Authorization`` header over the canonical request, a key derived
+  from the date and the service), ``TemplateParamSet`` the parameters in the order the
+  template names them.
+
+Both take the account's key id (``sms_key_id``) and secret (``sms_sign_key``), the signature
+name from ``sms_signature`` (without 【】), ``sms_region`` and, for Tencent, the SDK app id
+(``sms_app_id``); ``sms_url`` defaults to the vendor's endpoint.
+
 Templates, one per public event, are data (feedback/data/sms_templates.toml). The sender keeps
 a per-recipient daily cap (a notice over it waits for the next day, counted in the district's
 time zone) and tells the dispatcher which errors to retry: a gateway down, slow or answering
@@ -22,18 +37,22 @@ time zone) and tells the dispatcher which errors to retry: a gateway down, slow 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import logging
 import os
+import re
 import tomllib
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -48,6 +67,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SIGNING = ("none", "hmac-sha256", "md5")
+APIS = ("generic", "aliyun", "tencent")
+ALIYUN_URL = "https://dysmsapi.aliyuncs.com/"
+ALIYUN_VERSION = "2017-05-25"
+TENCENT_URL = "https://sms.tencentcloudapi.com/"
+TENCENT_VERSION = "2021-01-11"
+TENCENT_JSON = "application/json; charset=utf-8"
+DEFAULT_REGION = {"aliyun": "cn-hangzhou", "tencent": "ap-guangzhou"}
+# Vendors' error codes worth another try (limits, the vendor in trouble); others are final.
+ALIYUN_RETRY = ("Throttling", "ServiceUnavailable", "InternalError", "isp.")
+TENCENT_PERMANENT = ("AuthFailure", "InvalidParameter", "MissingParameter",
+                     "UnauthorizedOperation", "UnsupportedOperation")  # fmt: skip
 SMS_MAX = 70  # characters in one Chinese SMS, the signature included
 UNSUBSCRIBE_WORDS = frozenset({"退订", "TD", "T", "N", "取消", "0000"})
 
@@ -63,6 +93,11 @@ class Template:
         for name, value in params.items():
             out = out.replace("${" + name + "}", value)
         return out
+
+    @property
+    def names(self) -> list[str]:
+        """The parameters in the order the text names them (Tencent's {1}, {2}, …)."""
+        return list(dict.fromkeys(re.findall(r"\$\{(\w+)\}", self.text)))
 
 
 @cache
@@ -115,10 +150,40 @@ class SmsSettings:
     daily_cap: int
     timeout: float
     timezone: str
+    api: str = "generic"
+    key_id: str = ""  # Aliyun's AccessKeyId, Tencent's SecretId
+    app_id: str = ""  # Tencent's SmsSdkAppId
+    region: str = ""
+
+    @property
+    def sign_name(self) -> str:
+        """The signature's name as the vendors register it: 【淄川区司法局】 → 淄川区司法局."""
+        return self.signature.strip().strip("【】[]").strip()
 
     @classmethod
     def of(cls, settings: Settings, timezone: str) -> SmsSettings | None:
         """The gateway's settings, or None when no gateway is set (SMS notices then wait)."""
+        api = settings.sms_api
+        if api not in APIS:
+            raise ValueError(f"sms_api must be one of {', '.join(APIS)}")
+        if api == "generic":
+            return cls._generic(settings, timezone)
+        if not settings.sms_key_id or not settings.sms_sign_key:
+            raise ValueError(f"sms_api={api} needs sms_key_id and sms_sign_key (the account's "
+                             "key id and secret)")  # fmt: skip
+        if api == "tencent" and not settings.sms_app_id:
+            raise ValueError("sms_api=tencent needs sms_app_id (the SmsSdkAppId)")
+        if not settings.sms_signature.strip().strip("【】[]").strip():
+            raise ValueError("sms_signature (the registered signature name) is required")
+        url = settings.sms_url or (ALIYUN_URL if api == "aliyun" else TENCENT_URL)
+        return cls(url, "POST", "form" if api == "aliyun" else "json", {}, api,
+                   settings.sms_sign_key, "", None, settings.sms_signature,
+                   settings.sms_daily_cap, float(settings.sms_timeout), timezone, api=api,
+                   key_id=settings.sms_key_id, app_id=settings.sms_app_id or "",
+                   region=settings.sms_region or DEFAULT_REGION[api])  # fmt: skip
+
+    @classmethod
+    def _generic(cls, settings: Settings, timezone: str) -> SmsSettings | None:
         if not settings.sms_url:
             return None
         try:
@@ -156,6 +221,94 @@ def signature(fields: Mapping[str, Any], how: str, key: str) -> str:
     raise ValueError(how)
 
 
+# -- Aliyun: the RPC (POP) signature ----------------------------------------------------------
+
+
+def percent_encode(value: str) -> str:
+    """RFC 3986 as Aliyun's RPC signature wants it: UTF-8, only A-Z a-z 0-9 - _ . ~ left as
+    they are, space as %20 (not +), upper-case hex."""
+    return quote(value, safe="-_.~")
+
+
+def aliyun_string_to_sign(method: str, fields: Mapping[str, str]) -> str:
+    """``METHOD&%2F&`` + the percent-encoded ``k=v&k=v`` of every field but Signature, sorted
+    by name, itself percent-encoded (so its = and & become %3D and %26)."""
+    query = "&".join(f"{percent_encode(k)}={percent_encode(str(fields[k]))}"
+                     for k in sorted(fields) if k != "Signature")  # fmt: skip
+    return f"{method.upper()}&{percent_encode('/')}&{percent_encode(query)}"
+
+
+def aliyun_signature(method: str, fields: Mapping[str, str], secret: str) -> str:
+    """Base64 of HMAC-SHA1 over the string to sign, keyed with ``<AccessKeySecret>&``."""
+    digest = hmac.new(f"{secret}&".encode(), aliyun_string_to_sign(method, fields).encode(),
+                      hashlib.sha1).digest()  # fmt: skip
+    return base64.b64encode(digest).decode("ascii")
+
+
+# -- Tencent Cloud: TC3-HMAC-SHA256 ------------------------------------------------------------
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hmac256(key: bytes, msg: str) -> bytes:
+    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+
+def tc3_canonical_request(method: str, headers: Mapping[str, str], signed: list[str],
+                          payload: bytes, query: str = "") -> str:  # fmt: skip
+    """HTTPRequestMethod, CanonicalURI (/), CanonicalQueryString, CanonicalHeaders (the
+    signed ones, lower-case name:trimmed value, sorted), SignedHeaders, and the payload's
+    SHA-256, one a line."""
+    lower = {k.lower(): v.strip() for k, v in headers.items()}
+    names = sorted(h.lower() for h in signed)
+    canonical_headers = "".join(f"{n}:{lower[n].lower()}\n" for n in names)
+    return "\n".join([method.upper(), "/", query, canonical_headers, ";".join(names),
+                      _sha256_hex(payload)])  # fmt: skip
+
+
+def tc3_authorization(secret_id: str, secret_key: str, service: str, timestamp: int,
+                      canonical_request: str, signed: list[str]) -> str:  # fmt: skip
+    """The Authorization header: the string to sign (algorithm, timestamp, the scope
+    date/service/tc3_request with the UTC date of the timestamp, the canonical request's
+    SHA-256) signed with the key derived from "TC3"+secret, the date, the service."""
+    date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
+    scope = f"{date}/{service}/tc3_request"
+    to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope,
+                         _sha256_hex(canonical_request.encode())])  # fmt: skip
+    key = _hmac256(_hmac256(_hmac256(f"TC3{secret_key}".encode(), date), service), "tc3_request")
+    sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    names = ";".join(sorted(h.lower() for h in signed))
+    return (f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders={names}, "
+            f"Signature={sig}")  # fmt: skip
+
+
+@dataclass
+class Outgoing:
+    """One HTTP request to the gateway, as it will be sent."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] | None = None
+    form: dict[str, str] | None = None
+    json: dict[str, Any] | None = None
+    body: bytes | None = None  # sent as they are (what was signed)
+
+    def kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"headers": self.headers}
+        if self.query is not None:
+            kw["params"] = self.query
+        if self.form is not None:
+            kw["data"] = self.form
+        elif self.json is not None:
+            kw["json"] = self.json
+        elif self.body is not None:
+            kw["data"] = self.body
+        return kw
+
+
 class SmsGateway(Protocol):
     async def send(self, phone: str, template: Template, params: Mapping[str, str],
                    text: str) -> None:  # fmt: skip
@@ -164,7 +317,8 @@ class SmsGateway(Protocol):
 
 
 class HttpGateway:
-    """The common Chinese SMS HTTP API: template id + parameters, optionally signed."""
+    """The common Chinese SMS HTTP API: template id + parameters, optionally signed; or
+    Aliyun's or Tencent's own request and signature (``sms_api``)."""
 
     def __init__(self, conf: SmsSettings, clock: Any):
         self.conf = conf
@@ -190,21 +344,73 @@ class HttpGateway:
             fields[self.conf.sign_param] = signature(fields, self.conf.sign, self.conf.sign_key)
         return fields
 
+    def request(self, phone: str, template: Template, params: Mapping[str, str],
+                text: str) -> Outgoing:  # fmt: skip
+        """The request that sends one message, signed."""
+        c = self.conf
+        if c.api == "aliyun":
+            return self._aliyun(phone, template, params)
+        if c.api == "tencent":
+            return self._tencent(phone, template, params)
+        fields = self.request_fields(phone, template, params, text)
+        if c.method == "GET":
+            return Outgoing("GET", c.url, query={k: str(v) for k, v in fields.items()})
+        if c.format == "json":
+            return Outgoing("POST", c.url, json=fields)
+        return Outgoing("POST", c.url, form={k: str(v) for k, v in fields.items()})
+
+    def _aliyun(self, phone: str, template: Template, params: Mapping[str, str]) -> Outgoing:
+        c = self.conf
+        fields = {
+            "AccessKeyId": c.key_id,
+            "Action": "SendSms",
+            "Format": "JSON",
+            "PhoneNumbers": phone,
+            "RegionId": c.region,
+            "SignName": c.sign_name,
+            "SignatureMethod": "HMAC-SHA1",
+            "SignatureNonce": str(uuid.uuid4()),
+            "SignatureVersion": "1.0",
+            "TemplateCode": template.id,
+            "TemplateParam": json.dumps(dict(params), ensure_ascii=False, sort_keys=True),
+            "Timestamp": self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Version": ALIYUN_VERSION,
+        }
+        fields["Signature"] = aliyun_signature("POST", fields, c.sign_key)
+        return Outgoing("POST", c.url, form=fields)
+
+    def _tencent(self, phone: str, template: Template, params: Mapping[str, str]) -> Outgoing:
+        c = self.conf
+        body = {
+            "PhoneNumberSet": [phone if phone.startswith("+") else f"+86{phone}"],
+            "SmsSdkAppId": c.app_id,
+            "SignName": c.sign_name,
+            "TemplateId": template.id,
+            "TemplateParamSet": [params.get(name, "") for name in template.names],
+        }
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        timestamp = int(self.clock().timestamp())
+        headers = {
+            "Content-Type": TENCENT_JSON,
+            "Host": urlsplit(c.url).netloc,
+            "X-TC-Action": "SendSms",
+            "X-TC-Version": TENCENT_VERSION,
+            "X-TC-Timestamp": str(timestamp),
+            "X-TC-Region": c.region,
+        }
+        signed = ["content-type", "host"]
+        canonical = tc3_canonical_request("POST", headers, signed, payload)
+        headers["Authorization"] = tc3_authorization(c.key_id, c.sign_key, "sms", timestamp,
+                                                     canonical, signed)  # fmt: skip
+        return Outgoing("POST", c.url, headers=headers, body=payload)
+
     async def send(self, phone: str, template: Template, params: Mapping[str, str],
                    text: str) -> None:  # fmt: skip
-        fields = self.request_fields(phone, template, params, text)
-        c = self.conf
-        kw: dict[str, Any] = {}
-        if c.method == "GET":
-            kw["params"] = {k: str(v) for k, v in fields.items()}
-        elif c.format == "json":
-            kw["json"] = fields
-        else:
-            kw["data"] = {k: str(v) for k, v in fields.items()}
+        out = self.request(phone, template, params, text)
         try:
-            timeout = aiohttp.ClientTimeout(total=c.timeout)
+            timeout = aiohttp.ClientTimeout(total=self.conf.timeout)
             async with aiohttp.ClientSession(timeout=timeout) as session, session.request(
-                c.method, c.url, **kw
+                out.method, out.url, **out.kwargs()
             ) as resp:  # fmt: skip
                 answer = await resp.text()
                 status = resp.status
@@ -215,11 +421,38 @@ class HttpGateway:
         if status >= 400:
             raise SendError(f"SMS gateway refused (HTTP {status}): {answer[:300]}",
                             permanent=True)  # fmt: skip
+        self.check(answer)
+
+    def check(self, answer: str) -> None:
+        """A 2xx answer that still says no (the vendors answer 200 with an error code): a
+        refusal that cannot pass by waiting (a bad key, number, template) is given up at once,
+        the rest (frequency limits, the vendor in trouble) retried."""
+        c = self.conf
+        try:
+            data = json.loads(answer)
+        except ValueError:
+            data = None
+        if c.api == "aliyun":
+            code = str(data.get("Code")) if isinstance(data, dict) else ""
+            if code != "OK":
+                raise SendError(f"Aliyun SMS answered {answer[:300]}",
+                                permanent=bool(code) and not code.startswith(ALIYUN_RETRY)
+                                and "LIMIT_CONTROL" not in code)  # fmt: skip
+            return
+        if c.api == "tencent":
+            got = data.get("Response") if isinstance(data, dict) else None
+            error = got.get("Error") if isinstance(got, dict) else None
+            if isinstance(error, dict):
+                code = str(error.get("Code", ""))
+                raise SendError(f"Tencent SMS answered {answer[:300]}",
+                                permanent=code.startswith(TENCENT_PERMANENT))  # fmt: skip
+            statuses = got.get("SendStatusSet") if isinstance(got, dict) else None
+            first = statuses[0] if isinstance(statuses, list) and statuses else {}
+            if not isinstance(first, dict) or first.get("Code") != "Ok":
+                raise SendError(f"Tencent SMS answered {answer[:300]}")
+            return
         if c.ok is not None:
-            try:
-                got = json.loads(answer).get(c.ok[0])
-            except (ValueError, AttributeError):
-                got = None
+            got = data.get(c.ok[0]) if isinstance(data, dict) else None
             if str(got) != c.ok[1]:
                 raise SendError(f"SMS gateway answered {answer[:300]}")
 
