@@ -34,6 +34,7 @@ from feedback import (
     record,
     routing,
     secrets,
+    short_links,
     stats_facts,
     validation,
     workflow,
@@ -281,6 +282,10 @@ class FeedbackService:
         self.previews = previews.Previews(store, lambda: self.clock())
         # Links in notices that open the status page without the code (feedback.secrets).
         self.links = secrets.StatusLinks(self.codes.derived("status-link"))
+        # Their short form in SMS notices (/r/<token>, feedback.short_links).
+        self.short_links = short_links.ShortLinks(
+            store, lambda: self.clock(), self.codes.derived("short-link")
+        )
 
     @functools.cached_property
     def stats(self) -> Stats:
@@ -438,6 +443,24 @@ class FeedbackService:
         the follow-up code on this report for LINK_DAYS (rating and review windows fit)."""
         token = self.links.make(tracking_number, self.clock() + LINK_DAYS)
         return f"/track/s/{tracking_number}/{token}"
+
+    async def short_status_link(self, report_id: int, outbox_id: int, tracking_number: str) -> str:
+        """The path of a short link (for an SMS notice) that stands for the signed status link
+        of ``status_link``, with the same expiry; the same path on every try of one notice."""
+        expires = self.clock() + LINK_DAYS
+        signed = self.links.make(tracking_number, expires)
+        token = await self.short_links.put(report_id, outbox_id, signed, expires)
+        return short_links.PATH + token
+
+    async def open_short_link(self, token: str) -> str | None:
+        """The signed status path a short link stands for; None when its time is over;
+        NotFound for a token never issued."""
+        found = await self.short_links.get(token)
+        if found is None:
+            raise NotFound("链接无效。")
+        if self.clock() > found.expires_at:
+            return None
+        return f"/track/s/{found.tracking_number}/{found.link}"
 
     async def dead_letters(self, actor: Actor, limit: int = 200) -> list[dict[str, Any]]:
         """Notices given up on, for a supervisor (recipients masked)."""

@@ -57,7 +57,12 @@ class Settings:
         "Bot API base URL the bot talks to (a local telegram-bot-api server, a mirror); "
         "files are fetched from the same address with /file/bot",
     )
-    public_url: str = _setting("", "public base URL, for links in messages")
+    public_url: str = _setting(
+        "",
+        "public base URL, for links in messages: the e-mail's signed status link and the "
+        "答复 SMS's short link {public_url}/r/<token>, which fits 70 characters when this is "
+        "at most 32 characters long (else, or when unset, that SMS goes without the link)",
+    )
     # Notices by e-mail (feedback.mailer) to web and API reporters who opt in.
     smtp_host: str = _setting(
         "", "SMTP server that sends e-mail notices (empty: e-mail notices stay in the outbox)"

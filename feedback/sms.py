@@ -57,6 +57,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from feedback import short_links
 from feedback.dispatch import Deferred, SendError
 from feedback.notifications import SMS, OutboxMessage
 from feedback.settings import Settings
@@ -87,6 +88,9 @@ class Template:
     key: str
     id: str
     text: str
+    # The template to use when this one's ${url} does not fit 70 characters (a long
+    # public_url) or there is no public_url to link to.
+    fallback: str = ""
 
     def render(self, params: Mapping[str, str]) -> str:
         out = self.text
@@ -105,7 +109,8 @@ def templates() -> dict[str, Template]:
     raw = tomllib.loads(
         resources.files("feedback").joinpath("data", "sms_templates.toml").read_text("utf-8")
     )
-    return {k: Template(k, str(v["id"]), str(v["text"])) for k, v in raw.items()}
+    return {k: Template(k, str(v["id"]), str(v["text"]), str(v.get("fallback", "")))
+            for k, v in raw.items()}  # fmt: skip
 
 
 def template_key(kind: str, payload: Mapping[str, Any], with_code: bool) -> str:
@@ -154,6 +159,7 @@ class SmsSettings:
     key_id: str = ""  # Aliyun's AccessKeyId, Tencent's SecretId
     app_id: str = ""  # Tencent's SmsSdkAppId
     region: str = ""
+    link_base: str = ""  # public_url: links in SMS start here (none without it)
 
     @property
     def sign_name(self) -> str:
@@ -180,7 +186,8 @@ class SmsSettings:
                    settings.sms_sign_key, "", None, settings.sms_signature,
                    settings.sms_daily_cap, float(settings.sms_timeout), timezone, api=api,
                    key_id=settings.sms_key_id, app_id=settings.sms_app_id or "",
-                   region=settings.sms_region or DEFAULT_REGION[api])  # fmt: skip
+                   region=settings.sms_region or DEFAULT_REGION[api],
+                   link_base=settings.public_url.rstrip("/"))  # fmt: skip
 
     @classmethod
     def _generic(cls, settings: Settings, timezone: str) -> SmsSettings | None:
@@ -208,7 +215,8 @@ class SmsSettings:
         return cls(settings.sms_url, method, settings.sms_format, params, settings.sms_sign,
                    settings.sms_sign_key or "", settings.sms_sign_param, ok,
                    settings.sms_signature, settings.sms_daily_cap,
-                   float(settings.sms_timeout), timezone)  # fmt: skip
+                   float(settings.sms_timeout), timezone,
+                   link_base=settings.public_url.rstrip("/"))  # fmt: skip
 
 
 def signature(fields: Mapping[str, Any], how: str, key: str) -> str:
@@ -466,6 +474,10 @@ class SmsSender:
         self.conf = conf
         self.gateway = gateway or HttpGateway(conf, service.clock)
         self.zone = ZoneInfo(conf.timezone)
+        for t in templates().values():
+            if "${url}" in t.text and not (conf.link_base and link_fits(t, conf, {})):
+                log.warning("SMS %s goes without its link (%s): no public_url, or it is too "
+                            "long for 70 characters", t.key, t.fallback)  # fmt: skip
 
     def _day_start(self) -> tuple[datetime, datetime]:
         local = self.service.clock().astimezone(self.zone)
@@ -482,8 +494,27 @@ class SmsSender:
             if sent >= self.conf.daily_cap:
                 raise Deferred(tomorrow, f"每日上限 {self.conf.daily_cap} 条已满，次日发送")
         params = params_of(message)
+        if "${url}" in found.text:
+            found, params = await self._with_link(message, found, params)
         text = self.conf.signature + found.render(params)
         await self.gateway.send(message.recipient, found, params, text)
+
+    async def _with_link(self, message: OutboxMessage, found: Template,
+                         params: dict[str, str]) -> tuple[Template, dict[str, str]]:  # fmt: skip
+        """The template's ${url}: a short link to the status page (and rating), when it fits
+        70 characters with the configured public_url; else the template's fallback."""
+        fits = bool(self.conf.link_base) and link_fits(found, self.conf, params)
+        if not fits:
+            return templates()[found.fallback], params
+        path = await self.service.short_status_link(message.report_id, message.id,
+                                                    message.tracking_number)  # fmt: skip
+        return found, {**params, "url": self.conf.link_base + path}
+
+
+def link_fits(template: Template, conf: SmsSettings, params: Mapping[str, str]) -> bool:
+    """Whether the template with a short link under ``conf.link_base`` fits one SMS."""
+    url = conf.link_base + short_links.PATH + "x" * short_links.LENGTH
+    return len(conf.signature + template.render({**params, "url": url})) <= SMS_MAX
 
 
 def is_unsubscribe(text: str) -> bool:

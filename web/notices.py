@@ -1,7 +1,8 @@
 """What notices link to: the status page by signed link, and unsubscribing (退订).
 
-The signed link (`service.status_link`, sent in e-mail notices) stands in for the follow-up
-code on one report until it expires: opening it grants this browser the report as typing the
+The signed link (`service.status_link`, sent in e-mail notices; in SMS notices its short
+form `/r/<token>`, feedback.short_links) stands in for the follow-up code on one report until
+it expires: opening it grants this browser the report as typing the
 code does, so rating and asking for a review work from the mail. Unsubscribing by link asks
 first (GET shows what would end, POST ends it), so a mail scanner that follows links does not
 unsubscribe anyone.
@@ -27,11 +28,27 @@ async def status_by_link(request: web.Request) -> web.Response:
         async with limits.code_attempt(request, tn):
             view = await request.app[service_key].status(tn, token)
     except NotFound:
-        return await render(request, "notice_link.html", {"expired": True}, status=404)
+        return await render(request, "notice_link.html", {"why": "signed"}, status=404)
     # As after typing the code: this browser may see the report (and rate it) for a while.
     number = view.report.tracking_number
     await _grant(request, number, token)
     return _see_other(_status_location(number))
+
+
+@routes.get("/r/{token}")
+async def short_link(request: web.Request) -> web.Response:
+    """The short link of an SMS notice: on to the signed link it stands for (which grants
+    this browser the report); an unknown or expired one gets a page that says which."""
+    token = request.match_info["token"][:40]
+    try:
+        # Counted as a code attempt when unknown: tokens cannot be guessed at speed.
+        async with limits.code_attempt(request, "short-link"):
+            path = await request.app[service_key].open_short_link(token)
+    except NotFound:
+        return await render(request, "notice_link.html", {"why": "unknown"}, status=404)
+    if path is None:
+        return await render(request, "notice_link.html", {"why": "expired"}, status=410)
+    return _see_other(path)
 
 
 @routes.get("/notices/unsubscribe/{token}")

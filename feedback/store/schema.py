@@ -519,3 +519,16 @@ report_previews = sa.Table(
     sa.Column("expires_at", sa.Text, nullable=False),
     sa.Index("report_previews_expires", "expires_at"),
 )
+
+# 0022: short links in SMS notices (feedback.short_links): /r/<token> for a signed status link.
+short_links = sa.Table(
+    "short_links",
+    metadata,
+    sa.Column("token_hash", sa.Text, primary_key=True),
+    _report_id(),
+    sa.Column("outbox_id", Key),
+    sa.Column("link", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.Text, nullable=False),
+    sa.Index("short_links_report", "report_id"),
+)

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from feedback import secrets, sms, workflow
+from feedback import secrets, short_links, sms, workflow
 from feedback.config import Config
 from feedback.notifications import MAX_ATTEMPTS
 from feedback.service import FeedbackService
+from feedback.settings import Settings
 from feedback.workflow import Action
 from tests.conftest import SUPERVISOR, Clock, staff
 from tests.notices.sms_peer import SmsPeer
@@ -26,6 +27,7 @@ from tests.web.conftest import MakeVisitor, submit
 MOBILE = "13800138000"
 NAMED = {"anonymous": "0", "contact_name": "王五", "notify_sms": MOBILE}
 ANSWER = "经核查，执法队员未出具票据属实，已退还罚款并责令当事队员作出书面检查。"
+SHORT_RE = re.compile(r"https://feedback\.example\.gov\.cn(/r/([0-9A-Za-z]{10}))")
 
 
 def signed_right(request: dict[str, str]) -> bool:
@@ -66,12 +68,67 @@ async def test_a_web_reporter_with_a_phone_gets_the_receipt_and_the_answer_by_sm
     await service.answer(staff("zhzf"), tn, ANSWER)
     await sms_peer.wait_for(MOBILE, 4 if report.status.value == "triage" else 3)
     got = sms_peer.templates_to(MOBILE)
-    assert got[-2:] == ["FB_ACCEPT", "FB_ANSWER"]
+    assert got[-2:] == ["FB_ACCEPT", "FB_ANSWER_LINK"]
     answer = sms_peer.to(MOBILE)[-1]
-    assert sms_peer.params(answer) == {"tn": tn, "dept": "区综合行政执法局"}
+    params = sms_peer.params(answer)
+    link = SHORT_RE.fullmatch(params.pop("url"))
+    assert link and params == {"tn": tn, "dept": "区综合行政执法局"}
+    # The message as the phone shows it fits one SMS, the rating link included.
+    text = "【淄川区司法局】" + sms.templates()["answer"].render({"url": link.group(0)})
+    assert len(text) <= sms.SMS_MAX, text
     assert code not in str(answer) and all(signed_right(r) for r in sms_peer.to(MOBILE))
     rows = await service.store.fetch("SELECT secret FROM outbox WHERE channel = 'sms'")
     assert all(r["secret"] is None for r in rows)
+
+    # The link opens the report in another browser, without the code, and it can be rated.
+    phone = await visitor()
+    status, page = await phone.get(link.group(1))
+    assert status == 200 and ANSWER in page and 'name="rating"' in page and tn in page
+    status, page = await phone.post("/track/rate", {"tn": tn, "rating": "satisfied",
+                                                    "comment": "处理得很及时"})  # fmt: skip
+    assert status == 200 and "感谢您的评价" in page
+    # The table keeps the token's hash only; the link stays valid as the e-mail one does.
+    rows = await service.store.fetch("SELECT token_hash, link FROM short_links")
+    assert len(rows) == 1 and link.group(2) not in str(rows)
+    status, page = await (await visitor()).get(link.group(1))
+    assert status == 200 and tn in page
+
+
+async def test_old_short_links_say_why_they_do_not_open(
+    visitor: MakeVisitor, service: FeedbackService, sms_peer: SmsPeer, clock: Clock
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen, **NAMED)
+    report = await service.report(tn)
+    assert report is not None
+    if report.status.value == "triage":
+        await service.assign(SUPERVISOR, tn, "zhzf")
+    await service.accept(staff("zhzf"), tn)
+    await service.answer(staff("zhzf"), tn, ANSWER)
+    await sms_peer.wait_for(MOBILE, 4 if report.status.value == "triage" else 3)
+    link = SHORT_RE.fullmatch(sms_peer.params(sms_peer.to(MOBILE)[-1])["url"])
+    assert link
+    other = await visitor()
+    # Never issued, mistyped, cut short, or not a token at all: 链接无效, never a 500.
+    for path in ("/r/" + link.group(2)[::-1], "/r/" + link.group(2)[:-1], "/r/" + "%E9%93%BE" * 3,
+                 "/r/" + "x" * 300, "/r/0O1lI23456"):  # fmt: skip
+        status, page = await other.get(path)
+        assert status == 404 and "链接无效" in page and 'href="/track"' in page, path
+    # Its time over (the signed link's 120 days): 链接已过期, and the report stays closed to it.
+    clock.advance(days=121)
+    status, page = await other.get(link.group(1))
+    assert status == 410 and "链接已过期" in page and ANSWER not in page
+
+
+def test_the_answer_goes_without_its_link_when_the_link_cannot_fit() -> None:
+    answer = sms.templates()["answer"]
+    plain = sms.templates()[answer.fallback]
+    assert "${url}" in answer.text and "${url}" not in plain.text
+    conf = sms.SmsSettings.of(Settings(sms_url="http://gw", public_url="https://x.gov.cn"), "UTC")
+    assert conf is not None and sms.link_fits(answer, conf, {})
+    long = Settings(sms_url="http://gw", public_url="https://feedback.zichuan.zibo.gov.cn/sfj")
+    conf = sms.SmsSettings.of(long, "UTC")
+    assert conf is not None and not sms.link_fits(answer, conf, {})
 
 
 async def test_a_gateway_outage_is_retried_then_dead_lettered_without_losing_the_notice(
@@ -144,7 +201,7 @@ async def test_the_daily_cap_holds_a_notice_to_the_next_day(
     clock.advance(days=1)
     await wake(service, tn)
     await sms_peer.wait_for(MOBILE, 3 + len(held))
-    assert sms_peer.templates_to(MOBILE)[-1] == "FB_ANSWER"
+    assert sms_peer.templates_to(MOBILE)[-1] == "FB_ANSWER_LINK"
 
 
 async def test_replying_td_ends_the_sms(
@@ -174,7 +231,8 @@ async def test_replying_td_ends_the_sms(
 def test_every_public_event_has_a_template_that_fits_one_sms(config: Config) -> None:
     longest = max((d.name for d in config.departments), key=len)
     values = {"tn": "ZC-2026-000123", "dept": longest, "days": "15",
-              "code": secrets.new_follow_up_code()}  # fmt: skip
+              "code": secrets.new_follow_up_code(),
+              "url": "https://feedback.example.gov.cn/r/" + "x" * short_links.LENGTH}  # fmt: skip
     for template in sms.templates().values():
         text = "【淄川区司法局】" + template.render(values)
         assert "${" not in text and len(text) <= sms.SMS_MAX, (template.key, len(text), text)

@@ -1,6 +1,7 @@
 """The pages people reach when something goes wrong pass axe-core too, at 1280 and 390 px: a
-search that is too long, a page the account may not open (403), and the forms re-shown after
-the session expired with what was typed kept (issue 20, part 2)."""
+search that is too long, an SMS's short link that opens nothing, a page the account may not
+open (403), and the forms re-shown after the session expired with what was typed kept (issue
+20, part 2)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,11 @@ async def test_error_pages_and_kept_forms_pass_axe(
     await public.goto(base + "/public?q=" + "执法人员没有出示证件也没有开具罚款票据" * 2)
     assert "搜索词不能超过" in await public.inner_text("main")
     failures += await blocking(public, "public-search-too-long")
+    # An SMS's short link mistyped from the phone's screen (an expired one is the same page).
+    response = await public.goto(base + "/r/abcdefghij")
+    assert response is not None and response.status == 404
+    assert "链接无效" in await public.inner_text("main")
+    failures += await blocking(public, "short-link-unknown")
 
     # A citizen's report form, sent after the session behind it expired: shown again, text kept.
     citizen = await axe_page(browser, PHONE)

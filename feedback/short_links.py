@@ -1,0 +1,87 @@
+"""Short links for SMS notices (issue 20): ``{public_url}/r/<token>`` stands for the report's
+signed status link (feedback.secrets.StatusLinks, the link e-mail notices carry), so the 答复
+SMS can carry the rating link within its 70 characters.
+
+The only owner of the table ``short_links`` (migration 0022). A link follows the e-mail link's
+rules: it opens that one report's status page (and rating) as the follow-up code would, as
+often as needed, until the signed link it stands for expires (LINK_DAYS after sending). The
+token is 10 characters of an alphabet without look-alikes (about 58 bits); it is derived from
+the notice it is sent in (an HMAC of the outbox id), so a retried SMS carries the same link,
+and the table keeps only its SHA-256. A token that is unknown, and one whose time is over,
+are told apart (链接无效 / 链接已过期) because the row outlives its expiry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedback.ratelimit import parse_stamp, stamp
+from feedback.store import Store
+
+# No 0/O, 1/l/I: the link may be typed from a phone's screen.
+ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+LENGTH = 10
+PATH = "/r/"
+TOKEN_RE = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ShortLink:
+    tracking_number: str
+    link: str  # the signed status token it stands for
+    expires_at: datetime
+
+
+class ShortLinks:
+    """Reached as ``service.short_links``."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime], key: bytes):
+        self._store = store
+        self._clock = clock
+        self._key = key
+
+    def token_for(self, outbox_id: int) -> str:
+        """The token of the notice ``outbox_id``: the same on every try of that notice."""
+        number = int.from_bytes(hmac.new(self._key, f"outbox:{outbox_id}".encode(),
+                                         hashlib.sha256).digest(), "big")  # fmt: skip
+        chars = []
+        for _ in range(LENGTH):
+            number, digit = divmod(number, len(ALPHABET))
+            chars.append(ALPHABET[digit])
+        return "".join(chars)
+
+    async def put(self, report_id: int, outbox_id: int, link: str, expires: datetime) -> str:
+        """Keep the short link of a notice (once: a retry finds it there); returns the
+        token."""
+        token = self.token_for(outbox_id)
+        async with self._store.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO short_links (token_hash, report_id, outbox_id, link, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING",
+                (_hash(token), report_id, outbox_id, link, stamp(self._clock()), stamp(expires)),
+            )
+        return token
+
+    async def get(self, token: str) -> ShortLink | None:
+        """What a token stands for, expired or not; None for a token never issued."""
+        if not TOKEN_RE.fullmatch(token or ""):
+            return None
+        rows = await self._store.fetch(
+            "SELECT r.tracking_number, s.link, s.expires_at FROM short_links s "
+            "JOIN reports r ON r.id = s.report_id WHERE s.token_hash = ?",
+            (_hash(token),),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return ShortLink(str(r["tracking_number"]), str(r["link"]),
+                         parse_stamp(str(r["expires_at"])))  # fmt: skip
