@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "feedback.cli_learning",
     "feedback.cli_stats",
     "feedback.cli_insight",
+    "feedback.cli_notify",
 )
 
 

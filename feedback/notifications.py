@@ -392,6 +392,20 @@ class Notices:
             r["label"] = Action(r["kind"]).label if r["kind"] in set(Action) else r["kind"]
         return rows
 
+    async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Notices still waiting, oldest first, as dead_letters shows them (`feedback notify`)."""
+        rows = await self.store.fetch(
+            "SELECT o.id, r.tracking_number, o.channel, o.recipient, o.kind, o.attempts, "
+            "o.last_error, o.created_at, o.next_attempt_at FROM outbox o "
+            "JOIN reports r ON r.id = o.report_id "
+            "WHERE o.sent_at IS NULL AND o.dead_at IS NULL ORDER BY o.id LIMIT ?",
+            (limit,),
+        )
+        for r in rows:
+            r["recipient"] = mask(str(r["channel"]), str(r["recipient"]))
+            r["label"] = Action(r["kind"]).label if r["kind"] in set(Action) else r["kind"]
+        return rows
+
     async def requeue(self, outbox_id: int) -> bool:
         """Send a dead letter again from the start (the gateway is back)."""
         async with self.store.transaction() as tx:

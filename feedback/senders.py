@@ -1,4 +1,4 @@
-"""The e-mail and SMS senders that run beside the web app (and in `feedback notify`): one
+"""The e-mail and SMS senders that run beside the web app (and one round in `feedback notify send`): one
 dispatcher per configured channel, woken by every change this process announces. Every worker
 may run them: rows are claimed, so each notice goes out once."""
 

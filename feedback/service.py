@@ -467,6 +467,13 @@ class FeedbackService:
         permissions.require_supervisor(actor)
         return await self.notices.dead_letters(limit)
 
+    async def waiting_notices(self, actor: Actor, limit: int = 200) -> dict[str, Any]:
+        """The outbox as a supervisor sees it: how many wait per channel, and the waiting
+        notices themselves, oldest first (recipients masked)."""
+        permissions.require_supervisor(actor)
+        counts = {ch: await self.notices.unsent(ch) for ch in notifications.CHANNELS}
+        return {"waiting": counts, "pending": await self.notices.pending(limit)}
+
     async def requeue_notice(self, actor: Actor, outbox_id: int) -> None:
         """A supervisor sends a dead letter again (the channel works again)."""
         permissions.require_supervisor(actor)
