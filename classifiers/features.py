@@ -13,11 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from classifiers.segment import PLACEHOLDERS, normalize, tokenize
+
+if TYPE_CHECKING:
+    # scipy (~23 MB) only builds training matrices: a serving process predicts with numpy.
+    from scipy import sparse
 
 __all__ = ["Analyzed", "FeatureConfig", "FeatureSpace", "analyze", "document", "fit_space"]
 
@@ -421,6 +425,8 @@ class FeatureSpace:
 
     def matrix(self, docs: Sequence[Analyzed]) -> sparse.csr_matrix:
         """CSR matrix of many analysed reports."""
+        from scipy import sparse
+
         indptr = [0]
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []

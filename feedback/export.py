@@ -12,13 +12,8 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from feedback import permissions
 from feedback.config import Config
@@ -34,6 +29,11 @@ from feedback.stats import (
 )
 from feedback.store import Store
 from feedback.store.rows import js, ts
+
+if TYPE_CHECKING:
+    # openpyxl (and lxml) are ~30 MB: imported by the export that needs them, not by every
+    # serving process (issue 14, RSS).
+    from openpyxl.cell import WriteOnlyCell
 
 MAX_ROWS = 200_000  # an export is a download, not a backup
 # A cell starting with one of these is taken as a formula by Excel, LibreOffice and Sheets
@@ -161,7 +161,6 @@ FIGURE_SHEETS = (
     ("受理渠道", "by_channel"),
     ("趋势", "trend"),
 )
-BOLD = Font(bold=True)
 NUMBER_FORMATS = {
     "rate": "0.0%",
     "days": "0.0",
@@ -183,6 +182,9 @@ def xlsx(board: Dashboard, reports: Sequence[dict[str, Any]], columns: Sequence[
     object per value (47,000 reports took 26 s the other way). Formats and bold headers are
     set per cell as the row is written; widths and frozen panes before the first row.
     """
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("汇总")
     f = board.flt
@@ -232,16 +234,22 @@ def xlsx(board: Dashboard, reports: Sequence[dict[str, Any]], columns: Sequence[
 
 def _filter(ws: Any, header_row: int, width: int, rows: int) -> None:
     """Excel's autofilter over a table: its header row and the ``rows`` below it."""
+    from openpyxl.utils import get_column_letter
+
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(width)}{header_row + max(rows, 1)}"
 
 
 def _styled(ws: Any, value: Any, number_format: str) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws, value=value)
     cell.number_format = number_format
     return cell
 
 
 def _quoted(ws: Any) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws)
     # The quote prefix (Excel's leading ') keeps the text as typed when someone edits the cell.
     cell.quotePrefix = True
@@ -256,10 +264,14 @@ def _text_cell(cell: WriteOnlyCell, value: str) -> WriteOnlyCell:
 
 
 def _bold(ws: Any, values: Sequence[Any]) -> list[WriteOnlyCell]:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
     cells = []
     for value in values:
         cell = WriteOnlyCell(ws, value=value)
-        cell.font = BOLD
+        cell.font = bold
         cells.append(cell)
     return cells
 
@@ -271,6 +283,8 @@ def _cell(value: Any, column: Column) -> Any:
 
 
 def _figure_layout(ws: Any, header_row: int) -> None:
+    from openpyxl.utils import get_column_letter
+
     ws.column_dimensions["A"].width = 26
     for i in range(2, len(FIGURE_COLUMNS) + 2):
         ws.column_dimensions[get_column_letter(i)].width = 14
