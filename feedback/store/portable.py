@@ -1,13 +1,17 @@
-"""Reads that are the same SQL on every store: built only on `fetch` with `?` placeholders."""
+"""What every store does the same way, written once as SQLAlchemy Core over `store.schema`
+(`feedback.store.sql`): the reads, built only on `fetch`, and the writes, on `execute`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from feedback import workflow
 from feedback.models import Attachment, Event, Report
+from feedback.store import schema as t
 from feedback.store.base import Chain, Correction, ReportFilter, User
 from feedback.store.rows import (
     REPORT_COLUMNS,
@@ -20,6 +24,7 @@ from feedback.store.rows import (
     report_values,
     ts,
 )
+from feedback.store.sql import Params, Query, cached, insert, param
 
 CHAIN_PAGE = 500
 
@@ -57,165 +62,255 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _where(flt: ReportFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if flt.statuses:
-        clauses.append(f"status IN ({', '.join('?' for _ in flt.statuses)})")
-        params.extend(s.value for s in flt.statuses)
-    if flt.department is not None:
-        clauses.append("department = ?")
-        params.append(flt.department)
-    if flt.issue_type:
-        clauses.append("id IN (SELECT report_id FROM report_issue_types WHERE issue_type = ?)")
-        params.append(flt.issue_type)
-    if flt.channel:
-        clauses.append("channel = ?")
-        params.append(flt.channel)
-    if flt.tracking_number:
-        clauses.append("tracking_number = ?")
-        params.append(flt.tracking_number)
-    for word, number in flt.words:
-        clauses.append(
-            "(tracking_number LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\'"
-            " OR text LIKE ? ESCAPE '\\')"
+R = t.reports
+
+
+def overdue_clause(table: sa.Table, moment: Any) -> sa.ColumnElement[bool]:
+    """`workflow.overdue_sql` as a Core expression: the states and columns of the office
+    deadlines come from the policy table (the one definition), ``moment`` is a bindparam."""
+    return sa.or_(
+        *(
+            sa.and_(
+                table.c.status.in_([s.value for s in workflow.in_order(d.states)]),
+                table.c[d.column] < moment,
+            )
+            for d in workflow.OFFICE_DEADLINES
         )
-        params.extend([_like(number), _like(word), _like(word)])
-    if flt.created_from:
-        clauses.append("created_at >= ?")
-        params.append(iso(flt.created_from))
-    if flt.created_to:
-        clauses.append("created_at < ?")
-        params.append(iso(flt.created_to))
-    if flt.api_key_id is not None:
-        clauses.append("id IN (SELECT report_id FROM api_key_reports WHERE api_key_id = ?)")
-        params.append(flt.api_key_id)
-    if flt.updated_from:
-        clauses.append("updated_at >= ?")
-        params.append(iso(flt.updated_from))
-    if flt.departments is not None:
-        clauses.append(f"department IN ({', '.join('?' for _ in flt.departments) or 'NULL'})")
-        params.extend(flt.departments)
-    if flt.due_before:
-        sql, due_params = workflow.overdue_sql(flt.due_before)  # the one definition
-        clauses.append(sql)
-        params.extend(due_params)
-    if flt.arbitration is not None:
-        clauses.append("arbitration = ?")
-        params.append(int(flt.arbitration))
-    if flt.escalated is not None:
-        clauses.append("escalation_level > 0" if flt.escalated else "escalation_level = 0")
-    if flt.assignee is not None:
+    )
+
+
+def _shape(flt: ReportFilter) -> tuple[Any, ...]:
+    """What decides the WHERE clause's form (never a value): the cache key of `_clauses`."""
+    return (
+        bool(flt.statuses), flt.department is not None, bool(flt.issue_type),
+        bool(flt.channel), bool(flt.tracking_number), len(flt.words),
+        bool(flt.created_from), bool(flt.created_to), flt.api_key_id is not None,
+        bool(flt.updated_from), flt.departments is not None, bool(flt.due_before),
+        flt.arbitration is not None, flt.escalated,
+        None if flt.assignee is None else bool(flt.assignee), flt.telegram_chat_id is not None,
+    )  # fmt: skip
+
+
+def _clauses(shape: tuple[Any, ...]) -> list[sa.ColumnElement[bool]]:
+    (statuses, department, issue_type, channel, tracking_number, words, created_from,
+     created_to, api_key, updated_from, departments, due_before, arbitration, escalated,
+     assignee, chat) = shape  # fmt: skip
+    out: list[sa.ColumnElement[bool]] = []
+    if statuses:
+        out.append(R.c.status.in_(param("statuses", expanding=True)))
+    if department:
+        out.append(R.c.department == param("department"))
+    if issue_type:
+        types = t.report_issue_types
+        out.append(
+            R.c.id.in_(
+                sa.select(types.c.report_id).where(types.c.issue_type == param("issue_type"))
+            )
+        )
+    if channel:
+        out.append(R.c.channel == param("channel"))
+    if tracking_number:
+        out.append(R.c.tracking_number == param("tracking_number"))
+    for i in range(words):
+        out.append(
+            sa.or_(
+                R.c.tracking_number.like(param(f"number_{i}"), escape="\\"),
+                R.c.title.like(param(f"word_{i}"), escape="\\"),
+                R.c.text.like(param(f"word_{i}"), escape="\\"),
+            )
+        )
+    if created_from:
+        out.append(R.c.created_at >= param("created_from"))
+    if created_to:
+        out.append(R.c.created_at < param("created_to"))
+    if api_key:
+        keyed = t.api_key_reports
+        out.append(
+            R.c.id.in_(sa.select(keyed.c.report_id).where(keyed.c.api_key_id == param("api_key")))
+        )
+    if updated_from:
+        out.append(R.c.updated_at >= param("updated_from"))
+    if departments:
+        out.append(R.c.department.in_(param("departments", expanding=True)))
+    if due_before:
+        out.append(overdue_clause(R, param("due_before")))  # the one definition
+    if arbitration:
+        out.append(R.c.arbitration == param("arbitration"))
+    if escalated is not None:
+        out.append(R.c.escalation_level > 0 if escalated else R.c.escalation_level == 0)
+    if assignee is not None:
         # "" = nobody has claimed it (未认领); a username = that clerk's.
-        if flt.assignee:
-            clauses.append("assignee = ?")
-            params.append(flt.assignee)
-        else:
-            clauses.append("assignee IS NULL")
-    if flt.telegram_chat_id is not None:
-        clauses.append("telegram_chat_id = ?")
-        params.append(flt.telegram_chat_id)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        out.append(R.c.assignee == param("assignee") if assignee else R.c.assignee.is_(None))
+    if chat:
+        out.append(R.c.telegram_chat_id == param("chat"))
+    return out
+
+
+def _values(flt: ReportFilter) -> dict[str, Any]:
+    """The parameters `_clauses` names, for this filter."""
+    v: dict[str, Any] = {
+        "statuses": [s.value for s in flt.statuses or ()],
+        "department": flt.department,
+        "issue_type": flt.issue_type,
+        "channel": flt.channel,
+        "tracking_number": flt.tracking_number,
+        "created_from": iso(flt.created_from),
+        "created_to": iso(flt.created_to),
+        "api_key": flt.api_key_id,
+        "updated_from": iso(flt.updated_from),
+        "departments": list(flt.departments or ()),
+        "due_before": iso(flt.due_before),
+        "arbitration": None if flt.arbitration is None else int(flt.arbitration),
+        "assignee": flt.assignee,
+        "chat": flt.telegram_chat_id,
+        "limit": flt.limit,
+        "offset": flt.offset,
+    }
+    for i, (word, number) in enumerate(flt.words):
+        v[f"word_{i}"], v[f"number_{i}"] = _like(word), _like(number)
+    return v
+
+
+def _list_reports(shape: tuple[Any, ...], newest_first: bool) -> sa.Select[Any]:
+    order = (R.c.created_at.desc(), R.c.id.desc()) if newest_first else (R.c.created_at, R.c.id)
+    return (
+        sa.select(R)
+        .where(*_clauses(shape))
+        .order_by(*order)
+        .limit(param("limit"))
+        .offset(param("offset"))
+    )
+
+
+def _count_reports(shape: tuple[Any, ...]) -> sa.Select[Any]:
+    return sa.select(sa.func.count().label("n")).select_from(R).where(*_clauses(shape))
+
+
+def _duplicate_candidates(shape: tuple[Any, ...]) -> sa.Select[Any]:
+    bands = t.report_bands
+    hits = (
+        sa.select(bands.c.report_id, sa.func.count().label("hits"))
+        .where(bands.c.band.in_(param("bands", expanding=True)))
+        .group_by(bands.c.report_id)
+        .subquery("b")
+    )
+    return (
+        sa.select(R.c.tracking_number, R.c.title, R.c.text)
+        .join_from(R, hits, hits.c.report_id == R.c.id)
+        .where(*_clauses(shape))
+        .order_by(hits.c.hits.desc(), R.c.id.desc())
+        .limit(param("limit"))
+    )
+
+
+CORRECTIONS = Query(sa.select(t.corrections).order_by(t.corrections.c.id))
+CORRECTIONS_FOR = Query(
+    sa.select(t.corrections)
+    .where(t.corrections.c.target == param("target"))
+    .order_by(t.corrections.c.id)
+)
+USER = Query(sa.select(t.users).where(t.users.c.username == param("username")))
+USERS = Query(sa.select(t.users).order_by(t.users.c.username))
+REPORT = Query(sa.select(R).where(R.c.tracking_number == param("tracking_number")))
+ATTACHMENTS = Query(
+    sa.select(t.attachments)
+    .where(t.attachments.c.report_id == param("report_id"))
+    .order_by(t.attachments.c.id)
+)
+ATTACHMENT = Query(
+    sa.select(t.attachments, R.c.tracking_number)
+    .join_from(t.attachments, R, R.c.id == t.attachments.c.report_id)
+    .where(t.attachments.c.id == param("id"))
+)
+EVENTS = Query(
+    sa.select(t.events).where(t.events.c.report_id == param("report_id")).order_by(t.events.c.seq)
+)
+CHAIN_HEADS = Query(
+    sa.select(R.c.id, R.c.tracking_number, R.c.record_head, R.c.record_count)
+    .where(R.c.id > param("after"))
+    .order_by(R.c.id)
+    .limit(param("limit"))
+)
+REPORT_PAGE = Query(
+    sa.select(R).where(R.c.id > param("after")).order_by(R.c.id).limit(param("limit"))
+)
+EVENTS_BETWEEN = Query(
+    sa.select(t.events)
+    .where(t.events.c.report_id.between(param("first"), param("last")))
+    .order_by(t.events.c.report_id, t.events.c.seq)
+)
+ATTACHMENTS_BETWEEN = Query(
+    sa.select(t.attachments)
+    .where(t.attachments.c.report_id.between(param("first"), param("last")))
+    .order_by(t.attachments.c.id)
+)
 
 
 class PortableReads:
     """Mixed into each store, which provides `fetch`."""
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     async def list_corrections(self, target: str | None = None) -> list[Correction]:
-        sql = "SELECT * FROM corrections"
-        params: tuple[Any, ...] = ()
         if target:
-            sql += " WHERE target = ?"
-            params = (target,)
-        return [correction_from_row(r) for r in await self.fetch(sql + " ORDER BY id", params)]
+            rows = await self.fetch(CORRECTIONS_FOR, {"target": target})
+        else:
+            rows = await self.fetch(CORRECTIONS, {})
+        return [correction_from_row(r) for r in rows]
 
     async def get_user(self, username: str) -> User | None:
-        rows = await self.fetch("SELECT * FROM users WHERE username = ?", (username,))
+        rows = await self.fetch(USER, {"username": username})
         return user_from_row(rows[0]) if rows else None
 
     async def list_users(self) -> list[User]:
-        rows = await self.fetch("SELECT * FROM users ORDER BY username")
-        return [user_from_row(r) for r in rows]
+        return [user_from_row(r) for r in await self.fetch(USERS, {})]
 
     async def get_report(self, tracking_number: str) -> Report | None:
-        rows = await self.fetch(
-            "SELECT * FROM reports WHERE tracking_number = ?", (tracking_number,)
-        )
+        rows = await self.fetch(REPORT, {"tracking_number": tracking_number})
         if not rows:
             return None
         report = report_from_row(rows[0])
-        atts = await self.fetch(
-            "SELECT * FROM attachments WHERE report_id = ? ORDER BY id", (report.id,)
-        )
+        atts = await self.fetch(ATTACHMENTS, {"report_id": report.id})
         report.attachments = [attachment_from_row(a) for a in atts]
         return report
 
     async def get_attachment(self, attachment_id: int) -> tuple[Attachment, str] | None:
         """An attachment and the tracking number of its report."""
-        rows = await self.fetch(
-            "SELECT a.*, r.tracking_number FROM attachments a "
-            "JOIN reports r ON r.id = a.report_id WHERE a.id = ?",
-            (attachment_id,),
-        )
+        rows = await self.fetch(ATTACHMENT, {"id": attachment_id})
         return (attachment_from_row(rows[0]), rows[0]["tracking_number"]) if rows else None
 
     async def list_reports(self, flt: ReportFilter) -> list[Report]:
-        where, params = _where(flt)
-        order = "DESC" if flt.newest_first else "ASC"
-        rows = await self.fetch(
-            f"SELECT * FROM reports{where} ORDER BY created_at {order}, id {order} "
-            "LIMIT ? OFFSET ?",
-            (*params, flt.limit, flt.offset),
-        )
-        return [report_from_row(r) for r in rows]
+        query = cached(_list_reports, _shape(flt), flt.newest_first)
+        return [report_from_row(r) for r in await self.fetch(query, _values(flt))]
 
     async def duplicate_candidates(
         self, bands: Sequence[int], flt: ReportFilter
     ) -> list[tuple[str, str, str]]:
         """(tracking number, title, text) of reports matching ``flt`` that share a band of the
         near-duplicate index (feedback.duplicates) with ``bands``, most shared first."""
-        where, params = _where(flt)
-        marks = ", ".join("?" for _ in bands)
-        rows = await self.fetch(
-            "SELECT tracking_number, title, text FROM reports JOIN ("
-            f"SELECT report_id, COUNT(*) AS hits FROM report_bands WHERE band IN ({marks}) "
-            f"GROUP BY report_id) b ON b.report_id = reports.id{where} "
-            "ORDER BY b.hits DESC, reports.id DESC LIMIT ?",
-            (*bands, *params, flt.limit),
-        )
+        values = _values(flt)
+        values["bands"] = list(bands)
+        rows = await self.fetch(cached(_duplicate_candidates, _shape(flt)), values)
         return [(r["tracking_number"], r["title"], r["text"]) for r in rows]
 
     async def count_reports(self, flt: ReportFilter) -> int:
-        where, params = _where(flt)
-        rows = await self.fetch(f"SELECT COUNT(*) AS n FROM reports{where}", params)
+        rows = await self.fetch(cached(_count_reports, _shape(flt)), _values(flt))
         return int(rows[0]["n"])
 
     async def list_events(self, report_id: int) -> list[Event]:
-        rows = await self.fetch(
-            "SELECT * FROM events WHERE report_id = ? ORDER BY seq", (report_id,)
-        )
+        rows = await self.fetch(EVENTS, {"report_id": report_id})
         return [event_from_row(r) for r in rows]
 
     async def iter_chains(self) -> AsyncIterator[Chain]:
         """Every report's chain, a page of reports at a time (bounded memory)."""
         last_id = 0
         while True:
-            reports = await self.fetch(
-                "SELECT id, tracking_number, record_head, record_count FROM reports "
-                "WHERE id > ? ORDER BY id LIMIT ?",
-                (last_id, CHAIN_PAGE),
-            )
+            reports = await self.fetch(CHAIN_HEADS, {"after": last_id, "limit": CHAIN_PAGE})
             if not reports:
                 return
             ids = [r["id"] for r in reports]
-            events = await self.fetch(
-                "SELECT * FROM events WHERE report_id >= ? AND report_id <= ? "
-                "ORDER BY report_id, seq",
-                (ids[0], ids[-1]),
-            )
+            events = await self.fetch(EVENTS_BETWEEN, {"first": ids[0], "last": ids[-1]})
             by_report: dict[int, list[Event]] = {i: [] for i in ids}
             for e in events:
                 if e["report_id"] in by_report:
@@ -233,26 +328,17 @@ class PortableReads:
         `feedback verify` checks against each other."""
         last_id = 0
         while True:
-            rows = await self.fetch(
-                "SELECT * FROM reports WHERE id > ? ORDER BY id LIMIT ?", (last_id, CHAIN_PAGE)
-            )
+            rows = await self.fetch(REPORT_PAGE, {"after": last_id, "limit": CHAIN_PAGE})
             if not rows:
                 return
             first, last_id = rows[0]["id"], rows[-1]["id"]
-            span = (first, last_id)
+            span = {"first": first, "last": last_id}
             events: dict[int, list[Event]] = {r["id"]: [] for r in rows}
-            for e in await self.fetch(
-                "SELECT * FROM events WHERE report_id >= ? AND report_id <= ? "
-                "ORDER BY report_id, seq",
-                span,
-            ):
+            for e in await self.fetch(EVENTS_BETWEEN, span):
                 if e["report_id"] in events:
                     events[e["report_id"]].append(event_from_row(e))
             files: dict[int, list[Attachment]] = {r["id"]: [] for r in rows}
-            for a in await self.fetch(
-                "SELECT * FROM attachments WHERE report_id >= ? AND report_id <= ? ORDER BY id",
-                span,
-            ):
+            for a in await self.fetch(ATTACHMENTS_BETWEEN, span):
                 if a["report_id"] in files:
                     files[a["report_id"]].append(attachment_from_row(a))
             for r in rows:
@@ -303,12 +389,16 @@ def bands_statement(report_id: int, bands: Sequence[int]) -> Statement:
 
 class PortableWrites:
     """Mixed into each store's write transaction, which provides `execute` (an INSERT returns
-    the new id on both stores) and `executemany`."""
+    the new id on both stores), `executemany` and `fetch`, and names its ``dialect``."""
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    dialect: str
+
+    async def execute(self, sql: str | Query, params: Params = ()) -> int:
         raise NotImplementedError
 
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    async def executemany(
+        self, sql: str | Query, rows: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
+    ) -> None:
         raise NotImplementedError
 
     async def run(self, statements: Sequence[Statement]) -> None:
@@ -327,28 +417,174 @@ class PortableWrites:
         if bands:
             await self.run([bands_statement(report_id, bands)])
 
+    async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    async def next_counter(self, name: str) -> int:
+        rows = await self.fetch(NEXT_COUNTER, {"name": name})
+        return int(rows[0]["value"])
+
+    def _report_values(self, report: Report) -> dict[str, Any]:
+        # PostgreSQL takes datetimes as they are; SQLite keeps ISO text.
+        native = self.dialect == "postgresql"
+        return dict(zip(REPORT_COLUMNS, report_values(report, native_time=native), strict=True))
+
+    async def insert_report(self, report: Report) -> int:
+        rows = await self.fetch(INSERT_REPORT, self._report_values(report))
+        report.id = int(rows[0]["id"])
+        await self._issue_types(report, fresh=True)
+        return report.id
+
+    async def _issue_types(self, report: Report, *, fresh: bool = False) -> None:
+        if not fresh:
+            await self.execute(DELETE_ISSUE_TYPES, {"report_id": report.id})
+        if report.issue_types:
+            await self.executemany(
+                INSERT_ISSUE_TYPE,
+                [{"report_id": report.id, "issue_type": k}
+                 for k in dict.fromkeys(report.issue_types)],
+            )  # fmt: skip
+
+    async def update_report(self, report: Report) -> None:
+        await self.execute(UPDATE_REPORT, {**self._report_values(report), "id": report.id})
+        await self._issue_types(report)
+
+    async def lock_report(self, tracking_number: str) -> Report | None:
+        # PostgreSQL: FOR UPDATE, so a second process acting on this report waits here until
+        # we commit, then reads the chain head we wrote. SQLite renders no FOR UPDATE: its
+        # single writer already excludes every other write, a plain read is a lock.
+        rows = await self.fetch(LOCK_REPORT, {"tracking_number": tracking_number})
+        return report_from_row(rows[0]) if rows else None
+
     async def insert_attachment(self, report_id: int, attachment: Attachment) -> int:
         return await self.execute(
-            "INSERT INTO attachments (report_id, filename, content_type, size, sha256, "
-            "storage_key, uploaded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (report_id, attachment.filename, attachment.content_type, attachment.size,
-             attachment.sha256, attachment.storage_key, attachment.uploaded_by,
-             iso(attachment.created_at or datetime.now(UTC))),
+            INSERT_ATTACHMENT,
+            {"report_id": report_id, "filename": attachment.filename,
+             "content_type": attachment.content_type, "size": attachment.size,
+             "sha256": attachment.sha256, "storage_key": attachment.storage_key,
+             "uploaded_by": attachment.uploaded_by,
+             "created_at": iso(attachment.created_at or datetime.now(UTC))},
         )  # fmt: skip
 
     async def insert_correction(self, correction: Correction) -> int:
         return await self.execute(
-            "INSERT INTO corrections (report_id, target, title, text, labels, previous, "
-            "actor_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (correction.report_id, correction.target, correction.title, correction.text,
-             dump(correction.labels), dump(correction.previous), correction.actor_id,
-             iso(correction.created_at)),
+            INSERT_CORRECTION,
+            {"report_id": correction.report_id, "target": correction.target,
+             "title": correction.title, "text": correction.text,
+             "labels": dump(correction.labels), "previous": dump(correction.previous),
+             "actor_id": correction.actor_id, "created_at": iso(correction.created_at)},
         )  # fmt: skip
 
     async def update_user(self, user: User) -> None:
         await self.execute(
-            "UPDATE users SET password_hash = ?, role = ?, department = ?, display_name = ?, "
-            "active = ?, bureau_lead = ? WHERE id = ?",
-            (user.password_hash, user.role, user.department, user.display_name, user.active,
-             user.bureau_lead, user.id),
+            UPDATE_USER,
+            {"password_hash": user.password_hash, "role": user.role,
+             "department": user.department, "display_name": user.display_name,
+             "active": user.active, "bureau_lead": user.bureau_lead, "id": user.id},
         )  # fmt: skip
+
+
+def user_values(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "password_hash": user.password_hash,
+        "role": user.role,
+        "department": user.department,
+        "display_name": user.display_name,
+        "active": user.active,
+        "created_at": iso(user.created_at or datetime.now(UTC)),
+        "bureau_lead": user.bureau_lead,
+    }
+
+
+def _columns(table: sa.Table, names: Sequence[str]) -> dict[str, Any]:
+    """``{column: bindparam(column)}`` — a statement's values by name, each column checked."""
+    return {table.c[n].name: param(n) for n in names}
+
+
+# A counter's next value: an upsert, which each dialect's SQLAlchemy writes for itself; the
+# row lock of ON CONFLICT DO UPDATE makes the values unique on PostgreSQL.
+NEXT_COUNTER = Query(
+    lambda d: (
+        insert(d, t.counters)
+        .values(name=param("name"), value=1)
+        .on_conflict_do_update(
+            index_elements=[t.counters.c.name], set_={"value": t.counters.c.value + 1}
+        )
+        .returning(t.counters.c.value)
+    )
+)
+INSERT_REPORT = Query(sa.insert(R).values(_columns(R, REPORT_COLUMNS)).returning(R.c.id))
+UPDATE_REPORT = Query(sa.update(R).where(R.c.id == param("id")).values(_columns(R, REPORT_COLUMNS)))
+LOCK_REPORT = Query(
+    sa.select(R).where(R.c.tracking_number == param("tracking_number")).with_for_update()
+)
+DELETE_ISSUE_TYPES = Query(
+    sa.delete(t.report_issue_types).where(t.report_issue_types.c.report_id == param("report_id"))
+)
+INSERT_ISSUE_TYPE = Query(
+    sa.insert(t.report_issue_types).values(
+        _columns(t.report_issue_types, ("report_id", "issue_type"))
+    )
+)
+INSERT_ATTACHMENT = Query(
+    sa.insert(t.attachments).values(
+        _columns(
+            t.attachments,
+            (
+                "report_id",
+                "filename",
+                "content_type",
+                "size",
+                "sha256",
+                "storage_key",
+                "uploaded_by",
+                "created_at",
+            ),
+        )  # fmt: skip
+    )
+)
+INSERT_CORRECTION = Query(
+    sa.insert(t.corrections).values(
+        _columns(
+            t.corrections,
+            (
+                "report_id",
+                "target",
+                "title",
+                "text",
+                "labels",
+                "previous",
+                "actor_id",
+                "created_at",
+            ),
+        )  # fmt: skip
+    )
+)
+INSERT_USER = Query(
+    sa.insert(t.users).values(
+        _columns(
+            t.users,
+            (
+                "username",
+                "password_hash",
+                "role",
+                "department",
+                "display_name",
+                "active",
+                "created_at",
+                "bureau_lead",
+            ),
+        )  # fmt: skip
+    )
+)
+UPDATE_USER = Query(
+    sa.update(t.users)
+    .where(t.users.c.id == param("id"))
+    .values(
+        _columns(
+            t.users,
+            ("password_hash", "role", "department", "display_name", "active", "bureau_lead"),
+        )
+    )  # fmt: skip
+)

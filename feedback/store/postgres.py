@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -32,16 +32,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 from feedback.errors import StoreError
-from feedback.models import Report
 from feedback.store import migrate
 from feedback.store.base import User
-from feedback.store.portable import PortableReads, PortableWrites
+from feedback.store.portable import INSERT_USER, PortableReads, PortableWrites, user_values
 from feedback.store.rows import (
-    REPORT_COLUMNS,
-    report_from_row,
-    report_values,
     ts,
 )
+from feedback.store.sql import Params, Query, plain, plain_many
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -156,17 +153,11 @@ def _status_count(status: str) -> int:
 
 
 class PostgresTx(PortableWrites):
+    dialect = "postgresql"
+
     def __init__(self, store: PostgresStore, conn: asyncpg.Connection):
         self.store = store
         self.conn = conn
-
-    async def next_counter(self, name: str) -> int:
-        value = await self.conn.fetchval(
-            "INSERT INTO counters (name, value) VALUES ($1, 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
-            name,
-        )
-        return int(value)
 
     async def reserve_report(self, counter: str) -> tuple[int, int]:
         row = await self.conn.fetchrow(
@@ -178,66 +169,13 @@ class PostgresTx(PortableWrites):
         )
         return int(row["seq"]), int(row["id"])
 
-    async def insert_report(self, report: Report) -> int:
-        cols = ", ".join(REPORT_COLUMNS)
-        marks = ", ".join(f"${i}" for i in range(1, len(REPORT_COLUMNS) + 1))
-        report_id = await self.conn.fetchval(
-            f"INSERT INTO reports ({cols}) VALUES ({marks}) RETURNING id",
-            *report_values(report, native_time=True),
-        )
-        report.id = int(report_id)
-        await self._issue_types(report, fresh=True)
-        return report.id
-
-    async def _issue_types(self, report: Report, *, fresh: bool = False) -> None:
-        if not fresh:
-            await self.conn.execute(
-                "DELETE FROM report_issue_types WHERE report_id = $1", report.id
-            )
-        if report.issue_types:
-            await self.conn.executemany(
-                "INSERT INTO report_issue_types (report_id, issue_type) VALUES ($1, $2)",
-                [(report.id, t) for t in dict.fromkeys(report.issue_types)],
-            )
-
-    async def update_report(self, report: Report) -> None:
-        assignments = ", ".join(f"{c} = ${i}" for i, c in enumerate(REPORT_COLUMNS, start=1))
-        await self.conn.execute(
-            f"UPDATE reports SET {assignments} WHERE id = ${len(REPORT_COLUMNS) + 1}",
-            *report_values(report, native_time=True),
-            report.id,
-        )
-        await self._issue_types(report)
-
-    async def lock_report(self, tracking_number: str) -> Report | None:
-        # FOR UPDATE: a second process acting on this report waits here until we commit,
-        # then reads the chain head we wrote, so the two events chain one after the other.
-        row = await self.conn.fetchrow(
-            "SELECT * FROM reports WHERE tracking_number = $1 FOR UPDATE", tracking_number
-        )
-        return None if row is None else report_from_row(dict(row))
-
     async def insert_user(self, user: User) -> int:
         try:
             # A savepoint, so a taken name leaves the surrounding transaction usable.
             async with self.conn.transaction():
-                value = await self.conn.fetchval(
-                    "INSERT INTO users (username, password_hash, role, department, "
-                    "display_name, active, created_at, bureau_lead) "
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                    "RETURNING id",
-                    user.username,
-                    user.password_hash,
-                    user.role,
-                    user.department,
-                    user.display_name,
-                    user.active,
-                    user.created_at or datetime.now(UTC),
-                    user.bureau_lead,
-                )
+                return await self.execute(INSERT_USER, user_values(user))
         except asyncpg.UniqueViolationError as exc:
             raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc
-        return int(value)
 
     async def lock_name(self, name: str) -> None:
         # A transaction-level advisory lock: released at commit or rollback, or when the
@@ -252,9 +190,10 @@ class PostgresTx(PortableWrites):
         # drawn from the sequence): open writers finish first, new ones wait for our commit.
         await self.conn.execute(f'LOCK TABLE "{table}" IN SHARE MODE')
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str | Query, params: Params = ()) -> int:
         """Like SQLite's: an INSERT into a table with an ``id`` returns the new id, anything
         else the number of rows it touched."""
+        sql, params = plain("postgresql", sql, params)
         query = translate(sql)
         match = _INSERT.match(sql)
         if (
@@ -266,11 +205,15 @@ class PostgresTx(PortableWrites):
             return int(row[0]) if row else 0
         return _status_count(await self.conn.execute(query, *params))
 
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    async def executemany(
+        self, sql: str | Query, rows: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
+    ) -> None:
         """Many rows through one statement (used when copying a whole store)."""
+        sql, rows = plain_many("postgresql", sql, rows)
         await self.conn.executemany(translate(sql), rows)
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
+        sql, params = plain("postgresql", sql, params)
         return [dict(r) for r in await self.conn.fetch(translate(sql), *params)]
 
 
@@ -278,6 +221,7 @@ class PostgresStore(PortableReads):
     """Store on a PostgreSQL database (or one schema of it), shared by any number of
     processes."""
 
+    dialect = "postgresql"
     POOL_MIN = 1
     POOL_MAX = 10
 
@@ -359,7 +303,8 @@ class PostgresStore(PortableReads):
             )
         return self._id_tables[table]
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
+        sql, params = plain("postgresql", sql, params)
         rows = await self._require_pool().fetch(translate(sql), *params)
         return [dict(r) for r in rows]
 

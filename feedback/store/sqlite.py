@@ -15,24 +15,23 @@ import fcntl
 import itertools
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from feedback.errors import StoreError
-from feedback.models import Report
 from feedback.store import migrate
 from feedback.store.base import User
-from feedback.store.portable import PortableReads, PortableWrites, Statement
-from feedback.store.rows import (
-    REPORT_COLUMNS,
-    iso,
-    report_from_row,
-    report_values,
+from feedback.store.portable import (
+    INSERT_USER,
+    PortableReads,
+    PortableWrites,
+    Statement,
+    user_values,
 )
+from feedback.store.sql import Params, Query, plain, plain_many
 
 T = TypeVar("T")
 
@@ -129,12 +128,10 @@ COUNTER_SQL = (
 
 
 class SQLiteTx(PortableWrites):
+    dialect = "sqlite"
+
     def __init__(self, conn: Connection):
         self.conn = conn
-
-    async def next_counter(self, name: str) -> int:
-        res = await self.conn.execute(COUNTER_SQL, (name,))
-        return int(res.rows[0][0])
 
     async def reserve_report(self, counter: str) -> tuple[int, int]:
         def both(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -148,63 +145,11 @@ class SQLiteTx(PortableWrites):
     async def run(self, statements: Sequence[Statement]) -> None:
         await self.conn.run(lambda conn: run_statements(conn, statements))
 
-    async def insert_report(self, report: Report) -> int:
-        cols = ", ".join(REPORT_COLUMNS)
-        marks = ", ".join("?" for _ in REPORT_COLUMNS)
-        res = await self.conn.execute(
-            f"INSERT INTO reports ({cols}) VALUES ({marks})", report_values(report)
-        )
-        report_id = res.lastrowid
-        assert report_id is not None
-        report.id = report_id
-        await self._issue_types(report, fresh=True)
-        return report_id
-
-    async def _issue_types(self, report: Report, *, fresh: bool = False) -> None:
-        if not fresh:
-            await self.conn.execute(
-                "DELETE FROM report_issue_types WHERE report_id = ?", (report.id,)
-            )
-        if report.issue_types:
-            await self.conn.executemany(
-                "INSERT INTO report_issue_types (report_id, issue_type) VALUES (?, ?)",
-                [(report.id, t) for t in dict.fromkeys(report.issue_types)],
-            )
-
-    async def update_report(self, report: Report) -> None:
-        assignments = ", ".join(f"{c} = ?" for c in REPORT_COLUMNS)
-        await self.conn.execute(
-            f"UPDATE reports SET {assignments} WHERE id = ?", (*report_values(report), report.id)
-        )
-        await self._issue_types(report)
-
-    async def lock_report(self, tracking_number: str) -> Report | None:
-        # The single writer already excludes every other write: a plain read is a lock.
-        res = await self.conn.execute(
-            "SELECT * FROM reports WHERE tracking_number = ?", (tracking_number,)
-        )
-        return report_from_row(dict(res.rows[0])) if res.rows else None
-
     async def insert_user(self, user: User) -> int:
         try:
-            cur = await self.conn.execute(
-                "INSERT INTO users (username, password_hash, role, department, display_name, "
-                "active, created_at, bureau_lead) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    user.username,
-                    user.password_hash,
-                    user.role,
-                    user.department,
-                    user.display_name,
-                    user.active,
-                    iso(user.created_at or datetime.now(UTC)),
-                    user.bureau_lead,
-                ),
-            )
+            return await self.execute(INSERT_USER, user_values(user))
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"用户名 {user.username} 已存在。", field="username") from exc
-        assert cur.lastrowid is not None
-        return cur.lastrowid
 
     async def lock_name(self, name: str) -> None:
         # BEGIN IMMEDIATE took the database's write lock: every other writer, in this process
@@ -214,21 +159,26 @@ class SQLiteTx(PortableWrites):
     async def wait_for_writers(self, table: str) -> None:
         return None  # the write lock of BEGIN IMMEDIATE already excludes them
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str | Query, params: Params = ()) -> int:
         """For modules with their own tables (ledger, outbox): returns the row id or count."""
-        res = await self.conn.execute(sql, params)
+        res = await self.conn.execute(*plain("sqlite", sql, params))
         return res.lastrowid if res.lastrowid else res.rowcount
 
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    async def executemany(
+        self, sql: str | Query, rows: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
+    ) -> None:
+        sql, rows = plain_many("sqlite", sql, rows)
         await self.conn.executemany(sql, rows)
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        res = await self.conn.execute(sql, params)
+    async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
+        res = await self.conn.execute(*plain("sqlite", sql, params))
         return [dict(r) for r in res.rows]
 
 
 class SQLiteStore(PortableReads):
     """Store on one SQLite file. ``path`` may be ':memory:'-free file paths only (WAL)."""
+
+    dialect = "sqlite"
 
     READERS = 2
 
@@ -328,8 +278,8 @@ class SQLiteStore(PortableReads):
         finally:
             os.close(fd)
 
-    async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        res = await self._reader().execute(sql, params)
+    async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
+        res = await self._reader().execute(*plain("sqlite", sql, params))
         return [dict(r) for r in res.rows]
 
     async def schema_version(self) -> int:
