@@ -16,13 +16,30 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from feedback.errors import NotFound, ValidationError
 from feedback.ratelimit import stamp
 from feedback.store import Store
+from feedback.store import schema as t
+from feedback.store.sql import Query, param
 
 KEY_RE = re.compile(r"^fbk_([0-9a-f]{8})_([A-Za-z0-9_-]{32})$")
 NAME_RE = re.compile(r"^[^\s/\\]{1,64}$")
 RATE_MAX = 100_000
+
+
+K = t.api_keys
+BY_NAME = Query(sa.select(K).where(K.c.name == param("name")))
+BY_PREFIX = Query(sa.select(K).where(K.c.prefix == param("prefix")))
+ALL = Query(sa.select(K).order_by(K.c.id))
+CREATE = Query(
+    sa.insert(K).values(
+        name=param("name"), prefix=param("prefix"), key_hash=param("key_hash"),
+        per_minute=param("per_minute"), created_at=param("created_at"),
+    )
+)  # fmt: skip
+REVOKE = Query(sa.update(K).where(K.c.id == param("id")).values(revoked_at=param("revoked_at")))
 
 
 @dataclass
@@ -76,33 +93,31 @@ def check_rate(per_minute: int) -> int:
 async def create(store: Store, name: str, per_minute: int, now: datetime) -> tuple[ApiKey, str]:
     """A new key: the record and the key itself, which is never shown again."""
     name, per_minute = check_name(name), check_rate(per_minute)
-    if await store.fetch("SELECT id FROM api_keys WHERE name = ?", (name,)):
+    if await store.fetch(BY_NAME, {"name": name}):
         raise ValidationError(f"密钥名称“{name}”已被使用（含已吊销的密钥）。", field="name")
     prefix, key = new_key()
     async with store.transaction() as tx:
         await tx.execute(
-            "INSERT INTO api_keys (name, prefix, key_hash, per_minute, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (name, prefix, _hash(key), per_minute, stamp(now)),
-        )
-    rows = await store.fetch("SELECT * FROM api_keys WHERE prefix = ?", (prefix,))
+            CREATE,
+            {"name": name, "prefix": prefix, "key_hash": _hash(key), "per_minute": per_minute,
+             "created_at": stamp(now)},
+        )  # fmt: skip
+    rows = await store.fetch(BY_PREFIX, {"prefix": prefix})
     return _row(rows[0]), key
 
 
 async def list_keys(store: Store) -> list[ApiKey]:
-    return [_row(r) for r in await store.fetch("SELECT * FROM api_keys ORDER BY id")]
+    return [_row(r) for r in await store.fetch(ALL, {})]
 
 
 async def revoke(store: Store, name: str, now: datetime) -> ApiKey:
-    rows = await store.fetch("SELECT * FROM api_keys WHERE name = ?", ((name or "").strip(),))
+    rows = await store.fetch(BY_NAME, {"name": (name or "").strip()})
     if not rows:
         raise NotFound(f"没有名为“{name}”的密钥。", field="name")
     key = _row(rows[0])
     if key.active:
         async with store.transaction() as tx:
-            await tx.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE id = ?", (stamp(now), key.id)
-            )
+            await tx.execute(REVOKE, {"revoked_at": stamp(now), "id": key.id})
         key.revoked_at = stamp(now)
     return key
 
@@ -112,7 +127,7 @@ async def authenticate(store: Store, presented: str | None) -> ApiKey | None:
     m = KEY_RE.match((presented or "").strip())
     if not m:
         return None
-    rows = await store.fetch("SELECT * FROM api_keys WHERE prefix = ?", (m.group(1),))
+    rows = await store.fetch(BY_PREFIX, {"prefix": m.group(1)})
     if not rows or not hmac.compare_digest(str(rows[0]["key_hash"]), _hash(m.group(0))):
         return None
     key = _row(rows[0])

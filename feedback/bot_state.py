@@ -13,9 +13,34 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from feedback.store import Store
+from feedback.store import schema as t
+from feedback.store.sql import Query, insert, param
 
 CHAT_DATA = "chat_data"
+
+
+B = t.bot_state
+LOAD = Query(sa.select(B.c.key, B.c.value).where(B.c.scope == param("scope")).order_by(B.c.key))
+GET = Query(sa.select(B.c.value).where(B.c.scope == param("scope"), B.c.key == param("key")))
+DELETE = Query(sa.delete(B).where(B.c.scope == param("scope"), B.c.key == param("key")))
+
+
+def _put(dialect: str) -> sa.Executable:
+    # An upsert: each dialect's SQLAlchemy writes its ON CONFLICT.
+    stmt = insert(dialect, B).values(
+        scope=param("scope"), key=param("key"), value=param("value"),
+        updated_at=param("updated_at"),
+    )  # fmt: skip
+    return stmt.on_conflict_do_update(
+        index_elements=[B.c.scope, B.c.key],
+        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+PUT = Query(_put)
 
 
 def conversation_scope(name: str) -> str:
@@ -29,9 +54,7 @@ class BotState:
 
     async def load(self, scope: str) -> dict[str, Any]:
         """Every key of a scope with its value; an unreadable value is left out."""
-        rows = await self.store.fetch(
-            "SELECT key, value FROM bot_state WHERE scope = ? ORDER BY key", (scope,)
-        )
+        rows = await self.store.fetch(LOAD, {"scope": scope})
         out: dict[str, Any] = {}
         for r in rows:
             try:
@@ -41,9 +64,7 @@ class BotState:
         return out
 
     async def get(self, scope: str, key: str) -> Any:
-        rows = await self.store.fetch(
-            "SELECT value FROM bot_state WHERE scope = ? AND key = ?", (scope, key)
-        )
+        rows = await self.store.fetch(GET, {"scope": scope, "key": key})
         if not rows:
             return None
         try:
@@ -55,12 +76,11 @@ class BotState:
         """Store ``value`` (JSON-able) under the key; None removes it."""
         async with self.store.transaction() as tx:
             if value is None:
-                await tx.execute("DELETE FROM bot_state WHERE scope = ? AND key = ?", (scope, key))
+                await tx.execute(DELETE, {"scope": scope, "key": key})
                 return
             await tx.execute(
-                "INSERT INTO bot_state (scope, key, value, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (scope, key, json.dumps(value, ensure_ascii=False, sort_keys=True),
-                 self.clock().astimezone(UTC).isoformat()),
+                PUT,
+                {"scope": scope, "key": key,
+                 "value": json.dumps(value, ensure_ascii=False, sort_keys=True),
+                 "updated_at": self.clock().astimezone(UTC).isoformat()},
             )  # fmt: skip

@@ -10,16 +10,57 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from feedback import validation
 from feedback.errors import ValidationError
 from feedback.store import Store, WriteTx
+from feedback.store import schema as t
 from feedback.store.rows import iso, ts
+from feedback.store.sql import Query, param
 
 TITLE_MAX = 40
 # A canned reply is an answer's text, or a part of one.
 BODY_MAX = validation.ANSWER_MAX
 # A bureau keeps a short list: the form's menu shows all of them.
 REPLIES_MAX = 100
+
+
+D = t.answer_drafts
+C = t.canned_replies
+DRAFT = Query(
+    sa.select(D.c.text, D.c.updated_at).where(
+        D.c.report_id == param("report_id"), D.c.username == param("username")
+    )
+)
+PUT_DRAFT = Query(
+    sa.insert(D).values(
+        report_id=param("report_id"), username=param("username"), text=param("text"),
+        updated_at=param("updated_at"),
+    )
+)  # fmt: skip
+CLEAR_DRAFT = Query(
+    sa.delete(D).where(D.c.report_id == param("report_id"), D.c.username == param("username"))
+)
+REPLIES = Query(
+    sa.select(C)
+    .where(C.c.department == param("department"))
+    .order_by(C.c.title, C.c.id)
+    .limit(param("limit"))
+)
+REPLY = Query(sa.select(C).where(C.c.id == param("id")))
+COUNT_REPLIES = Query(
+    sa.select(sa.func.count().label("n"))
+    .select_from(C)
+    .where(C.c.department == param("department"))
+)
+ADD_REPLY = Query(
+    sa.insert(C).values(
+        department=param("department"), title=param("title"), body=param("body"),
+        created_by=param("created_by"), created_at=param("created_at"),
+    )
+)  # fmt: skip
+DELETE_REPLY = Query(sa.delete(C).where(C.c.id == param("id")))
 
 
 @dataclass(frozen=True)
@@ -69,10 +110,7 @@ class Desk:
         self._store = store
 
     async def draft(self, report_id: int, username: str) -> Draft | None:
-        rows = await self._store.fetch(
-            "SELECT text, updated_at FROM answer_drafts WHERE report_id = ? AND username = ?",
-            (report_id, username),
-        )
+        rows = await self._store.fetch(DRAFT, {"report_id": report_id, "username": username})
         if not rows:
             return None
         at = ts(rows[0]["updated_at"])
@@ -85,50 +123,42 @@ class Desk:
             await self.clear_draft(tx, report_id, username)
             if text:
                 await tx.execute(
-                    "INSERT INTO answer_drafts (report_id, username, text, updated_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    (report_id, username, text, iso(now)),
-                )
+                    PUT_DRAFT,
+                    {"report_id": report_id, "username": username, "text": text,
+                     "updated_at": iso(now)},
+                )  # fmt: skip
 
     async def clear_draft(self, tx: WriteTx, report_id: int, username: str) -> None:
         """In the answer's transaction: the answer sent, its draft goes."""
-        await tx.execute(
-            "DELETE FROM answer_drafts WHERE report_id = ? AND username = ?",
-            (report_id, username),
-        )
+        await tx.execute(CLEAR_DRAFT, {"report_id": report_id, "username": username})
 
     async def replies(self, department: str) -> list[CannedReply]:
-        rows = await self._store.fetch(
-            "SELECT * FROM canned_replies WHERE department = ? ORDER BY title, id LIMIT ?",
-            (department, REPLIES_MAX),
-        )
+        rows = await self._store.fetch(REPLIES, {"department": department, "limit": REPLIES_MAX})
         return [_reply(r) for r in rows]
 
     async def reply(self, reply_id: int) -> CannedReply | None:
-        rows = await self._store.fetch("SELECT * FROM canned_replies WHERE id = ?", (reply_id,))
+        rows = await self._store.fetch(REPLY, {"id": reply_id})
         return _reply(rows[0]) if rows else None
 
     async def add_reply(
         self, department: str, title: str, body: str, username: str, now: datetime
     ) -> CannedReply:
         async with self._store.transaction() as tx:
-            rows = await tx.fetch(
-                "SELECT COUNT(*) AS n FROM canned_replies WHERE department = ?", (department,)
-            )
+            rows = await tx.fetch(COUNT_REPLIES, {"department": department})
             if int(rows[0]["n"]) >= REPLIES_MAX:
                 raise ValidationError(
                     f"每个单位最多 {REPLIES_MAX} 条常用答复，请先删除不用的。", field="title"
                 )
             new_id = await tx.execute(
-                "INSERT INTO canned_replies (department, title, body, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (department, title, body, username, iso(now)),
-            )
+                ADD_REPLY,
+                {"department": department, "title": title, "body": body,
+                 "created_by": username, "created_at": iso(now)},
+            )  # fmt: skip
         return CannedReply(new_id, department, title, body, username, now)
 
     async def delete_reply(self, reply_id: int) -> None:
         async with self._store.transaction() as tx:
-            await tx.execute("DELETE FROM canned_replies WHERE id = ?", (reply_id,))
+            await tx.execute(DELETE_REPLY, {"id": reply_id})
 
 
 def _reply(r: dict[str, object]) -> CannedReply:

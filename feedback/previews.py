@@ -16,10 +16,30 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from feedback.ratelimit import stamp
 from feedback.store import Store
+from feedback.store import schema as t
+from feedback.store.sql import Query, param
 
 LIFETIME = timedelta(hours=2)
+
+
+P = t.report_previews
+CLEAR = Query(
+    sa.delete(P).where(sa.or_(P.c.token_hash == param("token_hash"), P.c.expires_at < param("now")))
+)
+PUT = Query(
+    sa.insert(P).values(
+        token_hash=param("token_hash"), payload=param("payload"), expires_at=param("expires_at")
+    )
+)
+GET = Query(
+    sa.select(P.c.payload).where(
+        P.c.token_hash == param("token_hash"), P.c.expires_at > param("now")
+    )
+)
 
 
 def _hash(token: str) -> str:
@@ -38,14 +58,11 @@ class Previews:
         token = token or secrets.token_urlsafe(24)
         now = self._clock()
         async with self._store.transaction() as tx:
+            await tx.execute(CLEAR, {"token_hash": _hash(token), "now": stamp(now)})
             await tx.execute(
-                "DELETE FROM report_previews WHERE token_hash = ? OR expires_at < ?",
-                (_hash(token), stamp(now)),
-            )
-            await tx.execute(
-                "INSERT INTO report_previews (token_hash, payload, expires_at) VALUES (?, ?, ?)",
-                (_hash(token), json.dumps(payload, ensure_ascii=False),
-                 stamp(now + LIFETIME)),
+                PUT,
+                {"token_hash": _hash(token), "payload": json.dumps(payload, ensure_ascii=False),
+                 "expires_at": stamp(now + LIFETIME)},
             )  # fmt: skip
         return token
 
@@ -53,8 +70,7 @@ class Previews:
         if not token:
             return None
         rows = await self._store.fetch(
-            "SELECT payload FROM report_previews WHERE token_hash = ? AND expires_at > ?",
-            (_hash(token), stamp(self._clock())),
+            GET, {"token_hash": _hash(token), "now": stamp(self._clock())}
         )
         if not rows:
             return None
