@@ -20,14 +20,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from feedback.ratelimit import parse_stamp, stamp
 from feedback.store import Store
+from feedback.store import schema as t
+from feedback.store.sql import Query, insert, param
 
 # No 0/O, 1/l/I: the link may be typed from a phone's screen.
 ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 10
 PATH = "/r/"
 TOKEN_RE = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
+
+
+S, R = t.short_links, t.reports
+PUT = Query(lambda d: insert(d, S).values(
+    token_hash=param("token_hash"), report_id=param("report_id"), outbox_id=param("outbox_id"),
+    link=param("link"), created_at=param("created_at"), expires_at=param("expires_at"),
+).on_conflict_do_nothing(index_elements=[S.c.token_hash]))  # fmt: skip
+GET = Query(
+    sa.select(R.c.tracking_number, S.c.link, S.c.expires_at)
+    .select_from(S.join(R, R.c.id == S.c.report_id))
+    .where(S.c.token_hash == param("token_hash"))
+)
 
 
 def _hash(token: str) -> str:
@@ -64,22 +80,17 @@ class ShortLinks:
         token."""
         token = self.token_for(outbox_id)
         async with self._store.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO short_links (token_hash, report_id, outbox_id, link, created_at, "
-                "expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_hash) DO NOTHING",
-                (_hash(token), report_id, outbox_id, link, stamp(self._clock()), stamp(expires)),
-            )
+            await tx.execute(PUT, {
+                "token_hash": _hash(token), "report_id": report_id, "outbox_id": outbox_id,
+                "link": link, "created_at": stamp(self._clock()), "expires_at": stamp(expires),
+            })  # fmt: skip
         return token
 
     async def get(self, token: str) -> ShortLink | None:
         """What a token stands for, expired or not; None for a token never issued."""
         if not TOKEN_RE.fullmatch(token or ""):
             return None
-        rows = await self._store.fetch(
-            "SELECT r.tracking_number, s.link, s.expires_at FROM short_links s "
-            "JOIN reports r ON r.id = s.report_id WHERE s.token_hash = ?",
-            (_hash(token),),
-        )
+        rows = await self._store.fetch(GET, {"token_hash": _hash(token)})
         if not rows:
             return None
         r = rows[0]

@@ -64,7 +64,7 @@ RAW_SQL_ALLOWED: dict[str, tuple[int, str]] = {
     "feedback/public_search.py": (15, "FTS5 MATCH on SQLite, LIKE table on PostgreSQL (dialect-specific; not yet for the rest)"),
     "feedback/stats.py": (30, "not yet"),
     "feedback/stats_facts.py": (5, "not yet"),
-    "feedback/notifications.py": (19, "FOR UPDATE SKIP LOCKED claim on PostgreSQL (dialect-specific); not yet for the rest"),
+    "feedback/notifications.py": (20, "FOR UPDATE SKIP LOCKED claim on PostgreSQL (dialect-specific); not yet for the rest"),
     "feedback/insight.py": (14, "not yet"),
     "feedback/service.py": (9, "not yet"),
     "feedback/checkpoint.py": (8, "not yet"),
