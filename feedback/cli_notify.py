@@ -47,6 +47,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     common(p)
     p.set_defaults(func=cmd_send)
 
+    p = commands.add_parser(
+        "templates",
+        help="the SMS templates to register with the provider: each name, the id it is sent "
+        "with (sms_template_ids), its wording and the events that use it",
+    )
+    common(p)
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(func=cmd_templates)
+
 
 def _operator() -> Any:
     from feedback.models import Actor, Role
@@ -135,4 +144,30 @@ def cmd_send(args: argparse.Namespace) -> int:
         print("没有配置发送渠道（smtp_host、sms_url 或 sms_api）：通知留在待发送队列。")
         return 0
     print("已发送：" + "，".join(f"{CHANNEL_LABELS.get(ch, ch)} {n}" for ch, n in sent.items()))
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from feedback import sms
+    from feedback.cli import settings_from
+
+    settings = settings_from(args)
+    try:
+        ids = sms.template_ids_of(settings.sms_template_ids)
+    except ValueError as exc:
+        print(f"sms_template_ids 有误：{exc}")
+        return 2
+    rows: list[dict[str, Any]] = [
+        {"name": name, "id": ids.get(name, name), "set": name in ids, "text": found[0].text,
+         "events": [t.key for t in found]}
+        for name, found in sms.template_names().items()
+    ]  # fmt: skip
+    if args.json:
+        print(json.dumps({"templates": rows}, ensure_ascii=False, indent=2))
+        return 0
+    for r in rows:
+        sent_as = r["id"] if r["set"] else f"{r['id']}（未设置 sms_template_ids，按名称发送）"
+        print(f"{r['name']} → {sent_as}\n  {r['text']}\n  事件：{'、'.join(r['events'])}")
+    unset = sum(1 for r in rows if not r["set"])
+    print(f"共 {len(rows)} 个模板，{len(rows) - unset} 个已设置服务商的模板 ID。")
     return 0

@@ -127,6 +127,14 @@ class Settings:
         "【淄川区司法局】",
         "the SMS signature (签名) the message starts with, counted in its 70 characters",
     )
+    sms_template_ids: str = _setting(
+        "",
+        "the ids the SMS provider gave our templates, as a JSON object from each template's "
+        "name in feedback/data/sms_templates.toml to its id, e.g. "
+        '{"FB_SUBMIT": "SMS_465300001", "FB_ACCEPT": "SMS_465300002"} (Tencent: numeric ids); '
+        "`feedback notify templates` lists the names and wordings to register; a name not "
+        "given is sent as it is",
+    )
     sms_daily_cap: int = _setting(
         10, "SMS notices one number gets a day at most; more wait for the next day (0 = no cap)"
     )

@@ -29,7 +29,9 @@ Both take the account's key id (``sms_key_id``) and secret (``sms_sign_key``), t
 name from ``sms_signature`` (without 【】), ``sms_region`` and, for Tencent, the SDK app id
 (``sms_app_id``); ``sms_url`` defaults to the vendor's endpoint.
 
-Templates, one per public event, are data (feedback/data/sms_templates.toml). The sender keeps
+Templates, one per public event, are data (feedback/data/sms_templates.toml); the ids the
+provider gave them are a setting (``sms_template_ids``: each template's name there, FB_SUBMIT,
+…, to the provider's id), since ids are per account. The sender keeps
 a per-recipient daily cap (a notice over it waits for the next day, counted in the district's
 time zone) and tells the dispatcher which errors to retry: a gateway down, slow or answering
 5xx/429 is retried with back-off, then dead-lettered; a 4xx refusal is given up at once.
@@ -47,7 +49,7 @@ import re
 import tomllib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from importlib import resources
@@ -160,6 +162,12 @@ class SmsSettings:
     app_id: str = ""  # Tencent's SmsSdkAppId
     region: str = ""
     link_base: str = ""  # public_url: links in SMS start here (none without it)
+    # sms_template_ids: a template's name in sms_templates.toml -> the provider's id for it.
+    template_ids: dict[str, str] = field(default_factory=dict)
+
+    def registered(self, template: Template) -> Template:
+        """The template as the provider knows it: with the id it gave, where one is set."""
+        return replace(template, id=self.template_ids.get(template.id, template.id))
 
     @property
     def sign_name(self) -> str:
@@ -169,6 +177,12 @@ class SmsSettings:
     @classmethod
     def of(cls, settings: Settings, timezone: str) -> SmsSettings | None:
         """The gateway's settings, or None when no gateway is set (SMS notices then wait)."""
+        found = cls._of(settings, timezone)
+        ids = template_ids_of(settings.sms_template_ids)
+        return replace(found, template_ids=ids) if found is not None else None
+
+    @classmethod
+    def _of(cls, settings: Settings, timezone: str) -> SmsSettings | None:
         api = settings.sms_api
         if api not in APIS:
             raise ValueError(f"sms_api must be one of {', '.join(APIS)}")
@@ -217,6 +231,39 @@ class SmsSettings:
                    settings.sms_signature, settings.sms_daily_cap,
                    float(settings.sms_timeout), timezone,
                    link_base=settings.public_url.rstrip("/"))  # fmt: skip
+
+
+def template_ids_of(raw: str) -> dict[str, str]:
+    """The setting sms_template_ids: a JSON object from template names (the ``id`` of each
+    template in sms_templates.toml) to the provider's ids; an unknown name is refused, so a
+    typo does not silently send the placeholder."""
+    if not raw.strip():
+        return {}
+    try:
+        found = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"sms_template_ids is not a JSON object: {exc}") from exc
+    if not isinstance(found, dict):
+        raise ValueError('sms_template_ids must be a JSON object, e.g. {"FB_SUBMIT": "SMS_1"}')
+    names = template_names()
+    unknown = sorted(k for k in found if k not in names)
+    if unknown:
+        raise ValueError(f"sms_template_ids names unknown templates: {', '.join(unknown)} "
+                         f"(known: {', '.join(sorted(names))})")  # fmt: skip
+    ids: dict[str, str] = {}
+    for name, value in found.items():
+        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+            raise ValueError(f"sms_template_ids: the id of {name} must be a non-empty string")
+        ids[name] = str(value).strip()
+    return ids
+
+
+def template_names() -> dict[str, list[Template]]:
+    """Each template name (what the provider registers once) and the templates that use it."""
+    names: dict[str, list[Template]] = {}
+    for t in templates().values():
+        names.setdefault(t.id, []).append(t)
+    return names
 
 
 def signature(fields: Mapping[str, Any], how: str, key: str) -> str:
@@ -478,6 +525,10 @@ class SmsSender:
             if "${url}" in t.text and not (conf.link_base and link_fits(t, conf, {})):
                 log.warning("SMS %s goes without its link (%s): no public_url, or it is too "
                             "long for 70 characters", t.key, t.fallback)  # fmt: skip
+        unset = sorted(set(template_names()) - set(conf.template_ids))
+        if conf.api != "generic" and unset:
+            log.warning("sms_template_ids gives no %s id for %s: the provider will refuse "
+                        "those SMS (dead letters)", conf.api, ", ".join(unset))  # fmt: skip
 
     def _day_start(self) -> tuple[datetime, datetime]:
         local = self.service.clock().astimezone(self.zone)
@@ -497,7 +548,7 @@ class SmsSender:
         if "${url}" in found.text:
             found, params = await self._with_link(message, found, params)
         text = self.conf.signature + found.render(params)
-        await self.gateway.send(message.recipient, found, params, text)
+        await self.gateway.send(message.recipient, self.conf.registered(found), params, text)
 
     async def _with_link(self, message: OutboxMessage, found: Template,
                          params: dict[str, str]) -> tuple[Template, dict[str, str]]:  # fmt: skip

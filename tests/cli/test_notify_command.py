@@ -95,3 +95,23 @@ def test_the_operator_finds_resends_and_sends_a_refused_sms(
     assert cli.main(["notify", "resend", str(dead["id"]), "999", "--db", db]) == 1
     out = capsys.readouterr().out
     assert out.count("没有这条发送失败的通知") == 2 and len(peer.to(MOBILE)) == 1
+
+
+def test_the_operator_lists_the_templates_to_register_and_the_ids_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before going live the operator registers each wording with the provider, then sets the
+    ids it gave (sms_template_ids); `notify templates` shows what is still unset."""
+    monkeypatch.setenv("FEEDBACK_SMS_TEMPLATE_IDS", '{"FB_SUBMIT": "SMS_465300001"}')
+    assert cli.main(["notify", "templates", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["templates"]}
+    assert rows["FB_SUBMIT"]["id"] == "SMS_465300001" and rows["FB_SUBMIT"]["set"]
+    assert rows["FB_ROUTE"]["id"] == "FB_ROUTE" and not rows["FB_ROUTE"]["set"]
+    assert set(rows["FB_ROUTE"]["events"]) == {"route", "assign", "send_back.routed"}
+    assert "${tn}" in rows["FB_ACCEPT"]["text"]
+    assert cli.main(["notify", "templates"]) == 0
+    out = capsys.readouterr().out
+    assert "FB_SUBMIT → SMS_465300001" in out and f"共 {len(rows)} 个模板，1 个已设置" in out
+    monkeypatch.setenv("FEEDBACK_SMS_TEMPLATE_IDS", '{"FB_SUMBIT": "SMS_465300001"}')
+    assert cli.main(["notify", "templates"]) == 2
+    assert "unknown templates: FB_SUMBIT" in capsys.readouterr().out

@@ -125,6 +125,33 @@ async def vendor(request: pytest.FixtureRequest) -> AsyncIterator[VendorPeer]:
     await peer.close()
 
 
+# The ids each provider gave our templates when they were registered (sms_template_ids):
+# Aliyun's SMS_… codes, Tencent's numbers.
+PROVIDER_IDS = {
+    "aliyun": {"FB_SUBMIT": "SMS_465300001", "FB_SUBMIT_CODE": "SMS_465300002"},
+    "tencent": {"FB_SUBMIT": "2130001", "FB_SUBMIT_CODE": "2130002"},
+}
+
+
+def test_the_template_ids_are_a_setting_checked_at_start() -> None:
+    base = {"sms_url": "http://gw"}
+    ids = '{"FB_SUBMIT": "SMS_465300001", "FB_ACCEPT": 2130005}'
+    conf = sms.SmsSettings.of(Settings(sms_template_ids=ids, **base), "UTC")
+    assert conf is not None
+    assert conf.registered(sms.templates()["submit"]).id == "SMS_465300001"
+    assert conf.registered(sms.templates()["accept"]).id == "2130005"
+    # Not given: the template's own name, as before.
+    assert conf.registered(sms.templates()["submit.code"]).id == "FB_SUBMIT_CODE"
+    # route, assign and send_back.routed share one wording, so one registered template.
+    assert {t.key for t in sms.template_names()["FB_ROUTE"]} == {
+        "route", "assign", "send_back.routed"}  # fmt: skip
+    for bad, says in (('{"FB_SUMBIT": "SMS_1"}', "unknown templates: FB_SUMBIT"),
+                      ('["SMS_1"]', "JSON object"), ("{FB_SUBMIT: 1}", "not a JSON object"),
+                      ('{"FB_SUBMIT": ""}', "FB_SUBMIT must be a non-empty")):  # fmt: skip
+        with pytest.raises(ValueError, match=says):
+            sms.SmsSettings.of(Settings(sms_template_ids=bad, **base), "UTC")
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database: str, vendor: VendorPeer) -> Settings:
     return Settings(
@@ -139,6 +166,7 @@ def settings(tmp_path: Path, database: str, vendor: VendorPeer) -> Settings:
         sms_sign_key="vendor-test-secret",
         sms_app_id="1400787878",
         sms_timeout=5,
+        sms_template_ids=json.dumps(PROVIDER_IDS[vendor.vendor]),
     )
 
 
@@ -159,7 +187,8 @@ async def test_the_receipt_goes_out_signed_as_the_vendor_checks_it(
     tn, code = await submit(citizen, **NAMED, notify_code="1")
     [got] = await _received(vendor, 1)
     assert vendor.refused == []
-    assert got["template"] == "FB_SUBMIT_CODE" and got["sign_name"] == "淄川区司法局"
+    ids = PROVIDER_IDS[vendor.vendor]  # the provider's own id, not our template's name
+    assert got["template"] == ids["FB_SUBMIT_CODE"] and got["sign_name"] == "淄川区司法局"
     if vendor.vendor == "aliyun":
         # ${tn} and ${code} by name, as Aliyun templates are written.
         assert got["params"] == {"tn": tn, "code": code, "dept": got["params"]["dept"]}  # type: ignore[index]
@@ -197,5 +226,5 @@ async def test_a_refused_key_keeps_the_notice_for_the_supervisor(
     await service.requeue_notice(SUPERVISOR, int(dead["id"]))
     await service.announce(tn, Action.NOTE)  # wakes the sender
     [got] = await _received(vendor, 1)
-    assert got["template"] == "FB_SUBMIT"
+    assert got["template"] == PROVIDER_IDS[vendor.vendor]["FB_SUBMIT"]
     assert json.dumps(got, ensure_ascii=False).count(tn) == 1
