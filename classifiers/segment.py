@@ -259,3 +259,16 @@ def tokenize(text: str) -> list[str]:
                 continue
             out.append(w.lower())
     return out
+
+
+def words(text: str) -> list[str]:
+    """The dictionary words of ``text`` as written: no placeholders, stopwords and punctuation
+    kept (callers such as the public search decide what to drop)."""
+    tok = _get()
+    return [w for w in cut(tok, _SPACES.sub(" ", text.strip())) if w.strip()]
+
+
+def known(word: str) -> bool:
+    """Whether ``word`` is a word of the tokenizer's dictionary (jieba's plus the government
+    terms), not only the prefix of one."""
+    return bool(_get().FREQ.get(word))

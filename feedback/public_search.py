@@ -26,6 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from classifiers import segment
 from feedback import anonymise as anonymise_module
 from feedback import workflow
 from feedback.anonymise import anonymise
@@ -193,26 +194,79 @@ async def _batch(store: Store, size: int) -> int:
     return len(rows)
 
 
-def matching(store: Store, query: str) -> tuple[str, list[Any]]:
-    """A sub-select of the ids of indexed reports whose masked text contains ``query``."""
+MAX_TERMS = 8  # words of one search; more would only slow the query down
+
+
+def search_terms(query: str) -> list[str]:
+    """The words a search looks for, every one of them in the same report.
+
+    Citizens type a phrase (占道经营, 小区不交物业费) that the report may word differently, so the
+    query is cut into dictionary words (classifiers' own segmenter) and each is looked up on its
+    own. Characters the dictionary leaves single stay joined to their single neighbours (a name,
+    不交), so a search never degenerates into single characters; stopwords and punctuation drop
+    out unless nothing else is left."""
     query = "".join(c for c in query if not _control(c))
-    if not query:
+    stops = segment.stopwords()
+    terms: list[str] = []
+    for chunk in query.split():
+        run = ""
+        for piece in [*_pieces(chunk), ""]:
+            if len(piece) == 1 and piece.isalnum():
+                run += piece
+                continue
+            if run and run not in stops:
+                terms.append(run)
+            run = ""
+            if len(piece) > 1 and any(c.isalnum() for c in piece) and piece not in stops:
+                terms += _parts(piece)
+    terms = terms or query.split()
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
+
+
+def _pieces(chunk: str) -> list[str]:
+    """The segmenter's words, with runs of Latin letters and digits (a plate, a number) whole."""
+    out: list[str] = []
+    for word in segment.words(chunk):
+        if out and word.isascii() and word.isalnum() and out[-1].isascii() and out[-1].isalnum():
+            out[-1] += word
+        else:
+            out.append(word)
+    return out
+
+
+def _parts(word: str) -> list[str]:
+    """A compound of two-character dictionary words (占道经营 = 占道 + 经营) as those words, so
+    that a report saying 占道摆摊经营 is found too; any other word whole."""
+    pairs = [word[i : i + 2] for i in range(0, len(word), 2)]
+    if len(word) >= 4 and len(word) % 2 == 0 and all(segment.known(p) for p in pairs):
+        return pairs
+    return [word]
+
+
+def _phrase(term: str) -> str:
+    if len(term) == 1:
+        term = CHAR_MARK + term + CHAR_MARK
+    elif len(term) == 2:
+        term += PAIR_END
+    # With trigram tokens, a phrase of three or more characters is a substring match.
+    return '"' + term.replace('"', '""') + '"'
+
+
+def matching(store: Store, query: str) -> tuple[str, list[Any]]:
+    """A sub-select of the ids of indexed reports whose masked text holds every search term
+    (each in any of title, text and answer)."""
+    terms = search_terms(query)
+    if not terms:
         return "SELECT 0 WHERE 1 = 0", []
     if _postgres(store):
+        one = "(strpos(title, ?) > 0 OR strpos(text, ?) > 0 OR strpos(answer, ?) > 0)"
         return (
-            "SELECT report_id FROM public_search WHERE strpos(title, ?) > 0 "
-            "OR strpos(text, ?) > 0 OR strpos(answer, ?) > 0",
-            [query, query, query],
+            "SELECT report_id FROM public_search WHERE " + " AND ".join([one] * len(terms)),
+            [t for t in terms for _ in range(3)],
         )
-    if len(query) == 1:
-        phrase = CHAR_MARK + query + CHAR_MARK
-    elif len(query) == 2:
-        phrase = query + PAIR_END
-    else:  # with trigram tokens, a phrase of the whole query is a substring match
-        phrase = query
     return (
         "SELECT rowid FROM public_search WHERE public_search MATCH ?",
-        ['"' + phrase.replace('"', '""') + '"'],
+        [" AND ".join(_phrase(t) for t in terms)],
     )
 
 

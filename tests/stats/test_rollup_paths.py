@@ -154,7 +154,14 @@ async def test_search_index_holds_only_masked_text_of_published_reports(
     assert await found("据经") == [] and await found("\x1f") == []  # no pair; no control marks
     assert await found("户外广告") == []  # B was reopened: no longer published
     assert await found("13812345678") == [] and await found("张伟") == []
-    assert await found('"乱罚') == [] and await found("乱罚款") == [tn]
+    assert await found("乱罚款") == [tn]
+    # Punctuation and the index's query syntax are not searched for, nor can they break it.
+    assert await found('"乱罚') == [tn] and await found('乱罚" OR "票') == []  # OR: a word
+    assert await found("*") == [] and await found("NEAR(票 据)") == []
+    # A phrase worded differently in the report: its words, each anywhere in it.
+    both = sorted([s.a, tn])  # A: 占道经营罚款不开票。执法人员态度恶劣…
+    assert await found("执法人员罚款") == both and await found("罚款  执法人员") == both
+    assert await found("罚款 物业公司") == []  # every word must be there
 
     # An answer changed later is masked again; the old text leaves the index.
     async with service.store.transaction() as tx:

@@ -213,3 +213,32 @@ async def test_only_the_wrong_field_is_red(browser: Any, server: TestServer) -> 
     )
     assert phone == "rgb(179, 38, 30)" and name != phone
     await shot(page, "15-phone-error-only-phone")
+
+
+async def test_a_search_on_a_phone_lands_on_its_results(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    """The figures and hot issues fill the first screens of /public on a phone: a search must
+    bring the citizen to what it found, not back to the top of the page."""
+    from tests.conftest import SUPERVISOR, staff
+
+    base = str(server.make_url("")).rstrip("/")
+    for i in range(5):  # a bureau's reports are published from five on
+        result = await service.submit(
+            dict(REPORT_FORM, title=f"三轮车被扣押{i}", text="执法队员强行扣押我的三轮车，至今不退还。")
+        )  # fmt: skip
+        tn = result.tracking_number
+        await service.assign(SUPERVISOR, tn, "zhzf")
+        await service.accept(staff("zhzf"), tn)
+        await service.answer(staff("zhzf"), tn, "经核查，三轮车已于次日退还。")
+    page = await new_page(browser, PHONE)
+    await page.goto(base + "/public")
+    await page.fill("input[name=q]", "扣押 三轮车")
+    await page.press("input[name=q]", "Enter")
+    await page.wait_for_load_state()
+    report = page.locator(".public-report").first
+    assert "三轮车被扣押" in await report.inner_text()
+    assert await page.evaluate("window.scrollY") > 0
+    box = await page.locator("#answered h2").bounding_box()
+    assert box is not None and 0 <= box["y"] < PHONE["height"]
+    await shot(page, "40-public-search-phone")

@@ -222,6 +222,20 @@ async def test_public_search_cannot_probe_personal_data(
     assert status == 200 and "搜索词不能超过" in html
 
 
+async def test_a_citizen_searching_in_their_own_words_finds_the_reports(
+    service: FeedbackService, clock: Clock, visitor: MakeVisitor
+) -> None:
+    """The reports say 强行扣押我的三轮车; citizens type 三轮车被扣押 or 扣押 三轮车."""
+    await _public_set(service, clock)
+    clock.now = local(20)
+    citizen = await visitor()
+    for query in ("三轮车被扣押", "扣押 三轮车", "占道经营 扣押"):
+        _, html = await citizen.get("/public", params={"q": query})
+        assert html.count('class="public-report"') == 3, query
+    _, html = await citizen.get("/public", params={"q": "三轮车 物业"})  # both words, or none
+    assert html.count('class="public-report"') == 0 and "没有找到" in html
+
+
 async def test_a_report_whose_citizen_refused_publication_is_counted_but_never_shown(
     service: FeedbackService, clock: Clock, visitor: MakeVisitor
 ) -> None:
