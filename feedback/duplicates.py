@@ -44,14 +44,21 @@ def shingles(text: str) -> Counter[str]:
     return Counter(cleaned[i : i + 2] for i in range(len(cleaned) - 1))
 
 
+def _norm(a: Counter[str]) -> float:
+    return math.sqrt(sum(n * n for n in a.values()))
+
+
+def _dot(a: Counter[str], b: Counter[str]) -> int:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(n * b[k] for k, n in a.items() if k in b)
+
+
 def cosine(a: Counter[str], b: Counter[str]) -> float:
     if not a or not b:
         return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(n * b.get(k, 0) for k, n in a.items())
-    norm = math.sqrt(sum(n * n for n in a.values())) * math.sqrt(sum(n * n for n in b.values()))
-    return dot / norm if norm else 0.0
+    norm = _norm(a) * _norm(b)
+    return _dot(a, b) / norm if norm else 0.0
 
 
 def bands(grams: Counter[str]) -> list[int]:
@@ -74,8 +81,13 @@ def best_match(
 ) -> tuple[str, float] | None:
     """The most similar of (tracking number, title, text) at or above the threshold."""
     best: tuple[str, float] | None = None
+    own = _norm(grams)  # once, not per candidate (cosine's figure, computed the same way)
+    if not own:
+        return None
     for tracking_number, title, text in candidates:
-        score = cosine(grams, shingles(f"{title}\n{text}"))
+        other = shingles(f"{title}\n{text}")
+        norm = own * _norm(other)
+        score = _dot(grams, other) / norm if norm else 0.0
         if score >= threshold and (best is None or score > best[1]):
             best = (tracking_number, score)
     return best

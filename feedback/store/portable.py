@@ -27,6 +27,7 @@ from feedback.store.rows import (
 from feedback.store.sql import Params, Query, cached, insert, param
 
 CHAIN_PAGE = 500
+PER_BAND = 20  # near-duplicate index rows read per band, newest first (duplicates.CANDIDATES)
 
 
 def correction_from_row(r: dict[str, Any]) -> Correction:
@@ -186,12 +187,23 @@ def _count_reports(shape: tuple[Any, ...]) -> sa.Select[Any]:
     return sa.select(sa.func.count().label("n")).select_from(R).where(*_clauses(shape))
 
 
-def _duplicate_candidates(shape: tuple[Any, ...]) -> sa.Select[Any]:
+def _duplicate_candidates(shape: tuple[Any, ...], n_bands: int) -> sa.Select[Any]:
+    """Each band's newest PER_BAND reports only (an index range read backwards), then the
+    filter: the work does not grow with a band many reports share (a repost storm, where every
+    copy shares every band). Where no band is shared by more, the same rows as counting all."""
     bands = t.report_bands
+    per_band = [
+        sa.select(bands.c.report_id)
+        .where(bands.c.band == param(f"band_{i}"))
+        .order_by(bands.c.report_id.desc())
+        .limit(PER_BAND)
+        .subquery(f"b{i}")
+        for i in range(n_bands)
+    ]
+    matched = sa.union_all(*(sa.select(b.c.report_id) for b in per_band)).subquery("m")
     hits = (
-        sa.select(bands.c.report_id, sa.func.count().label("hits"))
-        .where(bands.c.band.in_(param("bands", expanding=True)))
-        .group_by(bands.c.report_id)
+        sa.select(matched.c.report_id, sa.func.count().label("hits"))
+        .group_by(matched.c.report_id)
         .subquery("b")
     )
     return (
@@ -290,8 +302,8 @@ class PortableReads:
         """(tracking number, title, text) of reports matching ``flt`` that share a band of the
         near-duplicate index (feedback.duplicates) with ``bands``, most shared first."""
         values = _values(flt)
-        values["bands"] = list(bands)
-        rows = await self.fetch(cached(_duplicate_candidates, _shape(flt)), values)
+        values.update({f"band_{i}": band for i, band in enumerate(bands)})
+        rows = await self.fetch(cached(_duplicate_candidates, _shape(flt), len(bands)), values)
         return [(r["tracking_number"], r["title"], r["text"]) for r in rows]
 
     async def count_reports(self, flt: ReportFilter) -> int:

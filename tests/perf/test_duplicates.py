@@ -80,3 +80,36 @@ def test_the_fingerprint_is_stable_and_fits_64_bits() -> None:
     assert keys == duplicates.bands(grams) and len(keys) == duplicates.BANDS
     assert all(-(2**63) <= k < 2**63 for k in keys)
     assert duplicates.bands(Counter()) == []
+
+
+async def test_in_a_repost_storm_the_newest_copies_are_read_and_the_repost_is_linked(
+    service: FeedbackService, store: Store
+) -> None:
+    """Thirty copies of one complaint share every band, more than the search reads of a band
+    (issue 14: its work must not grow with them): a new copy still links to one of the copies,
+    and a different complaint filed before the storm is still found by its own repost."""
+    early = await service.submit(
+        {
+            "title": "井盖缺失",
+            "text": "人民路与解放路路口的井盖丢了好几天，晚上有行人差点掉下去，请尽快补上。",
+        }
+    )
+    body = "小区门口的烧烤摊每天晚上营业到凌晨两点，油烟和噪音让整栋楼的居民无法休息，多次反映无人处理。"
+    copies = [
+        (await service.submit({"title": f"烧烤摊扰民{i}", "text": body})).tracking_number
+        for i in range(30)
+    ]
+    repost = await service.submit({"title": "烧烤摊扰民", "text": body + "请尽快处理！"})
+    assert repost.report.duplicate_of in copies
+    again = await service.submit(
+        {
+            "title": "井盖缺失",
+            "text": "人民路与解放路路口的井盖丢了好几天，晚上有行人差点掉下去，请尽快补上！！",
+        }
+    )
+    assert again.report.duplicate_of == early.tracking_number
+    found = await duplicates.candidates(
+        store, duplicates.bands(duplicates.shingles(f"烧烤摊扰民\n{body}")),
+        repost.report.department, service.clock(), service.config.routing.duplicate_days,
+    )  # fmt: skip
+    assert 0 < len(found) <= duplicates.CANDIDATES
