@@ -12,7 +12,8 @@ own function (feedback.learning.retrain_labels) with its gate. After 100, 300, 6
 promoted and why, and the candidate's own figure, each beside its target; then the same trainer
 given every label, and the issue-type figure (the agreed rows of issue_types_dev.csv split in
 two by id: the first half's types confirmed through answers, macro-F1 on the second half before
-and after).
+and after; then whether thresholds chosen on the first half's confirmations carry over to the
+second half, and with --types-random the trainer on a random half, both halves the same mix).
 
 The stream: the raw subset's messages without a time first (a district's older history, in
 file order), then (unless --no-extend) as many segmented-only messages of 附件2 as the last
@@ -39,6 +40,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -360,6 +363,60 @@ async def issue_run(args: argparse.Namespace, config: Config) -> None:
           f"{'promoted' if verdict.promoted else 'not promoted'}): gain {gain:+.3f}, "
           f"target ≥ +{ISSUE_GAIN:.2f} {'MET' if gain >= ISSUE_GAIN else 'MISSED'}")  # fmt: skip
     print(f"  {verdict.reason}")
+    threshold_check(load_classifier(SHIPPED_DIR), first, second)
+    if args.types_random:
+        random_split(rows, config)
+
+
+def _type_probabilities(clf: ReportClassifier, rows: Sequence[tuple[str, str, str, list[str]]]
+                        ) -> dict[str, np.ndarray]:  # fmt: skip
+    found = [clf.predict(t, x).issue_type_probabilities for _, t, x, _ in rows]
+    return {k: np.array([p.get(k, 0.0) for p in found]) for k in TYPES}
+
+
+def threshold_check(clf: ReportClassifier, first: Sequence[tuple[str, str, str, list[str]]],
+                    second: Sequence[tuple[str, str, str, list[str]]]) -> None:  # fmt: skip
+    """Can thresholds carry a district's confirmations over? The shipped model's per-type
+    thresholds chosen for the best F1 on the first half's confirmations, then scored on the
+    second half; and, for the ceiling, chosen on the second half itself."""
+    from classifiers.training import _best_f1_threshold
+
+    p1, p2 = _type_probabilities(clf, first), _type_probabilities(clf, second)
+    carried, ceiling = [], []
+    for k in TYPES:
+        y1 = np.array([k in r[3] for r in first], dtype=np.int64)
+        y2 = np.array([k in r[3] for r in second], dtype=np.int64)
+        t, _ = _best_f1_threshold(p1[k], y1)
+        hit = p2[k] >= t
+        carried.append(2 * float((hit & (y2 == 1)).sum()) / max(1, int(hit.sum() + y2.sum())))
+        ceiling.append(_best_f1_threshold(p2[k], y2)[1])
+    print(f"  shipped model, thresholds chosen on the first half's confirmations: "
+          f"{np.mean(carried):.3f} on the second half; chosen on the second half itself "
+          f"(a ceiling no district can fit): {np.mean(ceiling):.3f}")  # fmt: skip
+
+
+def random_split(rows: Sequence[tuple[str, str, str, list[str]]], config: Config) -> None:
+    """The same trainer when both halves are the same mix (a random split, seed 1): does it
+    learn from a few hundred confirmations at all?"""
+    import random
+
+    from feedback import labels as labels_mod
+
+    shuffled = list(rows)
+    random.Random(1).shuffle(shuffled)
+    half = len(shuffled) // 2
+    a, b = shuffled[:half], shuffled[half:]
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    found = [
+        labels_mod.Label(target="issue_type", title=t, text=x, labels=types, predicted=[],
+                         source="answer", actor_id="bench", created_at=start, id=i + 1)
+        for i, (_, t, x, types) in enumerate(a)
+    ]  # fmt: skip
+    model = learning.train_candidate("issue_type", found, config)
+    shipped = issue_f1(load_classifier(SHIPPED_DIR), b)
+    cand = issue_f1(ReportClassifier(issue_type=model), b)
+    print(f"  random halves (seed 1): shipped {shipped:.3f}, trained on the other half's "
+          f"{len(a)} confirmations {cand:.3f} (gain {cand - shipped:+.3f})")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-extend", action="store_true", help="raw subset only (3,000 not reached)")
     ap.add_argument("--skip-types", action="store_true", help="department part only")
     ap.add_argument("--types-only", action="store_true", help="issue-type part only")
+    ap.add_argument("--types-random", action="store_true",
+                    help="also train on a random half of the agreed rows (same mix both halves)")  # fmt: skip
     args = ap.parse_args(argv)
     config = load_config()
     if not args.types_only:
