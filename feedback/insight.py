@@ -45,7 +45,6 @@ class BureauQuality:
     rework_share: float | None
     returned: int
     worst: list[dict[str, Any]] = field(default_factory=list)
-    assessment: float | None = None  # 考核 with answer quality (feedback.incentives.WEIGHTS)
 
 
 @dataclass
@@ -329,12 +328,11 @@ class InsightDesk:
         since: datetime,
         until: datetime,
         *,
-        assessment_parts: dict[str, tuple[float | None, float | None, float | None]] | None = None,
         worst: int = 3,
     ) -> list[BureauQuality]:
         """Per bureau: answers in the period, mean score, share needing rework, answers
-        returned, the worst examples; and the 考核 score with answer quality when the other
-        parts (on-time, send-back, satisfaction rates by bureau) are given."""
+        returned, the worst examples. (The 考核 score these feed is a figure of the dashboard:
+        feedback.stats.Figures.assessment_score.)"""
         if not (permissions.is_supervisor(actor) or actor.role is Role.STAFF):
             raise PermissionDenied()
         await self.review_backlog()
@@ -388,11 +386,6 @@ class InsightDesk:
                 returned=int(t["returned"]),
                 worst=examples.get(dept, []),
             )
-            if assessment_parts and dept in assessment_parts:
-                from feedback.incentives import assessment_score  # imports the service
-
-                on_time, send_back, sat = assessment_parts[dept]
-                bq.assessment = assessment_score(on_time, send_back, sat, mean / 100)
             out.append(bq)
         out.sort(key=lambda b: (b.mean_score or 0, b.department))
         return out

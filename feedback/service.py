@@ -292,7 +292,7 @@ class FeedbackService:
         """The supervision statistics over this service's store."""
         from feedback.stats import Stats  # stats → incentives → service: imported when used
 
-        return Stats(self.store, self.config)
+        return Stats(self.store, self.config, before_read=lambda: self.insight.review_backlog())
 
     async def schema_version(self) -> int:
         return await self.store.schema_version()

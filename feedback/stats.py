@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 from feedback import workflow
 from feedback.config import Config
@@ -42,8 +44,10 @@ from feedback.errors import ValidationError
 from feedback.incentives import assessment_score
 from feedback.models import Channel
 from feedback.store import Store
+from feedback.store import schema as t
 from feedback.store.portable import Statement
 from feedback.store.rows import iso, ts
+from feedback.store.sql import Query, param
 
 COUNTS = (
     "received", "signed", "signed_on_time", "answered", "answered_on_time", "sent_back",
@@ -94,6 +98,9 @@ class Figures:
     sign_p90: float | None = None
     answer_median: float | None = None
     answer_p90: float | None = None
+    # The mean answer-review score (0–100) of the bureau's answers in the period, per bureau
+    # only: the fourth part of the 考核 score (feedback.incentives.WEIGHTS).
+    answer_quality: float | None = None
 
     @property
     def sign_on_time_rate(self) -> float | None:
@@ -110,8 +117,12 @@ class Figures:
 
     @property
     def assessment_score(self) -> float | None:
-        """考核 (feedback.incentives.assessment_score): timeliness, routing, satisfaction."""
-        return assessment_score(self.timeliness_rate, self.send_back_rate, self.satisfaction_rate)
+        """考核 (feedback.incentives.assessment_score): timeliness, routing, satisfaction and,
+        where the bureau's answers were reviewed, their quality."""
+        quality = None if self.answer_quality is None else self.answer_quality / 100
+        return assessment_score(
+            self.timeliness_rate, self.send_back_rate, self.satisfaction_rate, quality
+        )
 
     @property
     def send_back_rate(self) -> float | None:
@@ -172,6 +183,20 @@ DAY_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("answer_p90", "答复用时P90（工作日）", "days"),
 )
 SCORE_COLUMNS: tuple[tuple[str, str, str], ...] = (("assessment_score", "考核得分", "score"),)
+
+_AR = t.answer_reviews
+# Each bureau's mean answer-review score over the answers of a period (feedback.insight writes
+# the reviews; the 考核 score reads them here, once, for the ranking, the insight table and
+# the exports alike).
+ANSWER_QUALITY = Query(
+    sa.select(_AR.c.department, sa.func.avg(_AR.c.score).label("mean"))
+    .where(
+        _AR.c.answered_at >= param("since"),
+        _AR.c.answered_at < param("until"),
+        _AR.c.department.is_not(None),
+    )
+    .group_by(_AR.c.department)
+)
 FIGURE_COLUMNS = COUNT_COLUMNS + RATE_COLUMNS + DAY_COLUMNS + SCORE_COLUMNS
 
 
@@ -279,9 +304,17 @@ def percentile(histogram: dict[int, int], p: float) -> float | None:
 class Stats:
     """Statistics over one store, in the district's time zone and vocabulary."""
 
-    def __init__(self, store: Store, config: Config):
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        before_read: Callable[[], Awaitable[object]] | None = None,
+    ):
         self.store = store
         self.config = config
+        # Work the figures depend on that another part owns (the service passes the review
+        # of answers not yet reviewed: the 考核 score reads their scores).
+        self.before_read = before_read
         self.tz = ZoneInfo(config.timezone)
         self._native_time = store.url.startswith(("postgresql://", "postgres://"))
 
@@ -688,6 +721,12 @@ class Stats:
             for r in rows
         ]
 
+    async def _answer_quality(self, flt: StatsFilter) -> dict[str, float]:
+        since = self.day_start(flt.date_from)
+        until = self.day_start(flt.date_to + timedelta(days=1))
+        rows = await self.store.fetch(ANSWER_QUALITY, {"since": iso(since), "until": iso(until)})
+        return {r["department"]: round(float(r["mean"]), 1) for r in rows}
+
     async def dashboard(self, flt: StatsFilter, now: datetime) -> Dashboard:
         """Every figure the dashboard, the exports and `feedback stats` show."""
         self.check(flt)
@@ -699,6 +738,8 @@ class Stats:
             timings[name] = (_time.perf_counter() - start) * 1000
             return result
 
+        if self.before_read is not None:
+            await timed("before_read", self.before_read())
         await timed("refresh", self.refresh(max_seconds=READ_REFRESH_SECONDS))
         departments, dept_hists = await timed("by_department", self._grouped(flt, "department"))
         overdue = await timed("overdue_counts", self.overdue_counts(flt, now))
@@ -726,6 +767,9 @@ class Stats:
         if unassigned is not None:
             unassigned.label = UNASSIGNED_LABEL
             unassigned.overdue_now = unassigned.overdue_now or 0
+        quality = await timed("answer_quality", self._answer_quality(flt))
+        for k, fig in departments.items():
+            fig.answer_quality = quality.get(k)
         by_department = sorted(departments.values(), key=_ranking)
         for fig in by_department:
             fig.label = self.department_label(fig.key)

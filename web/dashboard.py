@@ -118,7 +118,7 @@ async def dashboard(request: web.Request) -> web.Response:
         ],
         "ranking_chart": charts.bar_chart(
             [(f.label, f.assessment_score) for f in board.by_department],
-            title="各承办单位考核得分（按期办理40%·不退回30%·满意30%）",
+            title="各承办单位考核得分（按期办理40·不退回30·满意30·答复质量20）",
             described_by="ranking-chart-note",
         ),
         "trend_chart": charts.line_chart(

@@ -39,15 +39,12 @@ async def dashboard_context(
     flt = board.flt
     since = stats.day_start(flt.date_from)
     until = stats.day_start(flt.date_to + timedelta(days=1))
-    parts = {
-        f.key: (f.timeliness_rate, f.send_back_rate, f.satisfaction_rate)
-        for f in board.by_department
-        if f.key
-    }
-    quality = await service.insight.quality_by_bureau(actor, since, until, assessment_parts=parts)
+    quality = await service.insight.quality_by_bureau(actor, since, until)
     if flt.department:
         quality = [q for q in quality if q.department == flt.department]
-    out: dict[str, Any] = {"quality": quality, "hot": [], "hot_done": {}}
+    # The same 考核 score as the ranking above it (answer quality is one of its parts).
+    scores = {f.key: f.assessment_score for f in board.by_department}
+    out: dict[str, Any] = {"quality": quality, "scores": scores, "hot": [], "hot_done": {}}
     if permissions.is_supervisor(actor):
         out["hot"] = await service.insight.hot_issues(actor, top=HOT_TOP)
         out["hot_done"] = await service.insight.hot_escalations()

@@ -12,6 +12,7 @@ from feedback import hot
 from feedback.cli import main
 from feedback.models import Status
 from feedback.service import FeedbackService
+from feedback.stats import build_filter
 from tests.conftest import SUPERVISOR, Clock, staff
 from tests.insight.stories import COMPOUND, OTHERS, POLITE, payload
 
@@ -190,13 +191,19 @@ async def test_answer_quality_per_bureau_and_rework_on_both_stores(
         await service.accept(clerk, tn)
         await service.answer(clerk, tn, answer)
     since, until = clock.now - timedelta(days=30), clock.now + timedelta(days=1)
-    [zhzf] = await service.insight.quality_by_bureau(
-        SUPERVISOR, since, until, assessment_parts={"zhzf": (1.0, 0.0, None)}
-    )
+    [zhzf] = await service.insight.quality_by_bureau(SUPERVISOR, since, until)
     assert zhzf.answers == 2 and zhzf.rework_share == 0.5
     assert zhzf.worst[0]["tracking_number"] == numbers[0]
     assert zhzf.worst[0]["verdict"] == "需返工" and zhzf.worst[0]["can_return"]
-    assert zhzf.assessment is not None and zhzf.assessment < 100  # answer quality weighs in
+    # The one 考核 score: answered on time, nothing sent back, no rating yet, and the answers'
+    # mean review score as its fourth part (40 · 30 · 20 of the weights known).
+    stats = service.stats
+    flt = build_filter(stats, stats.local_day(clock.now), date_from="", date_to="")
+    board = await stats.dashboard(flt, clock.now)
+    [fig] = [f for f in board.by_department if f.key == "zhzf"]
+    assert fig.answer_quality == zhzf.mean_score
+    expected = (40 * 1.0 + 30 * 1.0 + 20 * zhzf.mean_score / 100) / 90 * 100
+    assert fig.assessment_score == pytest.approx(expected, abs=0.05) and expected < 100
 
     await service.insight.return_for_rework(SUPERVISOR, numbers[0], "仅转办，请重新答复。")
     [zhzf] = await service.insight.quality_by_bureau(SUPERVISOR, since, until)

@@ -124,6 +124,13 @@ async def test_a_forwarding_only_answer_is_flagged_before_sending_and_can_still_
     row = re.search(r'<tr data-key="zhzf">(.*?)</tr>', table.group(1), re.S)
     assert row, "no answer-quality row for the bureau"
     assert re.search(r'data-name="rework_share">100%<', row.group(1))
+    # One 考核 score: the ranking and the answer-quality table show the same figure, and the
+    # forwarding-only answer pulls it below the 100 of an on-time answer never sent back.
+    ranked = re.search(r'id="ranking">.*?<tr data-key="zhzf">(.*?)</tr>', page, re.S)
+    assert ranked, "the bureau is not in the ranking"
+    score = re.search(r'data-name="assessment_score">([\d.]+)<', ranked.group(1))
+    assert score and float(score.group(1)) < 100
+    assert f"<td>{score.group(1)}</td></tr>" in row.group(0)
     worst = re.search(rf'data-tracking-number="{tn}">(.*?)</article>', page, re.S)
     assert worst and "需返工" in text_of(worst.group(1))
     status, page = await sup.post(
