@@ -57,6 +57,41 @@ SUPERVISOR_QUEUES = ("escalated", "review")
 TRIAGE_QUEUES = ("triage", "arbitration")
 
 
+# Where each form of the report page shows an error about each of its fields: the id of the
+# control (or of the group of choices) that gets aria-invalid, the error next to it and the
+# focus, and that the summary at the top links to. An error about anything else (no field, or
+# a field the form does not show) is shown by the form's buttons: "<action>-form-error".
+ERROR_TARGETS: dict[str, dict[str, str]] = {
+    "give": {"assignee": "f-assignee"},
+    "answer": {"answer": "f-answer", "canned": "f-canned", "issue_types": "answer-issue-types"},
+    "extension": {"days": "f-days", "reason": "f-ext-reason"},
+    "send-back": {"department": "f-sb-dept", "reason": "f-sb-reason"},
+    "assign": {
+        "department": "f-as-dept",
+        "assisting": "assign-assisting",
+        "issue_types": "assign-issue-types",
+        "note": "f-as-note",
+    },
+    "reassign": {"department": "f-ra-dept", "reason": "f-ra-reason"},
+    "decide-extension": {"approve": "de-approve", "note": "f-de-note"},
+    "decide-review": {"reopen": "dr-reopen", "note": "f-dr-note"},
+    "substantiate": {"substantiated": "sub-choice", "note": "f-sub-note"},
+    "escalate": {"note": "f-es-note"},
+    "issue-types": {"issue_types": "it-issue-types"},
+    "attach": {"documents": "f-documents"},
+    "note": {"note": "f-note"},
+}
+
+
+def error_target(action: str, field: str | None) -> tuple[str, str]:
+    """The field an error is shown at on the report page ("form" when the form has no such
+    field) and the id of the element the error summary links to."""
+    targets = ERROR_TARGETS.get(action, {})
+    if field in targets:
+        return field, targets[field]
+    return "form", f"{action}-form-error"
+
+
 @dataclass
 class Row:
     report: Report
@@ -213,6 +248,13 @@ def describe(details: dict[str, Any], config: Config) -> list[str]:
     return out
 
 
+def _error_link(values: dict[str, Any] | None, errors: dict[str, str] | None) -> str:
+    if not errors:
+        return ""
+    action = str((values or {}).get("_action", ""))
+    return error_target(action, next(iter(errors)))[1]
+
+
 async def _report_page(
     request: web.Request,
     actor: Actor,
@@ -251,6 +293,7 @@ async def _report_page(
             "suggestion": suggestion(r, config),
             "values": values or {},
             "errors": errors or {},
+            "error_link": _error_link(values, errors),
             "problem": problem,
             "departments": config.departments,
             "issue_types": config.issue_types,
@@ -515,7 +558,7 @@ async def report_action(request: web.Request) -> web.StreamResponse:
             if isinstance(form.get(k), str) and k != "csrf_token"
         }
         values["_action"] = request.match_info["action"]
-        field = exc.field or "form"
+        field, _ = error_target(request.match_info["action"], exc.field)
         return await _report_page(
             request, actor, tn, values=values, errors={field: exc.message}, status=400
         )

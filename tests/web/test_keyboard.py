@@ -1,5 +1,6 @@
 """With the keyboard alone (Tab, Shift+Tab, Enter, Space; JavaScript off): a citizen reports,
-follows up and rates; a clerk logs in, signs for the report and answers it. Every element the
+follows up and rates; a clerk logs in, signs for the report and answers it, after a first answer
+too short (the page opens with the focus on the field in error). Every element the
 Tab key lands on shows a focus outline a person can see: at least 2 px, and at least 3:1
 against what is behind it (WCAG 2.1 1.4.11), in sight on the screen (issue 20, part 2).
 """
@@ -168,7 +169,22 @@ async def test_report_follow_up_rate_sign_for_and_answer_with_the_keyboard_alone
     await ck.press("Space")
     await clerk.wait_for_selector(".notice.ok")
     assert "已签收" in await clerk.inner_text(".notice.ok")
+    # A first answer too short: the page comes back with the focus in the answer, marked
+    # invalid and described by the error printed under it; the clerk goes on from there.
     await ck.tab_to(field("f-answer"))
+    await ck.type("已处理")
+    await ck.tab_to(field("do-answer"))
+    await ck.press("Enter")
+    await clerk.wait_for_selector("#answer-answer-error")
+    back = await ck.focused()
+    assert back["id"] == "f-answer" and back["on_screen"], back
+    assert back["outline"] != "none" and back["width"] >= 2, back
+    assert contrast(back["color"], back["behind"]) >= 3, back
+    assert await clerk.get_attribute("#f-answer", "aria-invalid") == "true"
+    said = await clerk.get_attribute("#f-answer", "aria-describedby")
+    assert said and "至少" in await clerk.inner_text(f"#{said.split()[0]}")
+    await shot(clerk, "kb-02-answer-error-focused")
+    await ck.press("Control+A")
     await ck.type(ANSWER)
     await ck.tab_to(field("do-answer"))
     await shot(clerk, "kb-02-answer-focused")
