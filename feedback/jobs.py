@@ -114,6 +114,7 @@ async def tick(
         result.stats_days = await Stats(service.store, service.config).refresh()
         await public_search.update(service.store)
         result.sealed = await service.seal_records()
+        await service.short_links.prune(now)
         tz = ZoneInfo(service.config.timezone)
         taken = await checkpoint.daily(service.store, now, tz, checkpoint_key)
         result.checkpoint = taken.digest if taken else None

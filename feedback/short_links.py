@@ -8,7 +8,8 @@ often as needed, until the signed link it stands for expires (LINK_DAYS after se
 token is 10 characters of an alphabet without look-alikes (about 58 bits); it is derived from
 the notice it is sent in (an HMAC of the outbox id), so a retried SMS carries the same link,
 and the table keeps only its SHA-256. A token that is unknown, and one whose time is over,
-are told apart (链接无效 / 链接已过期) because the row outlives its expiry.
+are told apart (链接无效 / 链接已过期) because the row outlives its expiry, by a year
+(KEEP_EXPIRED): then `feedback tick` deletes it, and the link says 链接无效 like any other.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -32,6 +33,9 @@ ALPHABET = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 10
 PATH = "/r/"
 TOKEN_RE = re.compile(f"[{ALPHABET}]{{{LENGTH}}}")
+# How long an expired link is still told apart from one never issued.
+KEEP_EXPIRED = timedelta(days=365)
+PRUNE_BATCH = 1000  # rows per short transaction
 
 
 S, R = t.short_links, t.reports
@@ -43,6 +47,17 @@ GET = Query(
     sa.select(R.c.tracking_number, S.c.link, S.c.expires_at)
     .select_from(S.join(R, R.c.id == S.c.report_id))
     .where(S.c.token_hash == param("token_hash"))
+)
+
+PRUNE = Query(
+    sa.delete(S).where(
+        S.c.token_hash.in_(
+            sa.select(S.c.token_hash)
+            .where(S.c.expires_at < param("before"))
+            .limit(param("batch"))
+            .scalar_subquery()
+        )
+    )
 )
 
 
@@ -96,3 +111,15 @@ class ShortLinks:
         r = rows[0]
         return ShortLink(str(r["tracking_number"]), str(r["link"]),
                          parse_stamp(str(r["expires_at"])))  # fmt: skip
+
+    async def prune(self, now: datetime | None = None) -> int:
+        """Delete links expired more than KEEP_EXPIRED ago, in short batches; returns how
+        many."""
+        before = stamp((now or self._clock()) - KEEP_EXPIRED)
+        done = 0
+        while True:
+            async with self._store.transaction() as tx:
+                n = await tx.execute(PRUNE, {"before": before, "batch": PRUNE_BATCH})
+            done += n or 0
+            if not n or n < PRUNE_BATCH:
+                return done

@@ -531,4 +531,5 @@ short_links = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("expires_at", sa.Text, nullable=False),
     sa.Index("short_links_report", "report_id"),
+    sa.Index("short_links_expires", "expires_at"),  # 0028: the yearly prune
 )

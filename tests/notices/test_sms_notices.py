@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from feedback import secrets, short_links, sms, workflow
+from feedback import jobs, secrets, short_links, sms, workflow
 from feedback.config import Config
 from feedback.notifications import MAX_ATTEMPTS
 from feedback.service import FeedbackService
@@ -118,6 +118,17 @@ async def test_old_short_links_say_why_they_do_not_open(
     clock.advance(days=121)
     status, page = await other.get(link.group(1))
     assert status == 410 and "链接已过期" in page and ANSWER not in page
+    # Told apart for a year after that; then the job deletes the row and it is one more
+    # unknown link.
+    clock.advance(days=364)
+    await jobs.tick(service)
+    status, page = await other.get(link.group(1))
+    assert status == 410 and "链接已过期" in page
+    clock.advance(days=2)
+    await jobs.tick(service)
+    assert await service.store.fetch("SELECT token_hash FROM short_links") == []
+    status, page = await other.get(link.group(1))
+    assert status == 404 and "链接无效" in page
 
 
 def test_the_answer_goes_without_its_link_when_the_link_cannot_fit() -> None:
