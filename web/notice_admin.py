@@ -5,6 +5,8 @@ the SMS gateway's inbound callback where a reply of 退订 ends a number's SMS n
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -30,10 +32,20 @@ def setup(app: web.Application) -> None:
 async def dead_letters(request: web.Request) -> web.Response:
     _, actor = await require_staff(request)
     service = request.app[service_key]
-    rows = await service.dead_letters(actor)
+    rows = [{**r, "dead_at": _when(r.get("dead_at"))} for r in await service.dead_letters(actor)]
     waiting = {ch: await service.notices.unsent(ch) for ch in ("telegram", "email", "sms")}
     return await render(request, "staff/notices.html", {"rows": rows, "waiting": waiting,
                                                        "title": "通知发送失败"})  # fmt: skip
+
+
+def _when(value: Any) -> datetime | None:
+    """The outbox's times are stored as ISO text: shown in local time as on other pages."""
+    if isinstance(value, datetime) or value is None:
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 @routes.post("/staff/notices/{id:\\d+}/retry")
