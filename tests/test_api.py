@@ -10,12 +10,15 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from feedback.settings import Settings
+from tests.conftest import MigratedFile
 from web.app import create_app
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, tmp_path: Path) -> TestClient:
-    settings = Settings(db=str(tmp_path / "api.db"), data_dir=str(tmp_path), max_body_mb=1)
+async def client(aiohttp_client: Any, tmp_path: Path, migrated_sqlite: MigratedFile) -> TestClient:
+    settings = Settings(
+        db=migrated_sqlite(tmp_path / "api.db"), data_dir=str(tmp_path), max_body_mb=1
+    )
     return await aiohttp_client(create_app(settings))
 
 

@@ -17,9 +17,8 @@ from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from feedback.settings import Settings
-from tests.conftest import Clock
+from tests.conftest import Clock, MigratedFile
 from tests.notices.sms_peer import SmsPeer
-from tests.store.pg import fresh_schema_url
 from tests.web.conftest import server, service, visitor  # noqa: F401  (the web's fixtures)
 from web.app import create_app
 
@@ -85,10 +84,11 @@ async def sms_peer() -> AsyncIterator[SmsPeer]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> str:
+def database(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: MigratedFile) -> str:
     if request.param == "sqlite":
-        return str(tmp_path / "web.db")
-    return fresh_schema_url(pg_database)
+        return migrated_sqlite(tmp_path / "web.db")
+    url: str = request.getfixturevalue("pg_url")
+    return url
 
 
 @pytest.fixture

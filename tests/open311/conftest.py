@@ -1,4 +1,4 @@
-"""An app on a real SQLite file, a movable clock, and API keys made as `feedback keys add` does."""
+"""An app on a real SQLite file (a copy of the session's migrated template), a movable clock, and API keys made as `feedback keys add` does."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from feedback import apikeys
 from feedback.settings import Settings
-from tests.conftest import Clock
+from tests.conftest import Clock, MigratedFile
 from web.app import create_app
 from web.keys import service_key
 
@@ -21,12 +21,14 @@ MakeClient = Callable[..., Awaitable[TestClient]]
 
 
 @pytest.fixture
-def make_client(aiohttp_client: Any, tmp_path: Path, clock: Clock) -> MakeClient:
+def make_client(
+    aiohttp_client: Any, tmp_path: Path, clock: Clock, migrated_sqlite: MigratedFile
+) -> MakeClient:
     """A client of a fresh app; keyword arguments override settings (the limits)."""
 
     async def make(**overrides: Any) -> TestClient:
         values: dict[str, Any] = {
-            "db": str(tmp_path / "open311.db"),
+            "db": migrated_sqlite(tmp_path / "open311.db"),
             "data_dir": str(tmp_path / "data"),
             "max_body_mb": 2,
             "tick_seconds": 0,

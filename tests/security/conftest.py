@@ -1,7 +1,8 @@
 """The real app on each store: every test here runs on a SQLite file and on PostgreSQL.
 
 The web fixtures (server, visitors with their own cookies, staff accounts) are those of
-tests/web; only the database differs. PostgreSQL runs skip with the reason without a server.
+tests/web; only the database differs. PostgreSQL runs skip with the reason without a server. Each test starts from a migrated database
+(tests/conftest.py: a copy of the SQLite template, PostgreSQL's shared schema emptied).
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from pathlib import Path
 import pytest
 
 from feedback.settings import Settings
-from tests.store.pg import fresh_schema_url
+from tests.conftest import MigratedFile
 from tests.web.conftest import app, server, service, visitor  # noqa: F401
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> Settings:
-    db = str(tmp_path / "web.db") if request.param == "sqlite" else fresh_schema_url(pg_database)
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: MigratedFile
+) -> Settings:
+    if request.param == "sqlite":
+        db = migrated_sqlite(tmp_path / "web.db")
+    else:
+        db = request.getfixturevalue("pg_url")
     return Settings(
         db=db,
         data_dir=str(tmp_path / "data"),

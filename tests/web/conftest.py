@@ -1,4 +1,5 @@
-"""Fixtures for the web: the real app on a real SQLite file, staff accounts, form helpers."""
+"""Fixtures for the web: the real app on a real SQLite file (a copy of the session's migrated
+template), staff accounts, form helpers."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from feedback import accounts, secrets
 from feedback.service import FeedbackService
 from feedback.settings import Settings
 from feedback.store.base import User
-from tests.conftest import Clock
+from tests.conftest import Clock, MigratedFile
 from web.app import create_app
 from web.keys import service_key
 
@@ -73,9 +74,9 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, migrated_sqlite: MigratedFile) -> Settings:
     return Settings(
-        db=str(tmp_path / "web.db"),
+        db=migrated_sqlite(tmp_path / "web.db"),
         data_dir=str(tmp_path / "data"),
         secret_key="test-secret-key-that-is-long-enough-000",
         tick_seconds=0,

@@ -9,15 +9,16 @@ import aiohttp
 import pytest
 
 from feedback.settings import Settings
+from tests.conftest import MigratedFile
 from tests.web.conftest import REPORT_FORM, MakeVisitor, png_bytes
 
 LONG = "城管执法人员在般阳路摆摊处直接罚款两百元，没有出具任何票据和处罚决定书。" * 150  # 5,550
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, migrated_sqlite: MigratedFile) -> Settings:
     return Settings(
-        db=str(tmp_path / "web.db"),
+        db=migrated_sqlite(tmp_path / "web.db"),
         data_dir=str(tmp_path / "data"),
         secret_key="test-secret-key-that-is-long-enough-000",
         tick_seconds=0,
