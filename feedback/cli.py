@@ -59,8 +59,13 @@ def run(coro_fn: Callable[[], Any]) -> Any:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from feedback.runtime import serve  # imports web/ (and bots/ for webhook mode)
+    from feedback.senders import settings_problem
 
     settings = settings_from(args, host=args.host, port=args.port)
+    problem = settings_problem(settings)
+    if problem:
+        print(f"通知设置有误，未启动：{problem}", file=sys.stderr)
+        return 2
     serve(settings, demo=args.demo, workers=args.workers)
     return 0
 

@@ -130,9 +130,13 @@ def cmd_resend(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     from feedback.cli import run, settings_from
     from feedback.runtime import open_service
-    from feedback.senders import dispatchers
+    from feedback.senders import dispatchers, settings_problem
 
     settings = settings_from(args)
+    problem = settings_problem(settings)
+    if problem:
+        print(f"通知设置有误：{problem}")
+        return 2
 
     async def go() -> dict[str, int]:
         async with open_service(settings, with_model=False) as service:

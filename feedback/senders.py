@@ -19,6 +19,18 @@ if TYPE_CHECKING:
 INTERVAL = 5.0  # seconds between looks for due notices (retries, other processes' changes)
 
 
+def settings_problem(settings: Settings) -> str | None:
+    """What is wrong with the e-mail and SMS settings, said before anything starts (an
+    unknown sms_api, sms_params that is no JSON, an unknown template name, …); None if
+    nothing."""
+    try:
+        MailSettings.of(settings)
+        SmsSettings.of(settings, "UTC")
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def dispatchers(service: FeedbackService, settings: Settings) -> list[Dispatcher]:
     found = []
     mail = MailSettings.of(settings)

@@ -115,3 +115,19 @@ def test_the_operator_lists_the_templates_to_register_and_the_ids_set(
     monkeypatch.setenv("FEEDBACK_SMS_TEMPLATE_IDS", '{"FB_SUMBIT": "SMS_465300001"}')
     assert cli.main(["notify", "templates"]) == 2
     assert "unknown templates: FB_SUMBIT" in capsys.readouterr().out
+
+
+def test_a_notice_setting_that_cannot_work_stops_the_start_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "f.db")
+    monkeypatch.setenv("FEEDBACK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FEEDBACK_SMS_URL", "http://127.0.0.1:9/send")
+    monkeypatch.setenv("FEEDBACK_SMS_PARAMS", "mobile={phone}")  # not JSON
+    # Refused before listening: the port is never bound, nothing is served.
+    assert cli.main(["serve", "--db", db, "--port", "8512"]) == 2
+    assert "通知设置有误，未启动：sms_params is not a JSON object" in capsys.readouterr().err
+    monkeypatch.delenv("FEEDBACK_SMS_PARAMS")
+    monkeypatch.setenv("FEEDBACK_SMTP_HOST", "127.0.0.1")  # without smtp_sender
+    assert cli.main(["notify", "send", "--db", db]) == 2
+    assert "smtp_sender is required" in capsys.readouterr().out

@@ -30,11 +30,17 @@ class Mailbox:
     port: int = 0
     received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     refuse: int = 0  # answer the next DATA commands with 451 (a server in trouble)
+    reject: int = 0  # answer the next DATA commands with 550 (refused for good)
+    tried: int = 0  # DATA commands received, accepted or not
 
     async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:
+        self.tried += 1
         if self.refuse:
             self.refuse -= 1
             return "451 4.3.0 try again later"
+        if self.reject:
+            self.reject -= 1
+            return "550 5.7.1 message refused by policy"
         raw = envelope.original_content or b""
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)

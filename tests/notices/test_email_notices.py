@@ -1,16 +1,19 @@
 """A web reporter who leaves an e-mail address hears from us: the receipt (with the code when
 asked), then 签收, 答复 with a link to rate, 办结 — each a real message at a real SMTP server.
-An anonymous reporter gets nothing, and 退订 stops the mail."""
+An anonymous reporter gets nothing, and 退订 stops the mail. A server in trouble (4xx) is tried
+again after the back-off; a refusal (5xx) is given up at once and kept for the supervisor."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 
+from feedback.notifications import MAX_ATTEMPTS
 from feedback.service import FeedbackService
 from feedback.workflow import Action
-from tests.conftest import SUPERVISOR, staff
+from tests.conftest import SUPERVISOR, Clock, staff
 from tests.notices.conftest import Mailbox, body
+from tests.notices.sms_peer import SmsPeer
 from tests.web.conftest import REPORT_FORM, MakeVisitor, submit
 
 EMAIL = "zhangsan@example.com"
@@ -101,7 +104,7 @@ async def test_the_code_is_sent_only_when_asked_and_the_json_api_opts_in_too(
 
 
 async def test_an_anonymous_reporter_gets_nothing_and_cannot_ask_for_notices(
-    visitor: MakeVisitor, service: FeedbackService, mailbox: Mailbox
+    visitor: MakeVisitor, service: FeedbackService, mailbox: Mailbox, sms_peer: SmsPeer
 ) -> None:
     citizen = await visitor()
     tn, _ = await submit(citizen)  # anonymous, the form's default
@@ -119,7 +122,10 @@ async def test_an_anonymous_reporter_gets_nothing_and_cannot_ask_for_notices(
     assert await service.store.fetch("SELECT id FROM notice_channels") == []
     rows = await service.store.fetch("SELECT channel FROM outbox")
     assert rows == []
-    assert mailbox.received == []
+    for _ in range(10):  # give a stray notice every chance to go out
+        await service.announce(tn, Action.NOTE)
+        await asyncio.sleep(0.02)
+    assert mailbox.tried == 0 and sms_peer.tried == 0
 
 
 async def test_unsubscribing_by_the_link_stops_the_mail(
@@ -140,3 +146,50 @@ async def test_unsubscribing_by_the_link_stops_the_mail(
         await asyncio.sleep(0.02)
     assert len(mailbox.to(EMAIL)) == 1
     assert await service.notices.unsent("email") == 0
+
+
+async def test_a_server_in_trouble_is_tried_again_and_a_refusal_is_kept(
+    visitor: MakeVisitor, service: FeedbackService, mailbox: Mailbox, clock: Clock
+) -> None:
+    mailbox.refuse = 1  # 451: the server cannot take it now
+    citizen = await visitor()
+    tn, _ = await submit(citizen, **NAMED)
+    for _ in range(200):
+        if mailbox.tried:
+            break
+        await asyncio.sleep(0.05)
+    await service.announce(tn, Action.NOTE)
+    await asyncio.sleep(0.2)
+    assert mailbox.tried == 1 and mailbox.to(EMAIL) == []  # not before the back-off
+    clock.advance(seconds=31)
+    await service.announce(tn, Action.NOTE)
+    [receipt] = await mailbox.wait_for(EMAIL, 1)
+    assert tn in body(receipt)
+    await settled(service)
+
+    report = await service.report(tn)
+    assert report is not None
+    if report.status.value == "triage":  # its 分派 notice goes out first
+        await service.assign(SUPERVISOR, tn, "zhzf")
+        await mailbox.wait_for(EMAIL, 2)
+        await settled(service)
+    sent = len(mailbox.to(EMAIL))
+    mailbox.reject = 1  # 550: refused, trying again cannot help
+    tried = mailbox.tried
+    await service.accept(staff("zhzf"), tn)
+    for _ in range(200):
+        if await service.dead_letters(SUPERVISOR):
+            break
+        await asyncio.sleep(0.05)
+    dead = [d for d in await service.dead_letters(SUPERVISOR) if d["channel"] == "email"]
+    assert len(dead) == 1 and "550" in str(dead[0]["last_error"])
+    assert dead[0]["attempts"] == MAX_ATTEMPTS and dead[0]["tracking_number"] == tn
+    clock.advance(hours=3)
+    await service.announce(tn, Action.NOTE)
+    await asyncio.sleep(0.3)
+    assert mailbox.tried == tried + 1  # given up at once: one try only
+    # Sent again by the supervisor, it arrives: nothing of the notice was lost.
+    await service.requeue_notice(SUPERVISOR, int(dead[0]["id"]))
+    await service.announce(tn, Action.NOTE)
+    mails = await mailbox.wait_for(EMAIL, sent + 1)
+    assert mails[-1]["Subject"] == f"您反映的问题（{tn}）：签收"
