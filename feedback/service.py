@@ -392,8 +392,10 @@ class FeedbackService:
 
     async def warm_up(self) -> None:
         """Load the classifier and jieba's dictionary now, before the first citizen waits for
-        them (1-3 s on first use), and the fingerprint's numpy path."""
+        them (1-3 s on first use), and the fingerprint's numpy path; open reports without a
+        fingerprint (from before the index, or re-indexed by migration 0023) get theirs."""
         started = asyncio.get_running_loop().time()
+        await self._fingerprint_old_reports()
         await self._predict("小区噪音扰民", "晚上施工噪音很大，影响休息，请有关部门处理。")
         duplicates.bands(duplicates.shingles("预热"))
         log.info("warmed up in %.2f s", asyncio.get_running_loop().time() - started)

@@ -113,3 +113,21 @@ async def test_in_a_repost_storm_the_newest_copies_are_read_and_the_repost_is_li
         repost.report.department, service.clock(), service.config.routing.duplicate_days,
     )  # fmt: skip
     assert 0 < len(found) <= duplicates.CANDIDATES
+
+
+async def test_after_the_index_is_rebuilt_warm_up_fingerprints_the_open_reports(
+    service: FeedbackService, store: Store
+) -> None:
+    """Migration 0023 empties the index (16 bands of 2 replace 32 of 3); the service's warm-up
+    at start fingerprints every open report again, before the first citizen waits."""
+    body = "菜市场旁边的垃圾站好几天没人清运，臭味很大，夏天蚊蝇特别多，请安排清理。"
+    first = await service.submit({"title": "垃圾站无人清运", "text": body})
+    await service.submit({"title": "路灯不亮", "text": "解放路一段的路灯已经坏了一周，晚上很黑。"})
+    async with store.transaction() as tx:
+        await tx.execute("DELETE FROM report_bands")
+    fresh = FeedbackService(store, service.config, clock=service.clock)
+    await fresh.warm_up()
+    rows = await store.fetch("SELECT report_id, COUNT(*) AS n FROM report_bands GROUP BY report_id")
+    assert sorted(r["n"] for r in rows) == [duplicates.BANDS, duplicates.BANDS]
+    repost = await fresh.submit({"title": "垃圾站无人清运", "text": body + "谢谢！"})
+    assert repost.report.duplicate_of == first.tracking_number
