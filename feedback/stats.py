@@ -188,6 +188,15 @@ _AR = t.answer_reviews
 # Each bureau's mean answer-review score over the answers of a period (feedback.insight writes
 # the reviews; the 考核 score reads them here, once, for the ranking, the insight table and
 # the exports alike).
+# The issue types a day's rollup rows hold now (a type no longer in the day is deleted too).
+DAY_KINDS = Query(
+    sa.union(
+        sa.select(t.stats_cube_daily.c.issue_type).where(t.stats_cube_daily.c.day == param("day")),
+        sa.select(t.stats_cube_daily_days.c.issue_type).where(
+            t.stats_cube_daily_days.c.day == param("day")
+        ),
+    )
+)
 ANSWER_QUALITY = Query(
     sa.select(_AR.c.department, sa.func.avg(_AR.c.score).label("mean"))
     .where(
@@ -430,11 +439,7 @@ class Stats:
             # that one issue type at a time, as the months below (a day of 2,000 reports: one
             # transaction of 172 rows took 12-21 ms on PostgreSQL; now ~15 rows each).
             cube, hist = await self._day_rows(date.fromisoformat(key))
-            old = await self.store.fetch(
-                "SELECT issue_type FROM stats_cube_daily WHERE day = ? UNION "
-                "SELECT issue_type FROM stats_cube_daily_days WHERE day = ?",
-                (key, key),
-            )
+            old = await self.store.fetch(DAY_KINDS, {"day": key})
             kinds = sorted({ALL_TYPES, *(r["issue_type"] for r in old),
                             *(level[0] for level in cube), *(k[0] for k in hist)})  # fmt: skip
             for i, kind in enumerate(kinds):
