@@ -6,7 +6,7 @@ does for reports from before the index (migration 0013). Closed reports are neve
 and stay without keys.
 
 Revision ID: 0023
-Revises: 0022
+Revises: 0028
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0023"
-down_revision = "0022"
+down_revision = "0028"
 
 
 def upgrade() -> None:
