@@ -17,13 +17,17 @@ import secrets as token_source
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from feedback import secrets
 from feedback.config import Config
 from feedback.errors import PermissionDenied, ValidationError
 from feedback.models import Actor, Role
 from feedback.ratelimit import RateLimiter, Rule, TooManyRequests, stamp
 from feedback.store import Store, WriteTx
+from feedback.store import schema as t
 from feedback.store.base import User
+from feedback.store.sql import Query, param
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 PASSWORD_MIN = 10
@@ -55,6 +59,24 @@ SESSION_LIFETIME = timedelta(hours=10)
 # Verified against when the username does not exist, so a miss costs as long as a wrong
 # password and usernames cannot be discovered by timing.
 _DUMMY_HASH = secrets.hash_secret("no-such-user-password")
+
+SESSIONS, ATTEMPTS = t.staff_sessions, t.login_attempts
+SESSIONS_EXPIRED = Query(sa.delete(SESSIONS).where(SESSIONS.c.expires_at < param("now")))
+SESSION_START = Query(sa.insert(SESSIONS).values(
+    token_hash=param("token_hash"), username=param("username"), created_at=param("created_at"),
+    expires_at=param("expires_at"),
+))  # fmt: skip
+SESSION_USER = Query(
+    sa.select(SESSIONS.c.username).where(
+        SESSIONS.c.token_hash == param("token_hash"), SESSIONS.c.expires_at > param("now")
+    )
+)
+SESSION_END = Query(sa.delete(SESSIONS).where(SESSIONS.c.token_hash == param("token_hash")))
+SESSIONS_OF = Query(sa.delete(SESSIONS).where(SESSIONS.c.username == param("username")))
+ATTEMPT = Query(sa.insert(ATTEMPTS).values(
+    username=param("username"), address=param("address"), at=param("at"),
+    success=param("success"),
+))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -195,12 +217,11 @@ async def start_session(store: Store, user: User, now: datetime | None = None) -
     now = now or datetime.now(UTC)
     token = token_source.token_urlsafe(32)
     async with store.transaction() as tx:
-        await tx.execute("DELETE FROM staff_sessions WHERE expires_at < ?", (stamp(now),))
-        await tx.execute(
-            "INSERT INTO staff_sessions (token_hash, username, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?)",
-            (_token_hash(token), user.username, stamp(now), stamp(now + SESSION_LIFETIME)),
-        )
+        await tx.execute(SESSIONS_EXPIRED, {"now": stamp(now)})
+        await tx.execute(SESSION_START, {
+            "token_hash": _token_hash(token), "username": user.username,
+            "created_at": stamp(now), "expires_at": stamp(now + SESSION_LIFETIME),
+        })  # fmt: skip
     return token
 
 
@@ -209,10 +230,7 @@ async def session_user(store: Store, token: str, now: datetime | None = None) ->
     if not token:
         return None
     now = now or datetime.now(UTC)
-    rows = await store.fetch(
-        "SELECT username FROM staff_sessions WHERE token_hash = ? AND expires_at > ?",
-        (_token_hash(token), stamp(now)),
-    )
+    rows = await store.fetch(SESSION_USER, {"token_hash": _token_hash(token), "now": stamp(now)})
     if not rows:
         return None
     user = await store.get_user(rows[0]["username"])
@@ -224,7 +242,7 @@ async def end_session(store: Store, token: str) -> None:
     if not token:
         return
     async with store.transaction() as tx:
-        await tx.execute("DELETE FROM staff_sessions WHERE token_hash = ?", (_token_hash(token),))
+        await tx.execute(SESSION_END, {"token_hash": _token_hash(token)})
 
 
 async def end_sessions(store: Store, username: str) -> None:
@@ -234,7 +252,7 @@ async def end_sessions(store: Store, username: str) -> None:
 
 
 async def _end_all(tx: WriteTx, username: str) -> None:
-    await tx.execute("DELETE FROM staff_sessions WHERE username = ?", (username,))
+    await tx.execute(SESSIONS_OF, {"username": username})
 
 
 def actor_for(user: User) -> Actor:
@@ -251,8 +269,8 @@ def actor_for(user: User) -> Actor:
 async def _record(store: Store, username: str, address: str, now: datetime, ok: bool) -> None:
     async with store.transaction() as tx:
         await tx.execute(
-            "INSERT INTO login_attempts (username, address, at, success) VALUES (?, ?, ?, ?)",
-            (username, address, now.isoformat(), ok),
+            ATTEMPT,
+            {"username": username, "address": address, "at": now.isoformat(), "success": ok},
         )
 
 

@@ -14,13 +14,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from feedback import labels, permissions, record, secrets, workflow
 from feedback.errors import InvalidTransition, NotFound
 from feedback.models import Actor, Report
 from feedback.service import FeedbackService
 from feedback.store import WriteTx
+from feedback.store import schema as t
 from feedback.store.rows import js
+from feedback.store.sql import Query, param
 from feedback.workflow import Action
+
+P = t.points_ledger
+LEDGER_OF = Query(sa.select(P.c.kind, P.c.points).where(P.c.report_id == param("report_id")))
+HASH_AT = Query(sa.select(P.c.hash).where(P.c.seq == param("seq")))
+APPEND = Query(sa.insert(P).values({c: param(c) for c in (
+    "seq", "report_id", "kind", "points", "at", "actor_id", "details", "prev_hash", "hash")}))  # fmt: skip
+LEDGER = Query(
+    sa.select(P, t.reports.c.tracking_number)
+    .select_from(P.join(t.reports, t.reports.c.id == P.c.report_id))
+    .order_by(P.c.seq)
+)
+COUNTER = Query(sa.select(t.counters.c.value).where(t.counters.c.name == "points_ledger"))
 
 
 @dataclass(frozen=True)
@@ -38,9 +54,7 @@ def tally(rows: list[dict[str, Any]]) -> tuple[int, bool]:
 
 async def ledger_of(reader: Any, report_id: int | None) -> tuple[int, bool]:
     """The tally of one report's ledger, read by ``reader`` (the store or a transaction)."""
-    rows = await reader.fetch(
-        "SELECT kind, points FROM points_ledger WHERE report_id = ?", (report_id,)
-    )
+    rows = await reader.fetch(LEDGER_OF, {"report_id": report_id})
     return tally(rows)
 
 
@@ -58,7 +72,7 @@ async def _append_ledger(
     details: dict[str, Any],
 ) -> None:  # fmt: skip
     seq = await tx.next_counter("points_ledger")
-    rows = await tx.fetch("SELECT hash FROM points_ledger WHERE seq = ?", (seq - 1,))
+    rows = await tx.fetch(HASH_AT, {"seq": seq - 1})
     prev = rows[0]["hash"] if rows else record.GENESIS
     entry = {
         "seq": seq,
@@ -69,12 +83,11 @@ async def _append_ledger(
         "actor": actor.id,
         "details": details,
     }
-    await tx.execute(
-        "INSERT INTO points_ledger (seq, report_id, kind, points, at, actor_id, details, "
-        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, report.id, kind, points, at.isoformat(), actor.id, record.canonical(details), prev,
-         _hash(entry, prev)),
-    )  # fmt: skip
+    await tx.execute(APPEND, {
+        "seq": seq, "report_id": report.id, "kind": kind, "points": points,
+        "at": at.isoformat(), "actor_id": actor.id, "details": record.canonical(details),
+        "prev_hash": prev, "hash": _hash(entry, prev),
+    })  # fmt: skip
 
 
 async def substantiate(
@@ -139,10 +152,7 @@ async def claim(service: FeedbackService, tracking_number: str, code: str) -> Po
 
 async def verify_ledger(service: FeedbackService) -> str | None:
     """The first broken link of the points ledger, or None."""
-    rows = await service.store.fetch(
-        "SELECT l.*, r.tracking_number FROM points_ledger l JOIN reports r ON r.id = l.report_id "
-        "ORDER BY l.seq"
-    )
+    rows = await service.store.fetch(LEDGER, {})
     prev = record.GENESIS
     for expected, row in enumerate(rows, start=1):
         if row["seq"] != expected:
@@ -159,7 +169,7 @@ async def verify_ledger(service: FeedbackService) -> str | None:
         if row["prev_hash"] != prev or _hash(entry, prev) != row["hash"]:
             return f"points ledger entry #{row['seq']} does not match its hash"
         prev = row["hash"]
-    counter = await service.store.fetch("SELECT value FROM counters WHERE name = 'points_ledger'")
+    counter = await service.store.fetch(COUNTER, {})
     if counter and int(counter[0]["value"]) != len(rows):
         return f"points ledger has {len(rows)} entries, counter says {counter[0]['value']}"
     return None

@@ -19,9 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from feedback.models import Actor, Report
 from feedback.store import Store, WriteTx
+from feedback.store import schema as t
 from feedback.store.rows import dump, iso, js, ts
+from feedback.store.sql import Query, param
 
 __all__ = [
     "DEPARTMENT",
@@ -116,25 +120,45 @@ def issue_type_label(
     )
 
 
-_INSERT = (
-    "INSERT INTO labels (report_id, target, title, text, authority, labels, predicted, source, "
-    "actor_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+L = t.labels
+_COLUMNS = ("report_id", "target", "title", "text", "authority", "labels", "predicted", "source",
+            "actor_id", "created_at")  # fmt: skip
+INSERT = Query(sa.insert(L).values({c: param(c) for c in _COLUMNS}))
+_m = L.alias("m")
+# The newest label of each report for the target (up to ``top``), and every imported one.
+EFFECTIVE = Query(
+    sa.select(L)
+    .where(
+        L.c.target == param("target"), L.c.id > param("after_id"), L.c.id <= param("top"),
+        sa.or_(
+            L.c.report_id.is_(None),
+            L.c.id == sa.select(sa.func.max(_m.c.id)).where(
+                _m.c.report_id == L.c.report_id, _m.c.target == L.c.target,
+                _m.c.id <= param("top"),
+            ).scalar_subquery(),
+        ),
+    )
+    .order_by(L.c.created_at, L.c.id)
+)  # fmt: skip
+OF_REPORT = Query(sa.select(L).where(L.c.report_id == param("report_id")).order_by(L.c.id))
+LATEST_ID = Query(sa.select(sa.func.max(L.c.id).label("n")))
+COUNT_AFTER = Query(sa.select(sa.func.count().label("n")).where(L.c.id > param("after_id")))
 
 
-def _params(label: Label) -> tuple[Any, ...]:
+def _params(label: Label) -> dict[str, Any]:
     if label.source not in SOURCES:
         raise ValueError(f"unknown label source {label.source!r}")
-    return (
-        label.report_id, label.target, label.title, label.text, label.authority,
-        dump(list(label.labels)), dump(list(label.predicted)), label.source, label.actor_id,
-        iso(label.created_at),
-    )  # fmt: skip
+    return {
+        "report_id": label.report_id, "target": label.target, "title": label.title,
+        "text": label.text, "authority": label.authority, "labels": dump(list(label.labels)),
+        "predicted": dump(list(label.predicted)), "source": label.source,
+        "actor_id": label.actor_id, "created_at": iso(label.created_at),
+    }  # fmt: skip
 
 
 async def record(tx: WriteTx, label: Label) -> None:
     """Keep ``label``, inside the transaction of the event that gave it."""
-    await tx.execute(_INSERT, _params(label))
+    await tx.execute(INSERT, _params(label))
 
 
 async def record_all(tx: WriteTx, found: Sequence[Label]) -> None:
@@ -165,29 +189,23 @@ async def effective(
 ) -> list[Label]:
     """The labels that count for ``target`` (the newest per report, every imported row), in
     time order (oldest first; ties by id). ``after_id``/``up_to_id`` bound the ids looked at."""
-    sql = (
-        "SELECT * FROM labels l WHERE l.target = ? AND l.id > ? AND l.id <= ? AND "
-        "(l.report_id IS NULL OR l.id = (SELECT MAX(m.id) FROM labels m WHERE "
-        "m.report_id = l.report_id AND m.target = l.target AND m.id <= ?)) "
-        "ORDER BY l.created_at, l.id"
-    )
     top = up_to_id if up_to_id is not None else 2**62
-    rows = await store.fetch(sql, (target, after_id, top, top))
+    rows = await store.fetch(EFFECTIVE, {"target": target, "after_id": after_id, "top": top})
     return [_from_row(r) for r in rows]
 
 
 async def of_report(store: Store, report_id: int) -> list[Label]:
     """Every label a report was given, oldest first (staff page, tests)."""
-    rows = await store.fetch("SELECT * FROM labels WHERE report_id = ? ORDER BY id", (report_id,))
+    rows = await store.fetch(OF_REPORT, {"report_id": report_id})
     return [_from_row(r) for r in rows]
 
 
 async def latest_id(store: Store) -> int:
-    rows = await store.fetch("SELECT MAX(id) AS n FROM labels")
+    rows = await store.fetch(LATEST_ID, {})
     return int(rows[0]["n"] or 0)
 
 
 async def count_after(store: Store, after_id: int) -> int:
     """Labels given since label ``after_id`` (the background job's retraining trigger)."""
-    rows = await store.fetch("SELECT COUNT(*) AS n FROM labels WHERE id > ?", (after_id,))
+    rows = await store.fetch(COUNT_AFTER, {"after_id": after_id})
     return int(rows[0]["n"])

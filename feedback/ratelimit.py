@@ -19,8 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from feedback.errors import RateLimited
 from feedback.store import Store, WriteTx
+from feedback.store import schema as t
+from feedback.store.sql import Query, param
 
 MESSAGE = "操作过于频繁，请稍后再试。"
 # Rows older than this are never counted by any rule; they are deleted now and then.
@@ -29,6 +33,21 @@ KEEP = timedelta(days=1)
 PRUNE_ONE_IN = 200
 SUBJECT_MAX = 200
 BACKOFF_BASE = timedelta(seconds=1)
+
+H = t.rate_hits
+HIT = Query(sa.insert(H).values(
+    scope=param("scope"), subject=param("subject"), ticket=param("ticket"), at=param("at")
+))  # fmt: skip
+PRUNE = Query(sa.delete(H).where(H.c.at < param("before")))
+RELEASE = Query(sa.delete(H).where(H.c.ticket == param("ticket")))
+_IN_WINDOW = (H.c.scope == param("scope"), H.c.subject == param("subject"), H.c.at > param("since"))
+WINDOW = Query(
+    sa.select(
+        sa.func.count().label("n"), sa.func.min(H.c.at).label("first"),
+        sa.func.max(H.c.at).label("last"),
+    ).where(*_IN_WINDOW)
+)  # fmt: skip
+USED = Query(sa.select(sa.func.count().label("n")).where(*_IN_WINDOW))
 
 
 def stamp(value: datetime) -> str:
@@ -172,14 +191,13 @@ class RateLimiter:
         if full and refuse:
             raise TooManyRequests(wait, message.format(wait=wait_words(wait)))
         for rule, subject in active:
-            await tx.execute(
-                "INSERT INTO rate_hits (scope, subject, ticket, at) VALUES (?, ?, ?, ?)",
-                (rule.scope, subject, ticket.token, stamp(now)),
-            )
+            await tx.execute(HIT, {
+                "scope": rule.scope, "subject": subject, "ticket": ticket.token, "at": stamp(now)
+            })  # fmt: skip
             ticket.taken += 1
             ticket.scopes.append(rule.scope)
         if random.randrange(PRUNE_ONE_IN) == 0:
-            await tx.execute("DELETE FROM rate_hits WHERE at < ?", (stamp(now - KEEP),))
+            await tx.execute(PRUNE, {"before": stamp(now - KEEP)})
         return ticket
 
     @staticmethod
@@ -189,9 +207,8 @@ class RateLimiter:
         wait, full = 0, False
         for rule, subject in active:
             rows = await reader.fetch(
-                "SELECT COUNT(*) AS n, MIN(at) AS first, MAX(at) AS last FROM rate_hits "
-                "WHERE scope = ? AND subject = ? AND at > ?",
-                (rule.scope, subject, stamp(now - rule.window)),
+                WINDOW,
+                {"scope": rule.scope, "subject": subject, "since": stamp(now - rule.window)},
             )
             n, first, last = int(rows[0]["n"]), rows[0]["first"], rows[0]["last"]
             if n >= rule.limit and rule.max_delay is not None:
@@ -211,13 +228,13 @@ class RateLimiter:
         if not ticket.taken:
             return
         async with self.store.transaction() as tx:
-            await tx.execute("DELETE FROM rate_hits WHERE ticket = ?", (ticket.token,))
+            await tx.execute(RELEASE, {"ticket": ticket.token})
         ticket.taken = 0
 
     async def used(self, rule: Rule, subject: str, now: datetime) -> int:
         """How many slots ``subject`` has used in the current window (for tests and status)."""
-        rows = await self.store.fetch(
-            "SELECT COUNT(*) AS n FROM rate_hits WHERE scope = ? AND subject = ? AND at > ?",
-            (rule.scope, subject[:SUBJECT_MAX], stamp(now - rule.window)),
-        )
+        rows = await self.store.fetch(USED, {
+            "scope": rule.scope, "subject": subject[:SUBJECT_MAX],
+            "since": stamp(now - rule.window),
+        })  # fmt: skip
         return int(rows[0]["n"])

@@ -69,10 +69,6 @@ RAW_SQL_ALLOWED: dict[str, tuple[int, str]] = {
     "feedback/service.py": (9, "not yet"),
     "feedback/checkpoint.py": (8, "not yet"),
     "feedback/backup.py": (7, "PRAGMAs of the SQLite backup copy (dialect-specific); not yet for the rest"),
-    "feedback/accounts.py": (6, "not yet"),
-    "feedback/labels.py": (6, "not yet"),
-    "feedback/ratelimit.py": (5, "not yet"),
-    "feedback/incentives.py": (5, "not yet"),
     "feedback/export.py": (1, "not yet"),
     "feedback/learning.py": (1, "not yet"),
 }  # fmt: skip

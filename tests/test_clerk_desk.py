@@ -116,3 +116,15 @@ async def test_notes_stay_internal_and_drafts_and_replies_are_kept(
     await service.delete_canned_reply(BOSS, reply.id)
     assert await service.canned_replies(LI) == []
     assert await service.verify_records() == (1, [])
+
+
+async def test_each_canned_reply_added_is_the_one_its_id_opens(service: FeedbackService) -> None:
+    """On both stores the id a new reply comes back with is its own (on PostgreSQL it was the
+    INSERT's row count, 1, for every reply)."""
+    await accounts(service)
+    titles = ["未开票据", "态度问题", "已退还罚款"]
+    added = [await service.add_canned_reply(BOSS, t, f"{t}：已处理。") for t in titles]
+    assert len({r.id for r in added}) == 3
+    for reply in added:
+        opened = await service.canned_reply(LI, reply.id)
+        assert (opened.id, opened.title) == (reply.id, reply.title)

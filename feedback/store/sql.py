@@ -125,6 +125,13 @@ def _value(c: Compiled, name: str, params: Mapping[str, Any]) -> Any:
 def _compile(statement: Statement, dialect: str) -> Compiled:
     stmt = statement if isinstance(statement, Executable) else statement(dialect)
     compiled = stmt.compile(dialect=DIALECTS[dialect])  # type: ignore[attr-defined]
+    if getattr(compiled, "implicit_returning", None):
+        # PostgreSQL's compiler adds RETURNING of the primary key to an INSERT it was not
+        # asked for; the store then ran it for its row count, so `tx.execute` gave 1 where it
+        # gives the new id (SQLite, hand-written SQL). Without it the store asks for the id
+        # itself, as for every INSERT into a table with one. An explicit .returning() stays.
+        stmt = stmt.inline()  # type: ignore[attr-defined]
+        compiled = stmt.compile(dialect=DIALECTS[dialect])
     sql = str(compiled)
     names = tuple(compiled.positiontup or ())
     expanding = frozenset(n for n in names if compiled.binds[n].expanding)
