@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import sqlalchemy as sa
+
 from feedback import (
     accounts,
     apikeys,
@@ -58,8 +60,10 @@ from feedback.ratelimit import Claim, RateLimiter
 from feedback.routing import PredictionLike, RoutingDecision
 from feedback.settings import InputLimits
 from feedback.store import ReportFilter, Store, WriteTx, open_store
+from feedback.store import schema as t
 from feedback.store.portable import bands_statement, event_statement, new_report_statements
 from feedback.store.rows import event_from_row, report_from_row, ts
+from feedback.store.sql import Query, param
 from feedback.workflow import Action
 
 if TYPE_CHECKING:
@@ -73,6 +77,34 @@ T = TypeVar("T")
 # (title, text, the bureau the 涉及单位 field names or None) -> prediction
 Classify = Callable[[str, str, str | None], PredictionLike]
 Clock = Callable[[], datetime]
+
+_E, _R, _A = t.events, t.reports, t.attachments
+# The time of each report's last 督办 (escalation), by tracking number.
+LAST_ESCALATED = Query(
+    sa.select(_R.c.tracking_number, sa.func.max(_E.c.at).label("last"))
+    .select_from(_E.join(_R, _R.c.id == _E.c.report_id))
+    .where(_E.c.action == Action.ESCALATE.value,
+           _R.c.tracking_number.in_(param("numbers", expanding=True)))
+    .group_by(_R.c.tracking_number)
+)  # fmt: skip
+LAST_EVENT = Query(
+    sa.select(_E)
+    .where(_E.c.report_id == param("report_id"), _E.c.action == param("action"))
+    .order_by(_E.c.seq.desc())
+    .limit(1)
+)
+EVENTS_OF = Query(sa.select(_E).where(_E.c.report_id == param("report_id")).order_by(_E.c.seq))
+FILES_OF = Query(
+    sa.select(_A.c.sha256).where(_A.c.report_id == param("report_id")).order_by(_A.c.id)
+)
+# Reports from before row digests (an empty salt) that no `seal` event covers yet.
+UNSEALED_COUNT = Query(sa.select(sa.func.count().label("n")).where(_R.c.record_salt == ""))
+UNSEALED = Query(
+    sa.select(_R.c.tracking_number)
+    .where(_R.c.record_salt == "")
+    .order_by(_R.c.id)
+    .limit(param("limit"))
+)
 
 
 def utcnow() -> datetime:
@@ -1271,13 +1303,7 @@ class FeedbackService:
         numbers = list(dict.fromkeys(tracking_numbers))
         if not numbers:
             return {}
-        marks = ", ".join("?" for _ in numbers)
-        rows = await self.store.fetch(
-            "SELECT r.tracking_number, MAX(e.at) AS last FROM events e "
-            "JOIN reports r ON r.id = e.report_id "
-            f"WHERE e.action = ? AND r.tracking_number IN ({marks}) GROUP BY r.tracking_number",
-            [Action.ESCALATE.value, *numbers],
-        )
+        rows = await self.store.fetch(LAST_ESCALATED, {"numbers": list(numbers)})
         now = self.clock()
         out: dict[str, datetime] = {}
         for r in rows:
@@ -1288,10 +1314,7 @@ class FeedbackService:
 
     async def _last_event(self, tx: WriteTx, report: Report, action: Action) -> Event | None:
         """The report's latest event of ``action``, read in the transaction holding its lock."""
-        rows = await tx.fetch(
-            "SELECT * FROM events WHERE report_id = ? AND action = ? ORDER BY seq DESC LIMIT 1",
-            (report.id, action.value),
-        )
+        rows = await tx.fetch(LAST_EVENT, {"report_id": report.id, "action": action.value})
         return event_from_row(rows[0]) if rows else None
 
     async def decide_review(
@@ -1709,9 +1732,7 @@ class FeedbackService:
 
     async def unsealed(self) -> int:
         """Reports from before row digests that the background job has not sealed yet."""
-        rows = await self.store.fetch(
-            "SELECT COUNT(*) AS n FROM reports WHERE record_salt = ?", ("",)
-        )
+        rows = await self.store.fetch(UNSEALED_COUNT, {})
         return int(rows[0]["n"])
 
     async def seal_records(self, limit: int = 1000) -> int:
@@ -1719,10 +1740,7 @@ class FeedbackService:
         holding the row's digest, the content hashes and the attachments' SHA-256, so that
         from now on every edit of the row is caught. A broken chain is left as it is, for
         `feedback verify` to report. Returns how many were sealed."""
-        rows = await self.store.fetch(
-            "SELECT tracking_number FROM reports WHERE record_salt = ? ORDER BY id LIMIT ?",
-            ("", limit),
-        )
+        rows = await self.store.fetch(UNSEALED, {"limit": limit})
         sealed = 0
         for r in rows:
             async with self.store.transaction() as tx:
@@ -1730,9 +1748,7 @@ class FeedbackService:
                 if report is None or report.record_salt:
                     continue
                 assert report.id is not None
-                events = await tx.fetch(
-                    "SELECT * FROM events WHERE report_id = ? ORDER BY seq", (report.id,)
-                )
+                events = await tx.fetch(EVENTS_OF, {"report_id": report.id})
                 chain = [event_from_row(e) for e in events]
                 found = record.verify_chain(
                     report.tracking_number, chain, head=report.record_head,
@@ -1741,9 +1757,7 @@ class FeedbackService:
                 if found is not None:
                     log.warning("not sealing %s: %s", report.tracking_number, found)
                     continue
-                files = await tx.fetch(
-                    "SELECT sha256 FROM attachments WHERE report_id = ? ORDER BY id", (report.id,)
-                )
+                files = await tx.fetch(FILES_OF, {"report_id": report.id})
                 await self.record_event(
                     tx, report, Actor.system("record"), Action.SEAL, report.snapshot(),
                     {"attachments": [f["sha256"] for f in files]}, public=False,

@@ -11,14 +11,45 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from feedback import workflow
 from feedback.deadlines import WorkCalendar
 from feedback.models import Report
 from feedback.store import WriteTx
+from feedback.store import schema as t
 from feedback.store.rows import ts
+from feedback.store.sql import Query, param
 
 # Actions after which a report reaches a (new) bureau: the sign-for clock starts there.
 ROUTING_ACTIONS = workflow.ROUTING
+
+E, R = t.events, t.reports
+REACHED = Query(
+    sa.select(E.c.at)
+    .where(E.c.report_id == param("report_id"), E.c.action.in_([str(a) for a in ROUTING_ACTIONS]))
+    .order_by(E.c.seq.desc())
+    .limit(1)
+)
+SIGNED = Query(sa.update(R).where(R.c.id == param("id")).values(
+    signed_on_time=param("on_time"), sign_working_days=param("days")
+))  # fmt: skip
+UNSIGNED = Query(
+    sa.update(R).where(R.c.id == param("id")).values(signed_on_time=None, sign_working_days=None)
+)
+SENT_BACK = Query(sa.insert(t.send_backs).values(
+    report_id=param("report_id"), seq=param("seq"), department=param("department")
+))  # fmt: skip
+# On time only if every answer was (a reopened report answered again); the working days stay
+# those of the first answer.
+ANSWERED = Query(sa.update(R).where(R.c.id == param("id")).values(
+    answered_on_time=sa.case(
+        (R.c.answered_on_time.is_(None), param("on_time")),
+        (R.c.answered_on_time < param("on_time"), R.c.answered_on_time),
+        else_=param("on_time"),
+    ),
+    answer_working_days=sa.func.coalesce(R.c.answer_working_days, param("days")),
+))  # fmt: skip
 
 
 def working_days_between(calendar: WorkCalendar, start: datetime, end: datetime) -> int:
@@ -38,43 +69,30 @@ async def record(
 ) -> None:
     """Called by the service after an action's event is appended, inside its transaction."""
     if action == "accept":
-        rows = await tx.fetch(
-            "SELECT at FROM events WHERE report_id = ? AND action IN "
-            f"({', '.join('?' for _ in ROUTING_ACTIONS)}) ORDER BY seq DESC LIMIT 1",
-            (report.id, *ROUTING_ACTIONS),
-        )
+        rows = await tx.fetch(REACHED, {"report_id": report.id})
         reached = ts(rows[0]["at"]) if rows else report.created_at
         due = report.deadlines.sign_by
-        await tx.execute(
-            "UPDATE reports SET signed_on_time = ?, sign_working_days = ? WHERE id = ?",
-            (
-                int(due is None or now <= due),
-                working_days_between(calendar, reached or report.created_at, now),
-                report.id,
-            ),
-        )
+        await tx.execute(SIGNED, {
+            "on_time": int(due is None or now <= due),
+            "days": working_days_between(calendar, reached or report.created_at, now),
+            "id": report.id,
+        })  # fmt: skip
     elif action in workflow.REROUTING:
         # The next bureau signs afresh; the previous one's signing is no longer the fact.
-        await tx.execute(
-            "UPDATE reports SET signed_on_time = NULL, sign_working_days = NULL WHERE id = ?",
-            (report.id,),
-        )
+        await tx.execute(UNSIGNED, {"id": report.id})
         # A send-back counts against the bureau that made it (migration 0010); a 改派 is
         # the supervisor's and counts against nobody.
         if action == "send_back" and details and details.get("from"):
-            await tx.execute(
-                "INSERT INTO send_backs (report_id, seq, department) VALUES (?, ?, ?)",
-                (report.id, report.record_count, details["from"]),
-            )
+            await tx.execute(SENT_BACK, {
+                "report_id": report.id, "seq": report.record_count, "department": details["from"]
+            })  # fmt: skip
     elif action == "answer":
         due = report.deadlines.answer_by
         on_time = int(due is None or now <= due)
         started = report.accepted_at or report.created_at
         # A report answered again after a reopen is on time only if every answer was; the
         # time to answer stays that of the first answer.
-        await tx.execute(
-            "UPDATE reports SET answered_on_time = CASE WHEN answered_on_time IS NULL THEN ? "
-            "WHEN answered_on_time < ? THEN answered_on_time ELSE ? END, "
-            "answer_working_days = COALESCE(answer_working_days, ?) WHERE id = ?",
-            (on_time, on_time, on_time, working_days_between(calendar, started, now), report.id),
-        )
+        await tx.execute(ANSWERED, {
+            "on_time": on_time, "days": working_days_between(calendar, started, now),
+            "id": report.id,
+        })  # fmt: skip
