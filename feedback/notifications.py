@@ -32,12 +32,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 
 from feedback import record, secrets, workflow
 from feedback.config import Config
 from feedback.models import Report
 from feedback.store import Store, WriteTx
+from feedback.store import schema as t
+from feedback.store.sql import Query, param
 from feedback.workflow import Action
 
 if TYPE_CHECKING:  # the service owns a Notices; the chat helpers are handed a service
@@ -59,7 +62,121 @@ UNSUBSCRIBED = "退订"  # last_error of the waiting notices an unsubscribe drop
 # one receipt, not a receipt and a "routed" notice in the same second.
 IN_RECEIPT = frozenset({Action.ROUTE, Action.TO_TRIAGE})
 
-_COLUMNS = "id, report_id, channel, recipient, kind, payload, secret, attempts, created_at"
+OB, C, R = t.outbox, t.notice_channels, t.reports
+_COLUMNS = [OB.c[c] for c in ("id", "report_id", "channel", "recipient", "kind", "payload",
+                             "secret", "attempts", "created_at")]  # fmt: skip
+_WAITING = (OB.c.sent_at.is_(None), OB.c.dead_at.is_(None))
+
+CHANNELS_OF = Query(
+    sa.select(C.c.channel, C.c.address)
+    .where(C.c.report_id == param("report_id"), C.c.unsubscribed_at.is_(None))
+    .order_by(C.c.id)
+)
+ENQUEUE = Query(sa.insert(OB).values({c: param(c) for c in (
+    "report_id", "channel", "recipient", "kind", "payload", "secret", "created_at")}))  # fmt: skip
+SUBSCRIBE = Query(sa.insert(C).values({c: param(c) for c in (
+    "report_id", "channel", "address", "token", "created_at")}))  # fmt: skip
+TOKEN_OF = Query(
+    sa.select(C.c.token).where(C.c.report_id == param("report_id"), C.c.channel == param("channel"))
+)
+SUBSCRIPTION = Query(
+    sa.select(R.c.tracking_number, C.c.channel, C.c.address, C.c.unsubscribed_at)
+    .select_from(C.join(R, R.c.id == C.c.report_id))
+    .where(C.c.token == param("token"))
+)
+BY_TOKEN = Query(
+    sa.select(C.c.report_id, C.c.channel, C.c.address).where(C.c.token == param("token"))
+)
+UNSUBSCRIBE = Query(
+    sa.update(C)
+    .where(C.c.token == param("token"), C.c.unsubscribed_at.is_(None))
+    .values(unsubscribed_at=param("now"))
+)
+UNSUBSCRIBE_ADDRESS = Query(
+    sa.update(C)
+    .where(C.c.channel == param("channel"), C.c.address == param("address"),
+           C.c.unsubscribed_at.is_(None))
+    .values(unsubscribed_at=param("now"))
+)  # fmt: skip
+_drop = (
+    sa.update(OB)
+    .where(OB.c.channel == param("channel"), OB.c.recipient == param("address"), *_WAITING)
+    .values(dead_at=param("now"), last_error=UNSUBSCRIBED, secret=None)
+)
+DROP_WAITING = Query(_drop)
+DROP_WAITING_OF_REPORT = Query(_drop.where(OB.c.report_id == param("report_id")))
+
+
+def _claim(dialect: str) -> sa.Update:
+    due = (
+        sa.select(OB.c.id)
+        .where(
+            OB.c.channel == param("channel"), *_WAITING,
+            sa.or_(OB.c.next_attempt_at.is_(None), OB.c.next_attempt_at <= param("now")),
+            sa.or_(OB.c.claimed_until.is_(None), OB.c.claimed_until <= param("now")),
+        )
+        .order_by(OB.c.id)
+        .limit(param("limit"))
+    )  # fmt: skip
+    if dialect == "postgresql":
+        # Claimers skip rows another claimer has locked instead of queueing on them.
+        due = due.with_for_update(skip_locked=True)
+    return (
+        sa.update(OB)
+        .where(OB.c.id.in_(due.scalar_subquery()))
+        .values(claimed_by=param("worker"), claimed_until=param("until"))
+        .returning(*_COLUMNS)
+    )
+
+
+CLAIM = Query(_claim)
+_claimed = (OB.c.id == param("id"), OB.c.claimed_by == param("worker"))
+SENT = Query(
+    # claimed_by stays: which sender sent it.
+    sa.update(OB)
+    .where(*_claimed)
+    .values(sent_at=param("now"), last_error=None, secret=None, claimed_until=None)
+)
+RELEASE = Query(sa.update(OB).where(*_claimed).values(claimed_by=None, claimed_until=None))
+DEFER = Query(sa.update(OB).where(*_claimed).values(
+    next_attempt_at=param("until"), last_error=param("why"), claimed_by=None, claimed_until=None
+))  # fmt: skip
+FAILED = Query(sa.update(OB).where(*_claimed).values(
+    attempts=param("attempts"), last_error=param("error"), next_attempt_at=param("next"),
+    dead_at=param("dead"), claimed_by=None, claimed_until=None,
+))  # fmt: skip
+SENT_SINCE = Query(
+    sa.select(sa.func.count().label("n")).where(
+        OB.c.channel == param("channel"), OB.c.recipient == param("recipient"),
+        OB.c.sent_at.is_not(None), OB.c.sent_at >= param("since"),
+    )
+)  # fmt: skip
+_listed = [OB.c.id, R.c.tracking_number, OB.c.channel, OB.c.recipient, OB.c.kind, OB.c.attempts,
+           OB.c.last_error, OB.c.created_at]  # fmt: skip
+DEAD_LETTERS = Query(
+    sa.select(*_listed, OB.c.dead_at)
+    .select_from(OB.join(R, R.c.id == OB.c.report_id))
+    .where(OB.c.sent_at.is_(None), OB.c.dead_at.is_not(None),
+           sa.or_(OB.c.last_error.is_(None), OB.c.last_error != UNSUBSCRIBED))
+    .order_by(OB.c.id.desc())
+    .limit(param("limit"))
+)  # fmt: skip
+PENDING = Query(
+    sa.select(*_listed, OB.c.next_attempt_at)
+    .select_from(OB.join(R, R.c.id == OB.c.report_id))
+    .where(*_WAITING)
+    .order_by(OB.c.id)
+    .limit(param("limit"))
+)
+REQUEUE = Query(
+    sa.update(OB)
+    .where(OB.c.id == param("id"), OB.c.sent_at.is_(None), OB.c.dead_at.is_not(None))
+    .values(dead_at=None, attempts=0, next_attempt_at=None)
+)
+UNSENT = Query(sa.select(sa.func.count().label("n")).where(*_WAITING))
+UNSENT_OF = Query(
+    sa.select(sa.func.count().label("n")).where(*_WAITING, OB.c.channel == param("channel"))
+)
 
 
 @dataclass
@@ -128,8 +245,6 @@ class Notices:
         self.config = config
         self.clock = clock
         self._fernet = Fernet(base64.urlsafe_b64encode(seal_key))
-        # PostgreSQL: claimers skip rows another claimer has locked instead of queueing on them.
-        self._skip_locked = store.url.startswith(("postgresql://", "postgres://"))
 
     # -- writing (inside the change's transaction) ------------------------------------------
 
@@ -156,21 +271,16 @@ class Notices:
             rows.append((TELEGRAM, str(chat), None))
         if not report.anonymous and not (in_submission and action in IN_RECEIPT):
             assert report.id is not None
-            for ch in await tx.fetch(
-                "SELECT channel, address FROM notice_channels "
-                "WHERE report_id = ? AND unsubscribed_at IS NULL ORDER BY id",
-                (report.id,),
-            ):
+            for ch in await tx.fetch(CHANNELS_OF, {"report_id": report.id}):
                 sealed = None
                 if code and action is Action.SUBMIT and ch["channel"] in code_for:
                     sealed = self._fernet.encrypt(code.encode()).decode("ascii")
                 rows.append((str(ch["channel"]), str(ch["address"]), sealed))
         for channel, recipient, sealed in rows:
-            await tx.execute(
-                "INSERT INTO outbox (report_id, channel, recipient, kind, payload, secret, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (report.id, channel, recipient, action.value, text, sealed, _iso(now)),
-            )
+            await tx.execute(ENQUEUE, {
+                "report_id": report.id, "channel": channel, "recipient": recipient,
+                "kind": action.value, "payload": text, "secret": sealed, "created_at": _iso(now),
+            })  # fmt: skip
         return len(rows)
 
     async def subscribe(
@@ -181,29 +291,21 @@ class Notices:
         for channel, address in channels.items():
             if channel not in OPT_IN:
                 raise ValueError(channel)
-            await tx.execute(
-                "INSERT INTO notice_channels (report_id, channel, address, token, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (report_id, channel, address, base64.urlsafe_b64encode(os.urandom(18)).decode(),
-                 _iso(now)),
-            )  # fmt: skip
+            await tx.execute(SUBSCRIBE, {
+                "report_id": report_id, "channel": channel, "address": address,
+                "token": base64.urlsafe_b64encode(os.urandom(18)).decode(),
+                "created_at": _iso(now),
+            })  # fmt: skip
 
     async def token_of(self, report_id: int, channel: str) -> str | None:
         """The unsubscribe token of a report's channel (for the link in its notices)."""
-        rows = await self.store.fetch(
-            "SELECT token FROM notice_channels WHERE report_id = ? AND channel = ?",
-            (report_id, channel),
-        )
+        rows = await self.store.fetch(TOKEN_OF, {"report_id": report_id, "channel": channel})
         return str(rows[0]["token"]) if rows else None
 
     async def subscription(self, token: str) -> dict[str, Any] | None:
         """What an unsubscribe link is for: the report's number, the channel, the masked
         address and whether it is still on."""
-        rows = await self.store.fetch(
-            "SELECT r.tracking_number, c.channel, c.address, c.unsubscribed_at "
-            "FROM notice_channels c JOIN reports r ON r.id = c.report_id WHERE c.token = ?",
-            (token,),
-        )
+        rows = await self.store.fetch(SUBSCRIPTION, {"token": token})
         if not rows:
             return None
         r = rows[0]
@@ -216,18 +318,11 @@ class Notices:
         waiting are dropped too (marked given up, "退订"). False for an unknown token."""
         now = _iso(self.clock())
         async with self.store.transaction() as tx:
-            rows = await tx.fetch(
-                "SELECT report_id, channel, address FROM notice_channels WHERE token = ?",
-                (token,),
-            )
+            rows = await tx.fetch(BY_TOKEN, {"token": token})
             if not rows:
                 return False
             r = rows[0]
-            await tx.execute(
-                "UPDATE notice_channels SET unsubscribed_at = ? "
-                "WHERE token = ? AND unsubscribed_at IS NULL",
-                (now, token),
-            )
+            await tx.execute(UNSUBSCRIBE, {"now": now, "token": token})
             await self._drop_waiting(tx, now, r["channel"], r["address"], r["report_id"])
         return True
 
@@ -237,9 +332,7 @@ class Notices:
         now = _iso(self.clock())
         async with self.store.transaction() as tx:
             n = await tx.execute(
-                "UPDATE notice_channels SET unsubscribed_at = ? "
-                "WHERE channel = ? AND address = ? AND unsubscribed_at IS NULL",
-                (now, channel, address),
+                UNSUBSCRIBE_ADDRESS, {"now": now, "channel": channel, "address": address}
             )
             await self._drop_waiting(tx, now, channel, address, None)
         return n
@@ -247,15 +340,11 @@ class Notices:
     async def _drop_waiting(
         self, tx: WriteTx, now: str, channel: str, address: str, report_id: int | None
     ) -> None:
-        sql = (
-            "UPDATE outbox SET dead_at = ?, last_error = ?, secret = NULL "
-            "WHERE channel = ? AND recipient = ? AND sent_at IS NULL AND dead_at IS NULL"
-        )
-        params: list[Any] = [now, UNSUBSCRIBED, channel, address]
-        if report_id is not None:
-            sql += " AND report_id = ?"
-            params.append(report_id)
-        await tx.execute(sql, params)
+        params = {"now": now, "channel": channel, "address": address}
+        if report_id is None:
+            await tx.execute(DROP_WAITING, params)
+        else:
+            await tx.execute(DROP_WAITING_OF_REPORT, {**params, "report_id": report_id})
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -265,16 +354,11 @@ class Notices:
         """Take up to ``limit`` due rows of ``channel`` for ``worker``, oldest first. No other
         claimer gets them until they are marked or the lease lapses."""
         now = self.clock()
-        lock = " FOR UPDATE SKIP LOCKED" if self._skip_locked else ""
         async with self.store.transaction() as tx:
-            rows = await tx.fetch(
-                "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
-                "SELECT id FROM outbox WHERE channel = ? AND sent_at IS NULL AND dead_at IS NULL "
-                "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-                "AND (claimed_until IS NULL OR claimed_until <= ?) "
-                f"ORDER BY id LIMIT ?{lock}) RETURNING {_COLUMNS}",
-                (worker, _iso(now + lease), channel, _iso(now), _iso(now), limit),
-            )
+            rows = await tx.fetch(CLAIM, {
+                "worker": worker, "until": _iso(now + lease), "channel": channel,
+                "now": _iso(now), "limit": limit,
+            })  # fmt: skip
         return sorted((self._message(r, worker) for r in rows), key=lambda m: m.id)
 
     def _message(self, r: Mapping[str, Any], worker: str) -> OutboxMessage:
@@ -306,10 +390,7 @@ class Notices:
         and another sender took the row meanwhile (then that sender marks it)."""
         async with self.store.transaction() as tx:
             n = await tx.execute(
-                # claimed_by stays: which sender sent it.
-                "UPDATE outbox SET sent_at = ?, last_error = NULL, secret = NULL, "
-                "claimed_until = NULL WHERE id = ? AND claimed_by = ?",
-                (_iso(self.clock()), message.id, message.claimed_by),
+                SENT, {"now": _iso(self.clock()), "id": message.id, "worker": message.claimed_by}
             )
         return n > 0
 
@@ -317,20 +398,15 @@ class Notices:
         """Give claimed rows back untried (the far side asked everyone to wait)."""
         async with self.store.transaction() as tx:
             for m in messages:
-                await tx.execute(
-                    "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL "
-                    "WHERE id = ? AND claimed_by = ?",
-                    (m.id, m.claimed_by),
-                )
+                await tx.execute(RELEASE, {"id": m.id, "worker": m.claimed_by})
 
     async def defer(self, message: OutboxMessage, until: datetime, why: str) -> None:
         """Not now, and not a failure (the recipient's daily cap): try again at ``until``."""
         async with self.store.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET next_attempt_at = ?, last_error = ?, claimed_by = NULL, "
-                "claimed_until = NULL WHERE id = ? AND claimed_by = ?",
-                (_iso(until), why[:1000], message.id, message.claimed_by),
-            )
+            await tx.execute(DEFER, {
+                "until": _iso(until), "why": why[:1000], "id": message.id,
+                "worker": message.claimed_by,
+            })  # fmt: skip
 
     async def mark_failed(
         self,
@@ -350,13 +426,10 @@ class Notices:
         wait = timedelta(seconds=retry_after) if retry_after is not None else backoff(attempts)
         dead = _iso(now) if attempts >= MAX_ATTEMPTS else None
         async with self.store.transaction() as tx:
-            await tx.execute(
-                "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, "
-                "dead_at = ?, claimed_by = NULL, claimed_until = NULL "
-                "WHERE id = ? AND claimed_by = ?",
-                (attempts, error[:1000], _iso(now + wait), dead, message.id,
-                 message.claimed_by),
-            )  # fmt: skip
+            await tx.execute(FAILED, {
+                "attempts": attempts, "error": error[:1000], "next": _iso(now + wait),
+                "dead": dead, "id": message.id, "worker": message.claimed_by,
+            })  # fmt: skip
         if dead:
             # Loud on purpose: a citizen did not hear about their report; someone must look.
             log.error("gave up sending %s notice %s after %d attempts: %s",
@@ -369,9 +442,7 @@ class Notices:
     async def sent_since(self, channel: str, recipient: str, since: datetime) -> int:
         """Notices sent to one recipient since ``since`` (the SMS daily cap)."""
         rows = await self.store.fetch(
-            "SELECT COUNT(*) AS n FROM outbox WHERE channel = ? AND recipient = ? "
-            "AND sent_at IS NOT NULL AND sent_at >= ?",
-            (channel, recipient, _iso(since)),
+            SENT_SINCE, {"channel": channel, "recipient": recipient, "since": _iso(since)}
         )
         return int(rows[0]["n"])
 
@@ -379,14 +450,7 @@ class Notices:
 
     async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         """Notices given up on, newest first: the report, channel, masked recipient, error."""
-        rows = await self.store.fetch(
-            "SELECT o.id, r.tracking_number, o.channel, o.recipient, o.kind, o.attempts, "
-            "o.last_error, o.created_at, o.dead_at FROM outbox o "
-            "JOIN reports r ON r.id = o.report_id "
-            "WHERE o.sent_at IS NULL AND o.dead_at IS NOT NULL "
-            "AND (o.last_error IS NULL OR o.last_error <> ?) ORDER BY o.id DESC LIMIT ?",
-            (UNSUBSCRIBED, limit),
-        )
+        rows = await self.store.fetch(DEAD_LETTERS, {"limit": limit})
         for r in rows:
             r["recipient"] = mask(str(r["channel"]), str(r["recipient"]))
             r["label"] = Action(r["kind"]).label if r["kind"] in set(Action) else r["kind"]
@@ -394,13 +458,7 @@ class Notices:
 
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
         """Notices still waiting, oldest first, as dead_letters shows them (`feedback notify`)."""
-        rows = await self.store.fetch(
-            "SELECT o.id, r.tracking_number, o.channel, o.recipient, o.kind, o.attempts, "
-            "o.last_error, o.created_at, o.next_attempt_at FROM outbox o "
-            "JOIN reports r ON r.id = o.report_id "
-            "WHERE o.sent_at IS NULL AND o.dead_at IS NULL ORDER BY o.id LIMIT ?",
-            (limit,),
-        )
+        rows = await self.store.fetch(PENDING, {"limit": limit})
         for r in rows:
             r["recipient"] = mask(str(r["channel"]), str(r["recipient"]))
             r["label"] = Action(r["kind"]).label if r["kind"] in set(Action) else r["kind"]
@@ -409,20 +467,16 @@ class Notices:
     async def requeue(self, outbox_id: int) -> bool:
         """Send a dead letter again from the start (the gateway is back)."""
         async with self.store.transaction() as tx:
-            n = await tx.execute(
-                "UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = NULL "
-                "WHERE id = ? AND sent_at IS NULL AND dead_at IS NOT NULL",
-                (outbox_id,),
-            )
+            n = await tx.execute(REQUEUE, {"id": outbox_id})
         return n > 0
 
     async def unsent(self, channel: str | None = None) -> int:
         """Notices still waiting (not sent, not given up on)."""
-        sql = "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND dead_at IS NULL"
-        params: tuple[Any, ...] = ()
         if channel:
-            sql, params = sql + " AND channel = ?", (channel,)
-        return int((await self.store.fetch(sql, params))[0]["n"])
+            rows = await self.store.fetch(UNSENT_OF, {"channel": channel})
+        else:
+            rows = await self.store.fetch(UNSENT, {})
+        return int(rows[0]["n"])
 
 
 def mask(channel: str, recipient: str) -> str:
