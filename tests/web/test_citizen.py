@@ -308,16 +308,18 @@ async def test_report_form_shows_every_error_at_once(visitor: MakeVisitor) -> No
     form.add_field("attachments", b"MZ\x90\x00not a picture", filename="photo.jpg")
     status, html = await v.post("/report", form)
     assert status == 400
-    alert = re.search(r'<div class="notice error" role="alert">(.*?)</div>', html, re.S)
+    alert = re.search(r'<div class="notice error" role="alert"[^>]*>(.*?)</div>', html, re.S)
     assert alert
-    # The text, the phone and the file, all on the first return, in the form's order.
-    messages = re.findall(r"<li>([^<]+)</li>", alert.group(1))
+    # The text, the phone and the file, all on the first return, in the form's order; a
+    # mistake in a field links to it.
+    messages = re.findall(r"<li>(?:<a [^>]*>)?([^<]+)(?:</a>)?</li>", alert.group(1))
     assert len(messages) == 3, messages
     assert "诉求内容" in messages[0] and "手机号码" in messages[1] and "photo.jpg" in messages[2]
     assert 'id="attachments-error"' in html and 'id="contact_phone-error"' in html
+    assert '<a href="#field-text">' in alert.group(1)
     # Only the phone is marked: the name typed correctly is not red, nor the whole fieldset.
-    name_field = re.search(r'<div class="field([^"]*)">\s*<label for="f-contact_name"', html)
-    phone_field = re.search(r'<div class="field([^"]*)">\s*<label for="f-contact_phone"', html)
+    name_field = re.search(r'<div class="field([^"]*)"[^>]*>\s*<label for="f-contact_name"', html)
+    phone_field = re.search(r'<div class="field([^"]*)"[^>]*>\s*<label for="f-contact_phone"', html)
     assert name_field and phone_field
     assert "has-error" not in name_field.group(1) and "has-error" in phone_field.group(1)
     assert '<fieldset class="field has-error">\n    <legend>是否留下联系方式' not in html

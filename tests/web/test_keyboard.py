@@ -262,3 +262,25 @@ async def test_a_secondary_button_does_not_look_like_the_main_one(
         "() => getComputedStyle(document.querySelector('main button[type=submit]')).backgroundColor"
     )
     assert main != "rgb(255, 255, 255)"
+
+
+async def test_a_mistake_in_the_report_form_is_one_keypress_from_its_field(
+    browser: Any, server: TestServer
+) -> None:
+    """The form comes back with the focus on its list of mistakes; each mistake is a link, and
+    following it with the keyboard puts the citizen in the field to fix (issue 20, part 2)."""
+    base = str(server.make_url("")).rstrip("/")
+    page = await new_page(browser, PHONE)
+    await page.goto(base + "/report")
+    await page.fill("#f-text", "太短")
+    await page.click("#do-preview")
+    keys = Keyboard(page)
+    first = await keys.focused()
+    assert first["id"] == "error-summary", first
+    found = await keys.tab_to(lambda f: f["tag"] == "a" and f["href"] == "#field-text")
+    assert "10" in found["text"]
+    await keys.press("Enter")
+    here = await keys.tab_to(lambda f: True, limit=1)
+    assert here["id"] == "f-text", here
+    await keys.type("执法队员在般阳路扣押三轮车，没有开具任何票据。")
+    await shot(page, "41-report-mistake-fixed-phone")
