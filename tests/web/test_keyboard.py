@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from feedback.service import FeedbackService
 from tests.browser import MARKS, new_page, shot
-from tests.conftest import SUPERVISOR
+from tests.conftest import SUPERVISOR, staff
 from tests.web.conftest import PASSWORD, REPORT_FORM
 
 pytestmark = MARKS
@@ -284,3 +284,58 @@ async def test_a_mistake_in_the_report_form_is_one_keypress_from_its_field(
     assert here["id"] == "f-text", here
     await keys.type("执法队员在般阳路扣押三轮车，没有开具任何票据。")
     await shot(page, "41-report-mistake-fixed-phone")
+
+
+async def test_the_follow_up_forms_open_with_the_caret_in_the_field_to_fix(
+    browser: Any, server: TestServer, service: FeedbackService
+) -> None:
+    """Back from a mistake on the follow-up pages, the citizen types straight away: a wrong
+    code puts the caret in the code box, an old bookmark in a new browser asks for the code
+    with the caret there, and a rating sent without a choice lands on the first choice
+    (issue 20, part 2)."""
+    base = str(server.make_url("")).rstrip("/")
+    result = await service.submit({**REPORT_FORM, "anonymous": "1"})
+    tn, code = result.tracking_number, result.follow_up_code
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    await service.accept(staff("zhzf"), tn)
+    await service.answer(staff("zhzf"), tn, ANSWER)
+
+    page = await new_page(browser, PHONE)
+    keys = Keyboard(page)
+    await page.goto(base + "/track")
+    await page.click("button:has-text('查询')")
+    here = await keys.focused()
+    assert here["id"] == "f-tn", here
+    await keys.type(tn)
+    await keys.tab_to(field("f-code"))
+    await keys.type("ABCD-EFGH-JKMN-PQRS-TVWX")
+    await keys.press("Enter")
+    await page.wait_for_selector("#code-error")
+    here = await keys.focused()
+    assert here["id"] == "f-code" and here["on_screen"], here
+    assert await page.input_value("#f-tn") == tn
+    assert await page.get_attribute("#f-code", "aria-invalid") == "true"
+    await keys.press("Control+A")
+    await keys.type(code)
+    await keys.press("Enter")
+    await page.wait_for_selector("#answer")
+
+    # Rating sent without a choice: the first choice has the focus, marked and described.
+    await keys.tab_to(button("提交评价"))
+    await keys.press("Enter")
+    await page.wait_for_selector("#rating-error")
+    here = await keys.focused()
+    assert (here["name"], here["value"]) == ("rating", "satisfied") and here["on_screen"], here
+    assert await page.get_attribute("#rating-error", "role") == "alert"
+    await keys.press("Space")
+    await keys.tab_to(button("提交评价"))
+    await keys.press("Enter")
+    await page.wait_for_selector("#status:has-text('已办结')")
+    await shot(page, "kb-04-rated-after-mistake-phone")
+
+    # An old link opened in another browser: the number is kept, the caret waits in the code.
+    other = await new_page(browser, PHONE)
+    await other.goto(base + f"/track/{tn}")
+    here = await Keyboard(other).focused()
+    assert here["id"] == "f-code", here
+    assert await other.input_value("#f-tn") == tn
