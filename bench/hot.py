@@ -65,10 +65,12 @@ def main() -> int:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"attachment3_hot.csv: {len(messages)} messages, {len(issues)} issues of 2+ reports, "
           f"{wall:.1f} s wall, {cpu:.1f} s CPU (target < 60 s; load {os.getloadavg()[0]:.2f})")  # fmt: skip
-    print("\ntop 10 (heat, reports, distinct reporters, support, place, from - to, summary)")
+    print(
+        "\ntop 10 (heat, reports, distinct reporters, support, returns, place, from - to, summary)"
+    )
     top = issues[:10]
     for h in top:
-        print(f"{h.rank:2d} {h.heat:7.2f} {h.reports:3d} {h.reporters:3d} {h.support:5d} "
+        print(f"{h.rank:2d} {h.heat:7.2f} {h.reports:3d} {h.reporters:3d} {h.support:5d} {h.returns} "
               f"{h.place or '-'} {h.time_from:%Y-%m-%d}–{h.time_to:%Y-%m-%d} {h.summary}")  # fmt: skip
 
     print("\nknown hot issues (keyword proxies) in the top 10:")

@@ -11,19 +11,25 @@ Grouping (docs/insight.md):
    mean cosine to the group's members, plus ``PLACE_BOOST`` when they name the same place — if
    that is at least ``threshold`` and the group had a report within ``window_days``; otherwise
    it starts a group. (Mean rather than nearest similarity: a group does not drift by chaining.)
+4. Groups whose centroids are very close are joined (one matter told in two ways), and the
+   episodes of a recurring matter are linked: a group and a later one that began more than the
+   window and at most a year after it, naming the same place, whose reports naming it say the
+   same thing without the place names (``_link``).
 
 Heat (热度), for a group of at least ``min_reports`` reports from at least ``MIN_REPORTERS``
 people (one person writing again and again is not many citizens reporting a matter)::
 
     heat = (reporters + 2 × ln(1 + repeat reports) + 2 × ln(1 + support))
-           × (1 + min(active weeks − 1, 8) / 16)
+           × (1 + min(active weeks − 1, 8) / 16 + 0.5 × min(returns, 4))
            × 0.5 ^ (days since the last report / half-life)      (only when a half-life is set)
 
 ``reporters`` are distinct people (an anonymous report counts as its own person), ``repeat
 reports`` the same people again (on a log scale: one person posting forty times is not forty
 citizens), ``support`` the citizens who pressed 附议 (我也遇到) plus the
 点赞 minus 反对 of imported data (never below 0 per report), ``active weeks`` the calendar weeks
-with a report (a matter that persists weighs more than a one-day burst, at most 1.5×).
+with a report (a matter that persists weighs more than a one-day burst, at most 1.5×),
+``returns`` the times the matter came back from someone new after a quiet spell longer than the
+window (each one more step of persistence past the weeks' cap).
 
 Summary (a one-line description for the supervisor): of the members' titles and sentences, with
 salutations, self-introductions and thanks cut off (``data/hot.toml``, ``[summary]``), the one
@@ -55,6 +61,17 @@ PLACE_THRESHOLD = 0.12  # the bar for reports that name the same place
 PLACE_BOOST = 0.10  # among the groups a report may join, the same place counts this much more
 WINDOW_DAYS = 60  # a group stays open this long after its last report
 MERGE = 0.5  # centroid cosine at which two groups are one matter
+# A matter that comes back at the same place after a quiet spell longer than the window is the
+# same issue, recurring (docs/insight.md): groups that name the same place are linked when the
+# words of their reports naming it, without the place names, agree this much ...
+LINK = 0.25
+LINK_GAP_DAYS = 365  # ... and the later one began within a year of the earlier one's last report
+# In the heat, each return of a matter after a quiet spell longer than the window adds what 8
+# more active weeks add (the weeks' own cap, 1.5x, is reached at about the window's length): a
+# matter that came back has persisted past that cap. Beyond four returns it is a standing
+# matter, and its people count.
+RETURN_WEIGHT = 0.5
+MAX_RETURNS = 4
 MIN_REPORTS = 2
 MIN_REPORTERS = 2  # distinct people: a hot issue is many citizens' matter, not one person's posts
 TEXT_HEAD = 300
@@ -93,6 +110,7 @@ class HotIssue:
     active_weeks: int
     departments: list[str]
     members: list[Message]
+    returns: int = 0  # times the matter came back from someone new after a quiet spell
 
     @property
     def key(self) -> str:
@@ -113,6 +131,7 @@ class HotIssue:
             "reporters": self.reporters,
             "support": self.support,
             "active_weeks": self.active_weeks,
+            "returns": self.returns,
             "departments": self.departments,
         }
 
@@ -275,6 +294,105 @@ def _merge(
     return out + [g for g in groups if len(g) < 2]
 
 
+def _matter_vectors(messages: Sequence[Message]) -> Any:
+    """TF-IDF vectors of the reports' words without the words of the places they name: what
+    the matter is, not where (two matters at one compound share its name, not their words)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def matter(m: Message) -> list[str]:
+        return [w for w in _tokens(m) if not any(w in p for p in m.places)]
+
+    vec = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True, min_df=1, dtype=np.float32)
+    return vec.fit_transform([matter(m) for m in messages])
+
+
+def _named(key: str) -> bool:
+    """A key that names one place, not an ending shared by many (有限公司, 限公司)."""
+    rules = place_rules()
+    if key in rules.too_generic:
+        return False
+    ending = next((e for e in sorted(rules.kinds, key=len, reverse=True) if key.endswith(e)), "")
+    return len(key) - len(ending) >= rules.min_stem
+
+
+def _centroid(x: Any, rows: Sequence[int]) -> np.ndarray:
+    c = np.asarray(x[list(rows)].mean(axis=0)).ravel()
+    return c / (float(np.linalg.norm(c)) or 1.0)
+
+
+def _elsewhere(key: str, ra: Sequence[int], rb: Sequence[int], messages: Sequence[Message]) -> bool:
+    """The two sides name the key (the water company, a station) and besides it other places
+    that have nothing in common (湖开小区, 金色山庄): the key serves many places, and the
+    matters are at different ones."""
+
+    def others(rows: Sequence[int]) -> set[str]:
+        out: set[str] = set()
+        for i in rows:
+            for p in messages[i].places:
+                ks = _place_keys([p])
+                if ks and key not in ks and not any(key in k or k in key for k in ks):
+                    out |= ks
+        return out
+
+    oa, ob = others(ra), others(rb)
+    return bool(oa) and bool(ob) and not oa & ob
+
+
+def _link(
+    groups: list[list[int]],
+    messages: Sequence[Message],
+    keys: Sequence[set[str]],
+    window: float,
+) -> list[list[int]]:
+    """Join the episodes of a recurring matter: a group (or a single report) and a later one
+    that began more than the window but at most ``LINK_GAP_DAYS`` after its last report, name
+    the same place, and whose reports naming it say the same thing once the place names are
+    taken out (centroid cosine ≥ ``LINK``). Within the window the grouping has already
+    decided; a recurring matter is one the window split."""
+    if len(groups) < 2:
+        return groups
+    spans = [(messages[g[0]].time, max(messages[i].time for i in g)) for g in groups]
+    gkeys = [set().union(*(keys[i] for i in g)) for g in groups]
+    by_key: dict[str, list[int]] = {}
+    for k, ks in enumerate(gkeys):
+        for key in ks:
+            by_key.setdefault(key, []).append(k)
+    pairs: set[tuple[int, int, str]] = set()
+    for key, gs in by_key.items():
+        if len(gs) < 2 or not _named(key):
+            continue
+        for a in gs:
+            for b in gs:
+                gap = (spans[b][0] - spans[a][1]).total_seconds()
+                if window < gap <= LINK_GAP_DAYS * 86400.0:
+                    pairs.add((a, b, key))
+    if not pairs:
+        return groups
+    y = _matter_vectors(messages)
+    parent = list(range(len(groups)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    best: dict[tuple[int, int], str] = {}
+    for a, b, key in sorted(pairs, key=lambda p: (p[0], p[1], -len(p[2]), p[2])):
+        best.setdefault((a, b), key)  # the longest place the two name: the most specific
+    for (a, b), key in sorted(best.items()):
+        ra = [i for i in groups[a] if key in keys[i]]
+        rb = [i for i in groups[b] if key in keys[i]]
+        if _elsewhere(key, ra, rb, messages):
+            continue
+        if float(_centroid(y, ra) @ _centroid(y, rb)) >= LINK:
+            parent[root(a)] = root(b)
+    linked: dict[int, list[int]] = {}
+    for k, g in enumerate(groups):
+        linked.setdefault(root(k), []).extend(g)
+    return [sorted(g, key=lambda i: (messages[i].time, i)) for g in linked.values()]
+
+
 def group(
     messages: Sequence[Message],
     *,
@@ -345,7 +463,8 @@ def _group(
     groups: dict[int, list[int]] = {}
     for i in order:
         groups.setdefault(int(label[i]), []).append(i)
-    return _merge(list(groups.values()), x, messages, window)
+    merged = _merge(list(groups.values()), x, messages, window)
+    return _link(merged, messages, keys, window)
 
 
 def _place_keys(places: list[str]) -> set[str]:
@@ -360,22 +479,51 @@ def _place_keys(places: list[str]) -> set[str]:
     return out
 
 
+def returns(members: Sequence[Message], window_days: float = WINDOW_DAYS) -> int:
+    """How often the matter came back: the episodes (runs of reports with no quiet spell longer
+    than the window between them) after the first that bring someone who had not reported it
+    before. One person writing again a year later is a repeat, not a return."""
+    ordered = sorted(members, key=lambda m: m.time)
+    seen: set[str] = set()
+    count = 0
+    last: datetime | None = None
+    episode: set[str] = set()
+    for m in ordered:
+        if last is not None and (m.time - last).total_seconds() > window_days * 86400.0:
+            count += bool(seen and episode - seen)
+            seen |= episode
+            episode = set()
+        episode.add(_person(m))
+        last = m.time
+    return count + bool(seen and episode - seen)
+
+
+def _person(m: Message) -> str:
+    return m.user if m.user else f"anon:{m.id}"
+
+
 def heat(
-    members: Sequence[Message], *, now: datetime | None = None, half_life_days: float | None = None
-) -> tuple[float, int, int, int]:
-    """(heat, distinct reporters, support, active weeks) of one group (the module notes)."""
-    people = {m.user if m.user else f"anon:{m.id}" for m in members}
+    members: Sequence[Message],
+    *,
+    now: datetime | None = None,
+    half_life_days: float | None = None,
+    window_days: float = WINDOW_DAYS,
+) -> tuple[float, int, int, int, int]:
+    """(heat, distinct reporters, support, active weeks, returns) of one group (module notes)."""
+    people = {_person(m) for m in members}
     reporters = len(people)
     repeats = len(members) - reporters
     support = sum(max(m.likes - m.dislikes, 0) + max(m.support, 0) for m in members)
     weeks = len({m.time.isocalendar()[:2] for m in members})
-    value = (reporters + 2 * math.log1p(repeats) + 2 * math.log1p(support)) * (
-        1 + min(weeks - 1, 8) / 16
-    )
+    back = returns(members, window_days)
+    # Persistence: weeks with reports, up to 9 (about the 60-day window), then each return
+    # after a quiet spell longer than the window: the matter outlasted that cap once more.
+    persistence = 1 + min(weeks - 1, 8) / 16 + min(back, MAX_RETURNS) * RETURN_WEIGHT
+    value = (reporters + 2 * math.log1p(repeats) + 2 * math.log1p(support)) * persistence
     if half_life_days and now is not None:
         age = max((now - max(m.time for m in members)).total_seconds() / 86400, 0.0)
         value *= 0.5 ** (age / half_life_days)
-    return round(value, 2), reporters, support, weeks
+    return round(value, 2), reporters, support, weeks, back
 
 
 def hot_issues(
@@ -398,7 +546,9 @@ def hot_issues(
         if len(idx) < min_reports:
             continue
         members = [messages[i] for i in idx]
-        value, reporters, support, weeks = heat(members, now=now, half_life_days=half_life_days)
+        value, reporters, support, weeks, back = heat(
+            members, now=now, half_life_days=half_life_days, window_days=window_days
+        )
         if reporters < MIN_REPORTERS:
             continue
         places = Counter(p for m in members for p in dict.fromkeys(m.places))
@@ -425,6 +575,7 @@ def hot_issues(
                 reporters=reporters,
                 support=support,
                 active_weeks=weeks,
+                returns=back,
                 departments=sorted({m.department for m in members if m.department}),
                 members=members,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,14 @@ from feedback.models import Status
 from feedback.service import FeedbackService
 from feedback.stats import build_filter
 from tests.conftest import SUPERVISOR, Clock, staff
-from tests.insight.stories import COMPOUND, OTHERS, POLITE, payload
+from tests.insight.stories import (
+    COMPOUND,
+    OTHERS,
+    POLITE,
+    RECURRING,
+    SAME_PLACE_OTHER_MATTER,
+    payload,
+)
 
 
 def test_places_and_organisations_are_named() -> None:
@@ -104,6 +112,58 @@ def test_one_persons_many_posts_are_no_hot_issue() -> None:
         m.user = f"1390533000{i}"
     (issue,) = hot.hot_issues(posts)
     assert issue.reports == 5 and issue.reporters == 5
+
+
+def _dated(
+    rows: list[tuple[int, str, str, str]], start: datetime | None = None
+) -> list[hot.Message]:
+    start = start or datetime(2025, 3, 3, 9)
+    return [
+        hot.Message(f"{phone}-{days}", title, text, start + timedelta(days=days), user=phone)
+        for days, title, text, phone in rows
+    ]
+
+
+def test_a_matter_that_keeps_coming_back_is_one_recurring_issue() -> None:
+    """Residents of one compound report its flooding garage in spring, again in summer and
+    again the next spring, months apart; in between two others report its lifts. The
+    supervisor sees one garage issue that came back twice, and the lifts apart."""
+    others = [
+        hot.Message(f"o{i}", t, x, datetime(2025, 3, 10 + i, 9), user=p)
+        for i, (t, x, p) in enumerate(OTHERS)
+    ]
+    garage = _dated(RECURRING)
+    lifts = _dated(SAME_PLACE_OTHER_MATTER)
+    issues = hot.hot_issues(garage + lifts + others)
+    by_first = {h.ids[0]: h for h in issues}
+    recurring = by_first[garage[0].id]
+    assert recurring.ids == [m.id for m in garage]
+    assert recurring.reporters == 6 and recurring.returns == 2
+    assert recurring.place is not None and "青山苑" in recurring.place
+    assert recurring.time_from == garage[0].time and recurring.time_to == garage[-1].time
+    lift_issue = by_first[lifts[0].id]
+    assert lift_issue.ids == [m.id for m in lifts] and lift_issue.returns == 0
+    # Coming back counts: the same six people within one season are a cooler issue.
+    season = hot.hot_issues(
+        [
+            hot.Message(m.id, m.title, m.text, garage[0].time + timedelta(days=3 * k), user=m.user)
+            for k, m in enumerate(garage)
+        ]
+    )
+    assert season[0].reporters == 6 and season[0].returns == 0
+    assert recurring.heat > season[0].heat
+    assert json.loads(json.dumps(recurring.as_dict()))["returns"] == 2
+
+
+def test_one_person_writing_again_months_later_is_no_return() -> None:
+    first, second, *_ = RECURRING
+    later = (300, first[1], first[2], first[3])  # the first resident, ten months on
+    (issue,) = hot.hot_issues(_dated([first, second, later]))
+    assert issue.reports == 3 and issue.reporters == 2 and issue.returns == 0
+    # Someone new at that time is a return.
+    newcomer = (300, first[1], first[2], "13905330039")
+    (issue,) = hot.hot_issues(_dated([first, second, newcomer]))
+    assert issue.reporters == 3 and issue.returns == 1
 
 
 async def test_bureau_staff_cannot_see_the_hot_issues(service: FeedbackService) -> None:
