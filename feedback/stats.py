@@ -250,6 +250,9 @@ class Dashboard:
     trend: list[Figures]
     overdue: list[OverdueItem]
     timings: dict[str, float] = field(default_factory=dict)
+    # Trend periods the figures cover only in part (key -> 截至3月10日): the chosen dates or
+    # today cut them short. Their labels say it too.
+    partial: dict[str, str] = field(default_factory=dict)
     # Reports no bureau holds yet (at the triage desk): counted in the total, never ranked.
     unassigned: Figures | None = None
 
@@ -275,6 +278,7 @@ class Dashboard:
             "by_issue_type": [x.as_dict() for x in self.by_issue_type],
             "by_channel": [x.as_dict() for x in self.by_channel],
             "trend": [x.as_dict() for x in self.trend],
+            "partial_periods": dict(self.partial),
             "overdue": [
                 {
                     "tracking_number": o.tracking_number,
@@ -805,6 +809,8 @@ class Stats:
         by_channel = sorted(channels.values(), key=lambda f: -f.received)
         for fig in by_channel:
             fig.label = self.channel_label(fig.key)
+        today = self.local_day(now)
+        trend = self._trend(days.values(), flt, today)
         return Dashboard(
             flt=flt,
             overall=overall,
@@ -812,16 +818,20 @@ class Stats:
             unassigned=unassigned,
             by_issue_type=by_type,
             by_channel=by_channel,
-            trend=self._trend(days.values(), flt),
+            trend=trend,
+            partial={f.key: n for f in trend if (n := partial_note(f.key, flt, today))},
             overdue=overdue_items,
             timings=timings,
         )
 
-    def _trend(self, days: Iterable[Figures], flt: StatsFilter) -> list[Figures]:
-        """Daily rows rolled up to weeks (starting Monday) or months, with empty ones filled."""
+    def _trend(self, days: Iterable[Figures], flt: StatsFilter, today: date) -> list[Figures]:
+        """Daily rows rolled up to weeks (starting Monday) or months, with empty ones filled.
+        A period the chosen dates or today cut short says so in its label (2026-03（截至3月10日）):
+        its count is not a whole month's, and a falling line at the end is no fall."""
         buckets: dict[str, Figures] = {}
         for key in _period_keys(flt.date_from, flt.date_to, flt.period):
-            buckets[key] = Figures(key=key, label=key)
+            note = partial_note(key, flt, today)
+            buckets[key] = Figures(key=key, label=f"{key}（{note}）" if note else key)
         for fig in days:
             key = _period_key(date.fromisoformat(fig.key), flt.period)
             if key in buckets:
@@ -875,6 +885,44 @@ def _period_key(day: date, period: str) -> str:
     if period == "week":
         return (day - timedelta(days=day.weekday())).isoformat()
     return day.strftime("%Y-%m")
+
+
+def period_span(key: str, period: str) -> tuple[date, date]:
+    """The first and last day of a trend period (a week from its Monday, or a month)."""
+    if period == "week":
+        first = date.fromisoformat(key)
+        return first, first + timedelta(days=6)
+    first = date.fromisoformat(key + "-01")
+    return first, _next_month(first) - timedelta(days=1)
+
+
+def covered(key: str, flt: StatsFilter, today: date) -> tuple[date, date] | None:
+    """The days of a trend period the figures cover, when that is not the whole period: cut by
+    the chosen dates or by today (days not yet come have no reports). None: the whole period."""
+    first, last = period_span(key, flt.period)
+    start, end = max(first, flt.date_from), min(last, flt.date_to, today)
+    return None if (start, end) == (first, last) else (start, end)
+
+
+def partial_note(key: str, flt: StatsFilter, today: date) -> str:
+    """'' for a whole period, else the days it covers: 截至3月10日, 3月11日起, 3月2日至3月10日,
+    尚未开始."""
+    part = covered(key, flt, today)
+    if part is None:
+        return ""
+    first, last = period_span(key, flt.period)
+    start, end = part
+    if start > end:
+        return "尚未开始"
+
+    def day(d: date) -> str:
+        return f"{d.month}月{d.day}日"
+
+    if start == first:
+        return f"截至{day(end)}"
+    if end == last:
+        return f"{day(start)}起"
+    return f"{day(start)}至{day(end)}"
 
 
 def _period_keys(first: date, last: date, period: str) -> list[str]:

@@ -8,7 +8,7 @@ carry a <title> and an aria-label, and the page shows the same figures as a tabl
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -27,19 +27,17 @@ def _fmt_number(value: float) -> str:
     return f"{value:g}" if value != int(value) else f"{int(value)}"
 
 
-def _text_width(text: str, size: float) -> float:
-    """Rough width: CJK characters are square, others about half."""
-    return sum(size if ord(ch) > 0x2E80 else size * 0.55 for ch in text)
-
-
-def _open(width: float, height: float, title: str, css_class: str, described_by: str | None) -> str:
+def _open(height: float, title: str, css_class: str, described_by: str | None) -> str:
     t = escape(title)
     # The figures behind a chart are in a table on the page; the note naming it describes it.
     described = f' aria-describedby="{escape(described_by)}"' if described_by else ""
+    # No viewBox: the chart is as wide as its column and its text keeps its size (a 640-wide
+    # drawing scaled into a 390 px phone made 13 px labels 7 px). Across, positions are
+    # percentages of the width; down, pixels.
     return (
         f'<svg class="chart {css_class}" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'aria-label="{t}"{described} viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
-        f'preserveAspectRatio="xMinYMin meet" {FONT}><title>{t}</title>'
+        f'aria-label="{t}"{described} width="100%" height="{height:.0f}" '
+        f'style="height:{height:.0f}px" {FONT}><title>{t}</title>'
     )
 
 
@@ -48,35 +46,32 @@ def bar_chart(
     *,
     title: str,
     percent: bool = False,
-    width: int = 640,
     color: str = BAR,
     described_by: str | None = None,
 ) -> Markup:
-    """Horizontal bars, one per labelled value (a bureau, an issue type); None is '—'."""
+    """Horizontal bars, one per labelled value (a bureau, an issue type); None is '—'. Each
+    label and its value sit on one line above the bar, so a long name never squeezes the bar
+    and a phone shows the text at its size."""
     fmt: Callable[[float], str] = _fmt_percent if percent else _fmt_number
-    row, size = 26, 13
-    label_w = min(max((_text_width(label, size) for label, _v in items), default=40) + 12, 220)
-    value_w = 64
-    plot_w = width - label_w - value_w
-    top = 8
-    height = top + row * max(len(items), 1) + 8
+    row, size = 38, 14
+    top = 4
+    height = top + row * max(len(items), 1) + 4
     top_value = 1.0 if percent else max((v or 0 for _l, v in items), default=0) or 1
-    parts = [_open(width, height, title, "bars", described_by)]
+    parts = [_open(height, title, "bars", described_by)]
     if not items:
         parts.append(
-            f'<text x="{width / 2:.0f}" y="{height / 2 + 4:.0f}" text-anchor="middle" '
+            f'<text x="50%" y="{height / 2 + 4:.0f}" text-anchor="middle" '
             f'font-size="{size}" fill="{TEXT}">暂无数据</text>'
         )
     for i, (label, value) in enumerate(items):
         y = top + i * row
-        bar = 0 if value is None else plot_w * max(value, 0) / top_value
+        share = 0.0 if value is None else 100 * min(max(value, 0) / top_value, 1.0)
         parts.append(
-            f'<text x="{label_w - 8:.0f}" y="{y + 17}" text-anchor="end" font-size="{size}" '
-            f'fill="{TEXT}">{escape(label)}</text>'
-            f'<rect x="{label_w:.0f}" y="{y + 5}" width="{plot_w:.0f}" height="16" fill="#eef2f6"/>'
-            f'<rect x="{label_w:.0f}" y="{y + 5}" width="{bar:.1f}" height="16" fill="{color}"/>'
-            f'<text x="{label_w + plot_w + 6:.0f}" y="{y + 17}" font-size="{size}" '
-            f'fill="{TEXT}">{"—" if value is None else escape(fmt(value))}</text>'
+            f'<text x="0" y="{y + 15}" font-size="{size}" fill="{TEXT}">{escape(label)}</text>'
+            f'<text x="100%" y="{y + 15}" text-anchor="end" font-size="{size}" '
+            f'font-weight="600" fill="{TEXT}">{"—" if value is None else escape(fmt(value))}</text>'
+            f'<rect x="0" y="{y + 21}" width="100%" height="12" fill="#eef2f6"/>'
+            f'<rect x="0" y="{y + 21}" width="{share:.2f}%" height="12" fill="{color}"/>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -87,72 +82,88 @@ def line_chart(
     *,
     title: str,
     percent: bool = False,
-    width: int = 640,
     height: int = 220,
     color: str = BAR,
     described_by: str | None = None,
+    partial: Mapping[int, str] | None = None,
 ) -> Markup:
-    """A trend line over periods (weeks or months); gaps where a value is None."""
+    """A trend line over periods (weeks or months); gaps where a value is None. ``partial``:
+    the periods the figures cover only in part (index -> what they cover, 截至3月10日), drawn
+    as hollow points on a dashed line, so a short current month does not read as a fall."""
     fmt: Callable[[float], str] = _fmt_percent if percent else _fmt_number
-    left, right, top, bottom = 52, 30, 14, 40  # room for half the last period's label
-    plot_w, plot_h = width - left - right, height - top - bottom
+    partial = partial or {}
+    top, bottom, size = 18, 26, 12
+    # Per cent of the width left of the first period (the grid's values are written there,
+    # above their lines) and right of the last.
+    left, right = 11.0, 10.0
+    plot_h = height - top - bottom
     values = [v for _k, v in points if v is not None]
     top_value = 1.0 if percent else _nice(max(values, default=0))
     if not percent and top_value <= 40:
         top_value = max(4, math.ceil(top_value / 4) * 4)  # whole numbers on the four grid lines
-    parts = [_open(width, height, title, "line", described_by)]
-    for i in range(5):  # horizontal grid with values
+    parts = [_open(height, title, "line", described_by)]
+    for i in range(5):  # horizontal grid, its value written just above each line
         v = top_value * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="{TEXT}">{escape(fmt(v))}</text>'
+            f'<line x1="0" x2="100%" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="0" y="{y - 3:.1f}" font-size="{size}" fill="#5b6773">'
+            f"{escape(fmt(v))}</text>"
         )
     n = len(points)
-    step = plot_w / max(n - 1, 1)
 
-    def xy(i: int, v: float) -> tuple[float, float]:
-        return left + (i * step if n > 1 else plot_w / 2), top + plot_h - plot_h * v / top_value
+    def x_of(i: int) -> str:
+        share = 50.0 if n == 1 else left + (100 - left - right) * i / (n - 1)
+        return f"{share:.2f}%"
 
-    path: list[str] = []
+    def y_of(v: float) -> str:
+        return f"{top + plot_h - plot_h * v / top_value:.1f}"
+
+    previous: tuple[int, float] | None = None
     for i, (_key, value) in enumerate(points):
         if value is None:
-            if path:
-                parts.append(_polyline(path, color))
-            path = []
+            previous = None
             continue
-        x, y = xy(i, value)
-        path.append(f"{x:.1f},{y:.1f}")
+        if previous is not None:
+            j, w = previous
+            dashed = ' stroke-dasharray="5 4"' if (i in partial or j in partial) else ""
+            parts.append(
+                f'<line x1="{x_of(j)}" y1="{y_of(w)}" x2="{x_of(i)}" y2="{y_of(value)}" '
+                f'stroke="{color}" stroke-width="2"{dashed}/>'
+            )
+        previous = (i, value)
+    for i, (key, value) in enumerate(points):
+        if value is None:
+            continue
+        note = f"（{partial[i]}，不完整）" if i in partial else ""
+        fill = "#fff" if i in partial else color
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}">'
-            f"<title>{escape(points[i][0])}：{escape(fmt(value))}</title></circle>"
+            f'<circle cx="{x_of(i)}" cy="{y_of(value)}" r="{4 if i in partial else 3}" '
+            f'fill="{fill}" stroke="{color}" stroke-width="2">'
+            f"<title>{escape(key)}{escape(note)}：{escape(fmt(value))}</title></circle>"
         )
-    if path:
-        parts.append(_polyline(path, color))
-    every = max(1, -(-n // 8))  # at most about eight labels on the axis
+    # As many period labels as fit side by side in a phone's column (about 260 px of plot,
+    # a digit about 6.6 px at this size), at most six.
+    label_w = max((len(k) + 1 for k, _v in points), default=1) * 6.6 + 14
+    fit = max(2, min(6, int(260 // label_w) + 1))
+    every = max(1, -(-(n - 1) // (fit - 1)))
     for i, (key, _v) in enumerate(points):
         if i % every and i != n - 1:
             continue
-        x = xy(i, 0)[0]
+        if i != n - 1 and n - 1 - i < every:
+            continue  # the last label has its place; the one before it would run into it
+        mark = "*" if i in partial else ""
         parts.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 18}" text-anchor="middle" font-size="11" '
-            f'fill="{TEXT}">{escape(key)}</text>'
+            f'<text x="{x_of(i)}" y="{top + plot_h + 18}" text-anchor="middle" '
+            f'font-size="{size}" fill="{TEXT}">{escape(key)}{mark}</text>'
         )
     if not values:
         parts.append(
-            f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
+            f'<text x="50%" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
             f'font-size="13" fill="{TEXT}">暂无数据</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))
-
-
-def _polyline(points: list[str], color: str) -> str:
-    return (
-        f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
-        'stroke-width="2" stroke-linejoin="round"/>'
-    )
 
 
 def _nice(value: float) -> float:

@@ -99,6 +99,14 @@ async def dashboard(request: web.Request) -> web.Response:
         await flash(request, exc.message)
         raise web.HTTPSeeOther("/staff/dashboard") from None
     o = board.overall
+    partial = {i: board.partial[f.key] for i, f in enumerate(board.trend) if f.key in board.partial}
+    # Said beside the trend charts and in their labels: a short period is not a fall.
+    partial_text = (
+        "；带 * 的时段不完整（空心点、虚线）："
+        + "、".join(f"{k}（{n}）" for k, n in board.partial.items())
+        if board.partial
+        else ""
+    )
     context: dict[str, Any] = {
         "board": board,
         "flt": board.flt,
@@ -123,16 +131,19 @@ async def dashboard(request: web.Request) -> web.Response:
         ),
         "trend_chart": charts.line_chart(
             [(f.key, float(f.received)) for f in board.trend],
-            title="受理量趋势",
+            title="受理量趋势" + partial_text,
             described_by="trend-chart-note",
+            partial=partial,
         ),
         "trend_rate_chart": charts.line_chart(
             [(f.key, f.answer_on_time_rate) for f in board.trend],
-            title="按时答复率趋势",
+            title="按时答复率趋势" + partial_text,
             percent=True,
             color=charts.ACCENT,
             described_by="trend-rate-chart-note",
+            partial=partial,
         ),
+        "partial_text": partial_text,
         "types_chart": charts.bar_chart(
             [(f.label, float(f.received)) for f in board.by_issue_type],
             title="问题类型分布（受理量）",

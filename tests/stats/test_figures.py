@@ -84,6 +84,26 @@ async def test_issue_types_channels_and_trend(stats: Stats, clock: Clock) -> Non
     assert [(f.key, f.received) for f in months.trend] == [("2026-03", 5)]
 
 
+async def test_a_period_cut_short_says_so(stats: Stats, clock: Clock) -> None:
+    """The supervisor looks at March before it is over: the trend's row says up to when it
+    counts; a week starting before 1 March says from when; a week not yet come says so."""
+    today = stats.local_day(clock.now)
+    assert today == date(2026, 3, 23)  # the scenario's last day
+    months = await stats.dashboard(march(), clock.now)
+    assert [f.label for f in months.trend] == ["2026-03（截至3月23日）"]
+    assert months.partial == {"2026-03": "截至3月23日"}
+    assert months.as_dict()["partial_periods"] == {"2026-03": "截至3月23日"}
+    weeks = await stats.dashboard(march(period="week"), clock.now)
+    labels = {f.key: f.label for f in weeks.trend}
+    assert labels["2026-02-23"] == "2026-02-23（3月1日起）"
+    assert labels["2026-03-16"] == "2026-03-16"  # a whole week says nothing more
+    assert labels["2026-03-23"] == "2026-03-23（截至3月23日）"
+    assert labels["2026-03-30"] == "2026-03-30（尚未开始）"
+    # February seen after it ended: whole, nothing to say.
+    feb = await stats.dashboard(StatsFilter(date(2026, 2, 1), date(2026, 2, 28)), clock.now)
+    assert [f.label for f in feb.trend] == ["2026-02"] and feb.partial == {}
+
+
 async def test_filters_narrow_every_figure(stats: Stats, clock: Clock) -> None:
     zhzf = await stats.dashboard(march(department="zhzf"), clock.now)
     assert zhzf.overall.received == 2 and [f.key for f in zhzf.by_department] == ["zhzf"]
