@@ -294,16 +294,41 @@ def _merge(
     return out + [g for g in groups if len(g) < 2]
 
 
-def _matter_vectors(messages: Sequence[Message]) -> Any:
-    """TF-IDF vectors of the reports' words without the words of the places they name: what
-    the matter is, not where (two matters at one compound share its name, not their words)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+class _Matter:
+    """The reports' TF-IDF vectors without the words of the places they name: what the matter
+    is, not where (two matters at one compound share its name, not their words). Made from
+    the grouping's vectors row by row, when a link asks for them (no second segmentation)."""
 
-    def matter(m: Message) -> list[str]:
-        return [w for w in _tokens(m) if not any(w in p for p in m.places)]
+    def __init__(self, x: Any, terms: Sequence[str], messages: Sequence[Message]) -> None:
+        self.x, self.terms, self.messages = x, terms, messages
+        self.rows: dict[int, dict[int, float]] = {}
 
-    vec = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True, min_df=1, dtype=np.float32)
-    return vec.fit_transform([matter(m) for m in messages])
+    def row(self, i: int) -> dict[int, float]:
+        if i not in self.rows:
+            start, end = self.x.indptr[i], self.x.indptr[i + 1]
+            places = self.messages[i].places
+            kept = {
+                int(c): float(v)
+                for c, v in zip(self.x.indices[start:end], self.x.data[start:end], strict=True)
+                if not any(self.terms[c] in p for p in places)
+            }
+            norm = math.sqrt(sum(v * v for v in kept.values())) or 1.0
+            self.rows[i] = {c: v / norm for c, v in kept.items()}
+        return self.rows[i]
+
+    def centroid(self, rows: Sequence[int]) -> dict[int, float]:
+        acc: dict[int, float] = {}
+        for i in rows:
+            for c, v in self.row(i).items():
+                acc[c] = acc.get(c, 0.0) + v
+        norm = math.sqrt(sum(v * v for v in acc.values())) or 1.0
+        return {c: v / norm for c, v in acc.items()}
+
+    def similarity(self, a: Sequence[int], b: Sequence[int]) -> float:
+        ca, cb = self.centroid(a), self.centroid(b)
+        if len(cb) < len(ca):
+            ca, cb = cb, ca
+        return sum(v * cb.get(c, 0.0) for c, v in ca.items())
 
 
 def _named(key: str) -> bool:
@@ -313,11 +338,6 @@ def _named(key: str) -> bool:
         return False
     ending = next((e for e in sorted(rules.kinds, key=len, reverse=True) if key.endswith(e)), "")
     return len(key) - len(ending) >= rules.min_stem
-
-
-def _centroid(x: Any, rows: Sequence[int]) -> np.ndarray:
-    c = np.asarray(x[list(rows)].mean(axis=0)).ravel()
-    return c / (float(np.linalg.norm(c)) or 1.0)
 
 
 def _elsewhere(key: str, ra: Sequence[int], rb: Sequence[int], messages: Sequence[Message]) -> bool:
@@ -343,6 +363,7 @@ def _link(
     messages: Sequence[Message],
     keys: Sequence[set[str]],
     window: float,
+    matter: _Matter,
 ) -> list[list[int]]:
     """Join the episodes of a recurring matter: a group (or a single report) and a later one
     that began more than the window but at most ``LINK_GAP_DAYS`` after its last report, name
@@ -368,7 +389,6 @@ def _link(
                     pairs.add((a, b, key))
     if not pairs:
         return groups
-    y = _matter_vectors(messages)
     parent = list(range(len(groups)))
 
     def root(a: int) -> int:
@@ -385,7 +405,7 @@ def _link(
         rb = [i for i in groups[b] if key in keys[i]]
         if _elsewhere(key, ra, rb, messages):
             continue
-        if float(_centroid(y, ra) @ _centroid(y, rb)) >= LINK:
+        if matter.similarity(ra, rb) >= LINK:
             parent[root(a)] = root(b)
     linked: dict[int, list[int]] = {}
     for k, g in enumerate(groups):
@@ -403,13 +423,14 @@ def group(
     """Indices of ``messages`` grouped by matter, place and time (see the module notes)."""
     if not messages:
         return []
-    _vec, x = _vectorizer(messages)
-    return _group(messages, x, threshold, place_threshold, window_days)
+    vec, x = _vectorizer(messages)
+    return _group(messages, x, vec.get_feature_names_out(), threshold, place_threshold, window_days)
 
 
 def _group(
     messages: Sequence[Message],
     x: Any,
+    terms: Sequence[str],
     threshold: float,
     place_threshold: float | None,
     window_days: float,
@@ -464,7 +485,7 @@ def _group(
     for i in order:
         groups.setdefault(int(label[i]), []).append(i)
     merged = _merge(list(groups.values()), x, messages, window)
-    return _link(merged, messages, keys, window)
+    return _link(merged, messages, keys, window, _Matter(x, terms, messages))
 
 
 def _place_keys(places: list[str]) -> set[str]:
@@ -542,7 +563,7 @@ def hot_issues(
         return found
     vec, x = _vectorizer(messages)
     rows: dict[int, list[int]] = {}
-    for idx in _group(messages, x, threshold, None, window_days):
+    for idx in _group(messages, x, vec.get_feature_names_out(), threshold, None, window_days):
         if len(idx) < min_reports:
             continue
         members = [messages[i] for i in idx]
