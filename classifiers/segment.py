@@ -14,9 +14,11 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jieba
 
@@ -26,8 +28,11 @@ __all__ = [
     "PHONE",
     "PLACE",
     "PLACEHOLDERS",
+    "frequency",
+    "govterms",
     "normalize",
     "stopwords",
+    "tagger",
     "tokenize",
 ]
 
@@ -145,6 +150,35 @@ def term_tags() -> dict[str, str]:
         if len(parts) >= 3:
             out[parts[0]] = parts[2]
     return out
+
+
+@lru_cache(maxsize=1)
+def govterms() -> frozenset[str]:
+    """The government terms of ``data/govterms.txt`` (ordinary words, never a name)."""
+    return frozenset(line.split()[0] for line in _read_lines(GOVTERMS_PATH))
+
+
+@lru_cache(maxsize=1)
+def tagger() -> Any:
+    """The part-of-speech tagger (``tagger().cut(text)`` yields (word, tag) pairs, jieba's
+    ``posseg`` with HMM) over the same tokenizer as `tokenize`, built once per process:
+    anonymisation asks for it here instead of building a jieba of its own. Tags: jieba's
+    dictionary (`word_tags`, the tokenizer's own word objects), the government terms' win."""
+    import jieba.posseg  # only where a process tags words (its import reads dict.txt's tags)
+
+    class Tagger(jieba.posseg.POSTokenizer):
+        def __init__(self, tok: jieba.Tokenizer, tags: Mapping[str, str]):
+            # Not jieba's constructor: it reads dict.txt into a second table of every word.
+            self.tokenizer = tok
+            self.word_tag_tab = tags
+
+        def makesure_userdict_loaded(self) -> None:
+            # The terms' tags are in ``tags`` already; jieba's would move them out of the
+            # shared tokenizer (``user_word_tag_tab``).
+            return None
+
+    tok = _get()
+    return Tagger(tok, ChainMap(dict(tok.user_word_tag_tab), word_tags()))
 
 
 def stopwords() -> frozenset[str]:
@@ -266,6 +300,11 @@ def words(text: str) -> list[str]:
     kept (callers such as the public search decide what to drop)."""
     tok = _get()
     return [w for w in cut(tok, _SPACES.sub(" ", text.strip())) if w.strip()]
+
+
+def frequency(word: str) -> int:
+    """The frequency of ``word`` in the tokenizer's dictionary; 0 when it is not a word."""
+    return int(_get().FREQ.get(word) or 0)
 
 
 def known(word: str) -> bool:

@@ -26,13 +26,11 @@ only the span that matched; text around it is kept byte for byte.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+
+from classifiers import segment
 
 __all__ = ["MASK", "Masked", "anonymise", "contains_personal_data", "find_personal_data"]
 
@@ -154,7 +152,6 @@ _CUE_END = re.compile(
     r"[:：\s]*(?:是|为)?[:：\s]*"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_GOVTERMS = Path(__file__).resolve().parents[1] / "classifiers" / "data" / "govterms.txt"
 # jieba's dictionary frequencies: at or above these a word is an ordinary word, not a name
 # (谢谢 1089, 许可 623, 陈述 763 are tagged nr there; real names of ordinary people are absent
 # or rare, 李娜 438).
@@ -173,50 +170,16 @@ class Masked:
     replacement: str
 
 
-@dataclass
-class _Lexicon:
-    tokenizer: Any
-    tagger: Any
-    govterms: frozenset[str]
-
-
-_lock = threading.Lock()
-_lexicon: _Lexicon | None = None
-
-
-def _lex() -> _Lexicon:
-    """A private jieba tokenizer and tagger (never jieba's global ones) with the project's
-    government terms, built once."""
-    global _lexicon
-    with _lock:
-        if _lexicon is None:
-            import jieba
-            import jieba.posseg
-
-            jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()
-            govterms: set[str] = set()
-            if _GOVTERMS.exists():
-                tokenizer.load_userdict(str(_GOVTERMS))
-                lines = _GOVTERMS.read_text(encoding="utf-8").splitlines()
-                govterms = {line.split()[0] for line in lines if line.strip()}
-            tokenizer.check_initialized()
-            tagger = jieba.posseg.POSTokenizer(tokenizer)
-            _lexicon = _Lexicon(tokenizer, tagger, frozenset(govterms))
-        return _lexicon
-
-
 def _word_info(word: str) -> tuple[int, str]:
     """(frequency, tag) of a word in the dictionary; (0, '') when it is not a word there."""
-    lex = _lex()
-    freq = lex.tokenizer.FREQ.get(word) or 0
-    tag = lex.tagger.word_tag_tab.get(word) or lex.tokenizer.user_word_tag_tab.get(word) or ""
-    return int(freq), str(tag)
+    freq = segment.frequency(word)
+    tag = segment.tagger().word_tag_tab.get(word) or ""
+    return freq, str(tag)
 
 
 def _is_word(word: str) -> bool:
     """Whether ``word`` is an ordinary dictionary word rather than a person's name."""
-    if word in _lex().govterms:
+    if word in segment.govterms():
         return True
     freq, tag = _word_info(word)
     return freq >= _COMMON or (freq >= _COMMON_NOT_NAME and not tag.startswith("nr"))
@@ -293,7 +256,7 @@ class _Tokens:
 def _tokens(text: str) -> _Tokens:
     pos = 0
     toks = _Tokens(set(), set(), {}, {})
-    for word, flag in _lex().tagger.cut(text):
+    for word, flag in segment.tagger().cut(text):
         if text.startswith(word, pos):
             toks.starts.add(pos)
             toks.ends.add(pos + len(word))

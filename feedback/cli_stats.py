@@ -17,7 +17,6 @@ from feedback.stats import (
     PERIODS,
     Dashboard,
     Figures,
-    Stats,
     build_filter,
     figure_text,
 )
@@ -55,7 +54,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     async def go() -> tuple[Dashboard, datetime, bytes | None]:
         workbook = None
         async with open_service(settings, with_model=False) as service:
-            stats = Stats(service.store, service.config)
+            stats = service.stats  # the service's: the answer reviews it reads come first
             now = service.clock()
             flt = build_filter(
                 stats,

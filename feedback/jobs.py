@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 from feedback import checkpoint, learning, public_search, workflow
 from feedback.models import Actor, CloseReason, Report
 from feedback.service import FeedbackService
-from feedback.stats import Stats
 from feedback.store import ReportFilter
 from feedback.workflow import Action
 
@@ -111,7 +110,7 @@ async def tick(
         await _rating_windows(service, now, result)
         # Keep the statistics rollup and the public search index current, so the dashboard
         # and the public page rarely pay for a bulk change (both work in short transactions).
-        result.stats_days = await Stats(service.store, service.config).refresh()
+        result.stats_days = await service.stats.refresh()
         await public_search.update(service.store)
         result.sealed = await service.seal_records()
         await service.short_links.prune(now)
