@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from feedback import permissions
 from feedback.config import Config
 from feedback.errors import PermissionDenied
@@ -26,9 +28,14 @@ from feedback.stats import (
     Figures,
     Stats,
     StatsFilter,
+    filter_clauses,
+    filter_shape,
+    filter_values,
 )
 from feedback.store import Store
+from feedback.store import schema as t
 from feedback.store.rows import js, ts
+from feedback.store.sql import cached, param
 
 if TYPE_CHECKING:
     # openpyxl (and lxml) are ~30 MB: imported by the export that needs them, not by every
@@ -100,6 +107,24 @@ def report_columns(actor: Actor) -> tuple[Column, ...]:
     return REPORT_COLUMNS + (CONTACT_COLUMNS if permissions.can_export_contact(actor) else ())
 
 
+def _report_rows(shape: tuple[bool, bool, str | None], contact: bool) -> sa.Select[Any]:
+    """The reports submitted in the period under the supervisor's filters, newest first."""
+    names = [
+        "tracking_number", "created_at", "channel", "kind", "title", "text", "status",
+        "department", "issue_types", "accepted_at", "signed_on_time", "answered_at",
+        "answered_on_time", "send_back_count", "extension_used", "rating", "reopen_count",
+        "escalation_level", "closed_at", *(("contact_name", "contact_phone") if contact else ()),
+    ]  # fmt: skip
+    r = t.reports
+    return (
+        sa.select(*(r.c[n] for n in names))
+        .where(r.c.created_at >= param("since"), r.c.created_at < param("until"),
+               *filter_clauses(shape))
+        .order_by(r.c.created_at.desc(), r.c.id.desc())
+        .limit(param("limit"))
+    )  # fmt: skip
+
+
 async def report_rows(
     stats: Stats, flt: StatsFilter, actor: Actor, limit: int = MAX_ROWS
 ) -> list[dict[str, Any]]:
@@ -108,23 +133,14 @@ async def report_rows(
     store: Store = stats.store
     config: Config = stats.config
     tz = stats.tz
-    clauses = ["r.created_at >= ?", "r.created_at < ?"]
-    params: list[Any] = [
-        stats.time_param(stats.day_start(flt.date_from)),
-        stats.time_param(stats.day_start(flt.date_to + timedelta(days=1))),
-    ]
-    extra, more = stats.report_filters(flt)
-    contact = ", r.contact_name, r.contact_phone" if permissions.can_export_contact(actor) else ""
-    rows = await store.fetch(
-        "SELECT r.tracking_number, r.created_at, r.channel, r.kind, r.title, r.text, r.status, "
-        "r.department, r.issue_types, r.accepted_at, r.signed_on_time, r.answered_at, "
-        "r.answered_on_time, r.send_back_count, r.extension_used, r.rating, r.reopen_count, "
-        f"r.escalation_level, r.closed_at{contact} FROM reports r WHERE "
-        + " AND ".join(clauses)
-        + extra
-        + " ORDER BY r.created_at DESC, r.id DESC LIMIT ?",
-        [*params, *more, limit],
-    )
+    params = {
+        "since": stats.time_param(stats.day_start(flt.date_from)),
+        "until": stats.time_param(stats.day_start(flt.date_to + timedelta(days=1))),
+        "limit": limit,
+        **filter_values(flt),
+    }
+    contact = permissions.can_export_contact(actor)
+    rows = await store.fetch(cached(_report_rows, filter_shape(flt), contact), params)
     out = []
     for r in rows:
         item = dict(r)

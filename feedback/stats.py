@@ -47,7 +47,7 @@ from feedback.store import Store
 from feedback.store import schema as t
 from feedback.store.portable import Statement
 from feedback.store.rows import iso, ts
-from feedback.store.sql import Query, param
+from feedback.store.sql import Query, cached, insert, param
 
 COUNTS = (
     "received", "signed", "signed_on_time", "answered", "answered_on_time", "sent_back",
@@ -207,6 +207,216 @@ ANSWER_QUALITY = Query(
     .group_by(_AR.c.department)
 )
 FIGURE_COLUMNS = COUNT_COLUMNS + RATE_COLUMNS + DAY_COLUMNS + SCORE_COLUMNS
+
+# -- the statements (SQLAlchemy Core over feedback.store.schema, both stores) ---------------
+
+R, TYPES, SB = t.reports, t.report_issue_types, t.send_backs
+DIRTY, DIRTY_DAYS, DIRTY_MONTHS = t.stats_dirty, t.stats_dirty_days, t.stats_dirty_months
+DAILY, DAILY_DAYS = t.stats_cube_daily, t.stats_cube_daily_days
+MONTHLY, MONTHLY_DAYS = t.stats_cube_monthly, t.stats_cube_monthly_days
+# '' as a constant, not a parameter: PostgreSQL groups by COALESCE(x, '') only when the
+# expression in GROUP BY is the one in the select list, and two parameters are two expressions.
+EMPTY = sa.literal_column("''", sa.Text)
+report_department = sa.func.coalesce(R.c.department, EMPTY)
+
+ANY_DIRTY = tuple(
+    Query(sa.select(table.c[key]).limit(1))
+    for table, key in ((DIRTY, "report_id"), (DIRTY_DAYS, "day"), (DIRTY_MONTHS, "month"))
+)
+DIRTY_REPORTS = Query(
+    sa.select(DIRTY.c.report_id, R.c.created_at)
+    .select_from(DIRTY.outerjoin(R, R.c.id == DIRTY.c.report_id))
+    .order_by(DIRTY.c.report_id)
+    .limit(param("limit"))
+)
+CLEAN_REPORTS = Query(sa.delete(DIRTY).where(DIRTY.c.report_id.in_(param("ids", expanding=True))))
+MARK_DAY = Query(
+    lambda d: (
+        insert(d, DIRTY_DAYS)
+        .values(day=param("day"))
+        .on_conflict_do_nothing(index_elements=["day"])
+    )
+)
+MARK_MONTH = Query(
+    lambda d: (
+        insert(d, DIRTY_MONTHS)
+        .values(month=param("month"))
+        .on_conflict_do_nothing(index_elements=["month"])
+    )
+)
+NEXT_DAY = Query(sa.select(DIRTY_DAYS.c.day).order_by(DIRTY_DAYS.c.day).limit(1))
+NEXT_MONTH = Query(sa.select(DIRTY_MONTHS.c.month).order_by(DIRTY_MONTHS.c.month).limit(1))
+CLEAN_DAY = Query(sa.delete(DIRTY_DAYS).where(DIRTY_DAYS.c.day == param("day")))
+CLEAN_MONTH = Query(sa.delete(DIRTY_MONTHS).where(DIRTY_MONTHS.c.month == param("month")))
+
+
+def _period_of(table: sa.Table) -> str:
+    return "day" if "day" in table.c else "month"
+
+
+# A day's or a month's rows of one issue type: cleared, then written anew.
+CLEAR = {
+    table.name: Query(
+        sa.delete(table).where(
+            table.c.issue_type == param("kind"), table.c[_period_of(table)] == param("key")
+        )
+    )
+    for table in (DAILY, DAILY_DAYS, MONTHLY, MONTHLY_DAYS)
+}
+FILL = {
+    table.name: Query(sa.insert(table).values({c.name: param(c.name) for c in table.c}))
+    for table in (DAILY, DAILY_DAYS, MONTHLY, MONTHLY_DAYS)
+}
+MONTH_KINDS = Query(
+    sa.select(DAILY.c.issue_type)
+    .distinct()
+    .where(DAILY.c.day >= param("first"), DAILY.c.day <= param("last"))
+)
+_month_of = (DAILY.c.issue_type == param("kind"), DAILY.c.day >= param("first"),
+             DAILY.c.day <= param("last"))  # fmt: skip
+MONTH_CUBE = Query(
+    sa.select(DAILY.c.issue_type, DAILY.c.channel, DAILY.c.department,
+              *(sa.func.sum(DAILY.c[c]).label(c) for c in COUNTS))
+    .where(*_month_of)
+    .group_by(DAILY.c.issue_type, DAILY.c.channel, DAILY.c.department)
+)  # fmt: skip
+_H = DAILY_DAYS
+MONTH_HISTOGRAM = Query(
+    sa.select(_H.c.issue_type, _H.c.channel, _H.c.department, _H.c.measure, _H.c.days,
+              sa.func.sum(_H.c.n).label("n"))
+    .where(_H.c.issue_type == param("kind"), _H.c.day >= param("first"),
+           _H.c.day <= param("last"))
+    .group_by(_H.c.issue_type, _H.c.channel, _H.c.department, _H.c.measure, _H.c.days)
+)  # fmt: skip
+
+# What each count of a day counts, over its reports.
+_count = sa.func.count
+DAY_COUNTS: dict[str, Any] = {
+    "received": _count(),
+    "signed": _count().filter(R.c.signed_on_time.is_not(None)),
+    "signed_on_time": _count().filter(R.c.signed_on_time == 1),
+    "answered": _count().filter(R.c.answered_at.is_not(None)),
+    "answered_on_time": _count().filter(R.c.answered_on_time == 1),
+    "sent_back": sa.literal_column("0", sa.Integer),  # against the sender: from send_backs
+    "extended": _count().filter(R.c.extension_used),
+    "rated": _count().filter(R.c.rating.is_not(None)),
+    "satisfied": _count().filter(R.c.rating.in_(["satisfied", "basically_satisfied"])),
+    "reopened": _count().filter(R.c.reopen_count > 0),
+    "judged": _count().filter(R.c.substantiated.is_not(None)),
+    "substantiated": _count().filter(R.c.substantiated),
+    "escalated": _count().filter(R.c.escalation_level > 0),
+}
+assert tuple(DAY_COUNTS) == COUNTS
+
+
+def _day_select(by_type: bool, what: str) -> sa.Select[Any]:
+    """One of a day's reads: ``what`` = counts, sign / answer (working-day histograms) or
+    sent_back (per sending bureau); every report once under '*', or per (report, type)."""
+    if by_type:
+        kind: Any = sa.func.coalesce(TYPES.c.issue_type, EMPTY)
+        by_kind: tuple[Any, ...] = (kind,)
+    else:
+        kind, by_kind = sa.cast(sa.literal(ALL_TYPES), sa.Text), ()
+    source: Any = SB.join(R, R.c.id == SB.c.report_id) if what == "sent_back" else R
+    if by_type:
+        source = source.outerjoin(TYPES, TYPES.c.report_id == R.c.id)
+    dept = SB.c.department if what == "sent_back" else report_department
+    window = (R.c.created_at >= param("since"), R.c.created_at < param("until"))
+    keys = (kind.label("issue_type"), R.c.channel.label("channel"), dept.label("department"))
+    groups = (*by_kind, R.c.channel, dept)
+    if what == "counts":
+        columns = [v.label(k) for k, v in DAY_COUNTS.items()]
+        return sa.select(*keys, *columns).select_from(source).where(*window).group_by(*groups)
+    if what == "sent_back":
+        return (
+            sa.select(*keys, _count().label("n")).select_from(source).where(*window)
+            .group_by(*groups)
+        )  # fmt: skip
+    days = R.c[f"{what}_working_days"]
+    return (
+        sa.select(*keys, days.label("days"), _count().label("n"))
+        .select_from(source)
+        .where(*window, days.is_not(None))
+        .group_by(*groups, days)
+    )
+
+
+def filter_shape(flt: StatsFilter) -> tuple[bool, bool, str | None]:
+    """What decides the form of `filter_clauses` (never a value)."""
+    kind = "type" if flt.issue_type else ("none" if flt.issue_type == NO_TYPE else None)
+    return flt.department is not None, bool(flt.channel), kind
+
+
+def filter_clauses(shape: tuple[bool, bool, str | None]) -> list[sa.ColumnElement[bool]]:
+    """The supervisor's filters over ``reports`` (parameters: `filter_values`)."""
+    department, channel, kind = shape
+    out: list[sa.ColumnElement[bool]] = []
+    if department:
+        out.append(report_department == param("department"))
+    if channel:
+        out.append(R.c.channel == param("channel"))
+    if kind == "type":
+        # Correlated EXISTS: a primary-key probe per overdue row, not a set of every report
+        # of that type.
+        out.append(
+            sa.exists().where(TYPES.c.report_id == R.c.id, TYPES.c.issue_type == param("type"))
+        )
+    elif kind == "none":
+        out.append(~sa.exists().where(TYPES.c.report_id == R.c.id))
+    return out
+
+
+def filter_values(flt: StatsFilter) -> dict[str, Any]:
+    return {"department": flt.department, "channel": flt.channel, "type": flt.issue_type}
+
+
+def _overdue_counts(shape: tuple[bool, bool, str | None]) -> sa.Select[Any, int]:
+    return (
+        sa.select(report_department.label("k"), _count().label("n"))
+        .where(workflow.overdue_clause(R, param("now")), *filter_clauses(shape))
+        .group_by(report_department)
+    )
+
+
+def _overdue_list(shape: tuple[bool, bool, str | None]) -> sa.Select[Any]:
+    """One SELECT per deadline that can be overdue, the longest overdue first."""
+    parts = [
+        sa.select(R.c.tracking_number, R.c.title, R.c.department, R.c.created_at,
+                  R.c.escalation_level, R.c[d.column].label("due"),
+                  sa.cast(sa.literal(d.short), sa.Text).label("stage"))
+        .where(d.clause(R, param("now")), *filter_clauses(shape))
+        for d in workflow.OFFICE_DEADLINES
+    ]  # fmt: skip
+    x = sa.union_all(*parts).subquery("x")
+    return sa.select(x).order_by(x.c.due, x.c.tracking_number).limit(param("limit"))
+
+
+def _cube_select(group: str, histogram: bool, sources: tuple[str, ...]) -> sa.Select[Any]:
+    """Counts (or day histograms) per value of ``group``: one sub-select per (table, range),
+    each a primary-key range (an OR of ranges would make SQLite scan every row of the key),
+    each an equality or an IN list on (issue_type, channel, department), reading only the
+    cube level the query shows. Parameters: types, channels, departments, lo_N / hi_N."""
+    tables = {t.name: t for t in (DAILY, DAILY_DAYS, MONTHLY, MONTHLY_DAYS)}
+    parts = []
+    for i, name in enumerate(sources):
+        table = tables[name + ("_days" if histogram else "")]
+        period = table.c[_period_of(table)]
+        columns = [table.c[c] for c in (("measure", "days", "n") if histogram else COUNTS)]
+        parts.append(
+            sa.select(table.c[group].label("k"), *columns).where(
+                table.c.issue_type.in_(param("types", expanding=True)),
+                table.c.channel.in_(param("channels", expanding=True)),
+                table.c.department.in_(param("departments", expanding=True)),
+                period >= param(f"lo_{i}"),
+                period <= param(f"hi_{i}"),
+            )
+        )
+    x = sa.union_all(*parts).subquery("x")
+    if histogram:
+        return sa.select(x.c.k, x.c.measure, x.c.days, sa.func.sum(x.c.n).label("n")).group_by(
+            x.c.k, x.c.measure, x.c.days
+        )
+    return sa.select(x.c.k, *(sa.func.sum(x.c[c]).label(c) for c in COUNTS)).group_by(x.c.k)
 
 
 @dataclass
@@ -399,8 +609,8 @@ class Stats:
             return await self._refresh_locked(deadline)
 
     async def _anything_dirty(self) -> bool:
-        for table in ("stats_dirty", "stats_dirty_days", "stats_dirty_months"):
-            if await self.store.fetch(f"SELECT 1 AS x FROM {table} LIMIT 1"):
+        for query in ANY_DIRTY:
+            if await self.store.fetch(query, {}):
                 return True
         return False
 
@@ -410,31 +620,21 @@ class Stats:
 
         # Each batch is read first and written in a transaction of its own; a report that
         # changes in between marks its day again, so nothing is lost.
+        dialect = self.store.dialect
         while not out_of_time():  # 1. reports -> days
-            rows = await self.store.fetch(
-                "SELECT d.report_id, r.created_at FROM stats_dirty d "
-                "LEFT JOIN reports r ON r.id = d.report_id ORDER BY d.report_id LIMIT ?",
-                (REFRESH_REPORTS,),
-            )
+            rows = await self.store.fetch(DIRTY_REPORTS, {"limit": REFRESH_REPORTS})
             if not rows:
                 break
             days = {self.local_day(ts(r["created_at"])) for r in rows if r["created_at"]}  # type: ignore[arg-type]
             ids = [r["report_id"] for r in rows]
             async with self.store.transaction() as tx:
                 for day in sorted(days):
-                    await tx.execute(
-                        "INSERT INTO stats_dirty_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING",
-                        (day.isoformat(),),
-                    )
+                    await tx.execute(MARK_DAY, {"day": day.isoformat()})
                 for i in range(0, len(ids), 500):
-                    chunk = ids[i : i + 500]
-                    await tx.execute(
-                        f"DELETE FROM stats_dirty WHERE report_id IN ({', '.join('?' * len(chunk))})",
-                        chunk,
-                    )
+                    await tx.execute(CLEAN_REPORTS, {"ids": ids[i : i + 500]})
         done = 0
         while not out_of_time():  # 2. each day, one issue type per transaction
-            rows = await self.store.fetch("SELECT day FROM stats_dirty_days ORDER BY day LIMIT 1")
+            rows = await self.store.fetch(NEXT_DAY, {})
             if not rows:
                 break
             key = rows[0]["day"]
@@ -447,48 +647,32 @@ class Stats:
             kinds = sorted({ALL_TYPES, *(r["issue_type"] for r in old),
                             *(level[0] for level in cube), *(k[0] for k in hist)})  # fmt: skip
             for i, kind in enumerate(kinds):
-                where = "WHERE issue_type = ? AND day = ?"
-                writes: list[Statement] = [
-                    (f"DELETE FROM stats_cube_daily {where}", (kind, key), False),
-                    (f"DELETE FROM stats_cube_daily_days {where}", (kind, key), False),
-                    *_inserts(
-                        "stats_cube_daily", "day", key,
-                        {lv: v for lv, v in cube.items() if lv[0] == kind},
-                        {h: n for h, n in hist.items() if h[0] == kind},
-                    ),
-                ]  # fmt: skip
+                writes = _replace(
+                    dialect, "stats_cube_daily", kind, key,
+                    {lv: v for lv, v in cube.items() if lv[0] == kind},
+                    {h: n for h, n in hist.items() if h[0] == kind},
+                )  # fmt: skip
                 if i == len(kinds) - 1:  # interrupted before: the day is redone whole
                     writes += [
-                        ("INSERT INTO stats_dirty_months (month) VALUES (?) "
-                         "ON CONFLICT (month) DO NOTHING", (key[:7],), False),
-                        ("DELETE FROM stats_dirty_days WHERE day = ?", (key,), False),
-                    ]  # fmt: skip
+                        (*MARK_MONTH.render(dialect, {"month": key[:7]}), False),
+                        (*CLEAN_DAY.render(dialect, {"day": key}), False),
+                    ]
                 async with self.store.transaction() as tx:
                     await tx.run(writes)
             done += 1
         while not out_of_time():  # 3. each month from its days, one issue type at a time
-            rows = await self.store.fetch(
-                "SELECT month FROM stats_dirty_months ORDER BY month LIMIT 1"
-            )
+            rows = await self.store.fetch(NEXT_MONTH, {})
             if not rows:
                 break
             key = rows[0]["month"]
-            found = await self.store.fetch(
-                "SELECT DISTINCT issue_type FROM stats_cube_daily WHERE day >= ? AND day <= ?",
-                (f"{key}-01", f"{key}-31"),
-            )
+            found = await self.store.fetch(MONTH_KINDS, {"first": f"{key}-01", "last": f"{key}-31"})
             kinds = sorted({ALL_TYPES, NO_TYPE, *self.config.issue_type_codes,
                             *(r["issue_type"] for r in found)})  # fmt: skip
             for i, kind in enumerate(kinds):
                 cube, hist = await self._month_rows(key, kind)
-                where = "WHERE issue_type = ? AND month = ?"
-                batch: list[Statement] = [
-                    (f"DELETE FROM stats_cube_monthly {where}", (kind, key), False),
-                    (f"DELETE FROM stats_cube_monthly_days {where}", (kind, key), False),
-                    *_inserts("stats_cube_monthly", "month", key, cube, hist),
-                ]
+                batch = _replace(dialect, "stats_cube_monthly", kind, key, cube, hist)
                 if i == len(kinds) - 1:  # interrupted before: the month is redone whole
-                    batch.append(("DELETE FROM stats_dirty_months WHERE month = ?", (key,), False))
+                    batch.append((*CLEAN_MONTH.render(dialect, {"month": key}), False))
                 async with self.store.transaction() as tx:
                     await tx.run(batch)
         return done
@@ -497,69 +681,24 @@ class Stats:
         """A day's counts and working-day histograms at every level of the cube, read (on a
         reader, outside the writer): a report changed meanwhile has marked itself dirty
         again, and its day is redone next round."""
-        window = (
-            self.time_param(self.day_start(day)),
-            self.time_param(self.day_start(day + timedelta(days=1))),
-        )
-        counts = (
-            "COUNT(*) AS received, "
-            "SUM(CASE WHEN r.signed_on_time IS NOT NULL THEN 1 ELSE 0 END) AS signed, "
-            "SUM(CASE WHEN r.signed_on_time = 1 THEN 1 ELSE 0 END) AS signed_on_time, "
-            "SUM(CASE WHEN r.answered_at IS NOT NULL THEN 1 ELSE 0 END) AS answered, "
-            "SUM(CASE WHEN r.answered_on_time = 1 THEN 1 ELSE 0 END) AS answered_on_time, "
-            "0 AS sent_back, "  # counted against the sender, from send_backs below
-            "SUM(CASE WHEN r.extension_used THEN 1 ELSE 0 END) AS extended, "
-            "SUM(CASE WHEN r.rating IS NOT NULL THEN 1 ELSE 0 END) AS rated, "
-            "SUM(CASE WHEN r.rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END) "
-            "AS satisfied, "
-            "SUM(CASE WHEN r.reopen_count > 0 THEN 1 ELSE 0 END) AS reopened, "
-            "SUM(CASE WHEN r.substantiated IS NOT NULL THEN 1 ELSE 0 END) AS judged, "
-            "SUM(CASE WHEN r.substantiated THEN 1 ELSE 0 END) AS substantiated, "
-            "SUM(CASE WHEN r.escalation_level > 0 THEN 1 ELSE 0 END) AS escalated"
-        )
-        where = "WHERE r.created_at >= ? AND r.created_at < ?"
-        dept = "COALESCE(r.department, '')"
+        window = {
+            "since": self.time_param(self.day_start(day)),
+            "until": self.time_param(self.day_start(day + timedelta(days=1))),
+        }
         cube: Cube = {}
         hist: Histogram = {}
         # First every report once under '*', then each (report, type) pair ('' = no type).
-        variants: tuple[tuple[str, str, str, list[Any]], ...] = (
-            ("CAST(? AS TEXT)", "FROM reports r", "", [ALL_TYPES]),
-            (
-                "COALESCE(t.issue_type, '')",
-                "FROM reports r LEFT JOIN report_issue_types t ON t.report_id = r.id",
-                "COALESCE(t.issue_type, ''), ",
-                [],
-            ),
-        )
-        for type_expr, source, type_group, type_params in variants:
-            for r in await self.store.fetch(
-                f"SELECT {type_expr} AS issue_type, r.channel AS channel, {dept} AS department, "
-                f"{counts} {source} {where} GROUP BY {type_group}r.channel, {dept}",
-                (*type_params, *window),
-            ):
+        for by_type in (False, True):
+            for r in await self.store.fetch(cached(_day_select, by_type, "counts"), window):
                 cube[(r["issue_type"], r["channel"], r["department"])] = [
                     int(r[c] or 0) for c in COUNTS
                 ]
             for measure in ("sign", "answer"):
-                column = f"r.{measure}_working_days"
-                for r in await self.store.fetch(
-                    f"SELECT {type_expr} AS issue_type, r.channel AS channel, "
-                    f"{dept} AS department, {column} AS days, COUNT(*) AS n {source} {where} "
-                    f"AND {column} IS NOT NULL GROUP BY {type_group}r.channel, {dept}, {column}",
-                    (*type_params, *window),
-                ):
+                for r in await self.store.fetch(cached(_day_select, by_type, measure), window):
                     level = (r["issue_type"], r["channel"], r["department"], measure, r["days"])
                     hist[level] = int(r["n"])
             # Send-backs count against the bureau that made them, not the report's bureau now.
-            sender_source = source.replace(
-                "FROM reports r", "FROM send_backs b JOIN reports r ON r.id = b.report_id"
-            )
-            for r in await self.store.fetch(
-                f"SELECT {type_expr} AS issue_type, r.channel AS channel, "
-                f"b.department AS department, COUNT(*) AS n {sender_source} {where} "
-                f"GROUP BY {type_group}r.channel, b.department",
-                (*type_params, *window),
-            ):
+            for r in await self.store.fetch(cached(_day_select, by_type, "sent_back"), window):
                 row = cube.setdefault((r["issue_type"], r["channel"], r["department"]),
                                       [0] * len(COUNTS))  # fmt: skip
                 row[SENT_BACK] = int(r["n"])
@@ -568,25 +707,14 @@ class Stats:
     async def _month_rows(self, key: str, issue_type: str) -> tuple[Cube, Histogram]:
         """A month's counts and histograms of one issue type, summed from its days (what
         whole-month periods read); every level of the cube sums the same level of the days."""
-        days = (issue_type, f"{key}-01", f"{key}-31")
-        sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTS)
+        days = {"kind": issue_type, "first": f"{key}-01", "last": f"{key}-31"}
         cube: Cube = {
             (r["issue_type"], r["channel"], r["department"]): [int(r[c] or 0) for c in COUNTS]
-            for r in await self.store.fetch(
-                f"SELECT issue_type, channel, department, {sums} FROM stats_cube_daily "
-                "WHERE issue_type = ? AND day >= ? AND day <= ? "
-                "GROUP BY issue_type, channel, department",
-                days,
-            )
+            for r in await self.store.fetch(MONTH_CUBE, days)
         }
         hist: Histogram = {
             (r["issue_type"], r["channel"], r["department"], r["measure"], r["days"]): int(r["n"])
-            for r in await self.store.fetch(
-                "SELECT issue_type, channel, department, measure, days, SUM(n) AS n "
-                "FROM stats_cube_daily_days WHERE issue_type = ? AND day >= ? AND day <= ? "
-                "GROUP BY issue_type, channel, department, measure, days",
-                days,
-            )
+            for r in await self.store.fetch(MONTH_HISTOGRAM, days)
         }
         return cube, hist
 
@@ -598,48 +726,22 @@ class Stats:
             return [flt.issue_type]
         return [*self.config.issue_type_codes, NO_TYPE] if by_type else [ALL_TYPES]
 
-    def _where(
-        self, flt: StatsFilter, group: str, ranges: list[tuple[str, str]], column: str = "day"
-    ) -> tuple[str, list[Any]]:
-        """Equality or an IN list on (issue_type, channel, department), then the period: one
-        primary-key seek per combination, reading only the cube level the query shows."""
-        clauses: list[str] = []
-        params: list[Any] = []
+    def _cube_values(self, flt: StatsFilter, group: str) -> dict[str, list[str]]:
+        """The IN lists of `_cube_select`: every value of the shown group, else the choice
+        (or the cube's total '*')."""
 
-        def pick(name: str, chosen: str | None, every: list[str]) -> None:
-            values = (
-                every if group == name and chosen is None else [EVERY if chosen is None else chosen]
-            )
-            clauses.append(f"{name} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
+        def pick(name: str, chosen: str | None, every: list[str]) -> list[str]:
+            if group == name and chosen is None:
+                return every
+            return [EVERY if chosen is None else chosen]
 
-        pick("issue_type", flt.issue_type, self._types(flt, group == "issue_type"))
-        pick("channel", flt.channel or None, list(CHANNEL_LABELS))
-        pick("department", flt.department, [*self.config.department_codes, NO_TYPE])
-        spans = " OR ".join(f"({column} >= ? AND {column} <= ?)" for _ in ranges)
-        clauses.append(f"({spans})" if ranges else "1 = 0")
-        for lo, hi in ranges:
-            params += [lo, hi]
-        return " WHERE " + " AND ".join(clauses), params
-
-    def _parts(
-        self,
-        flt: StatsFilter,
-        group: str,
-        columns: str,
-        sources: tuple[tuple[str, str, list[tuple[str, str]]], ...],
-    ) -> tuple[list[str], list[Any]]:
-        """One sub-select per (table, range): each a primary-key range (an OR of ranges would
-        make SQLite scan every row of the key)."""
-        parts: list[str] = []
-        params: list[Any] = []
-        for table, column, ranges in sources:
-            if not ranges:
-                continue
-            where, more = self._where(flt, group, ranges, column)
-            parts.append(f"SELECT {columns} FROM {table}{where}")
-            params += more
-        return parts, params
+        return {
+            "types": pick("issue_type", flt.issue_type, self._types(flt, group == "issue_type")),
+            "channels": pick("channel", flt.channel or None, list(CHANNEL_LABELS)),
+            "departments": pick(
+                "department", flt.department, [*self.config.department_codes, NO_TYPE]
+            ),
+        }
 
     async def _grouped(
         self, flt: StatsFilter, group: str, *, with_days: bool = True
@@ -648,15 +750,15 @@ class Stats:
         head, months, tail = _split_months(flt.date_from, flt.date_to)
         if group == "day":  # the trend needs its days; everything else reads whole months
             head, months, tail = [(flt.date_from.isoformat(), flt.date_to.isoformat())], [], []
-        sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTS)
-        parts, params = self._parts(
-            flt, group, f"{group} AS k, " + ", ".join(COUNTS),
-            (("stats_cube_daily", "day", head), ("stats_cube_daily", "day", tail),
-             ("stats_cube_monthly", "month", months)),
-        )  # fmt: skip
-        rows = await self.store.fetch(
-            f"SELECT k, {sums} FROM ({' UNION ALL '.join(parts)}) x GROUP BY k", params
-        )
+        # Whole months from the monthly tables, the ragged ends from the daily ones.
+        spans = [(name, lo, hi) for name, ranges in (("stats_cube_daily", head),
+                 ("stats_cube_daily", tail), ("stats_cube_monthly", months))
+                 for lo, hi in ranges]  # fmt: skip
+        sources = tuple(name for name, _lo, _hi in spans)
+        params: dict[str, Any] = self._cube_values(flt, group)
+        for i, (_name, lo, hi) in enumerate(spans):
+            params[f"lo_{i}"], params[f"hi_{i}"] = lo, hi
+        rows = await self.store.fetch(cached(_cube_select, group, False, sources), params)
         figures: dict[str, Figures] = {}
         for row in rows:
             fig = figures[row["k"]] = Figures(key=row["k"], label=row["k"])
@@ -664,17 +766,7 @@ class Stats:
         hists: dict[str, dict[str, dict[int, int]]] = {}
         if not with_days:
             return figures, hists
-        # Whole months from the monthly histograms, the ragged ends from the daily ones.
-        parts, hist_params = self._parts(
-            flt, group, f"{group} AS k, measure, days, n",
-            (("stats_cube_daily_days", "day", head), ("stats_cube_daily_days", "day", tail),
-             ("stats_cube_monthly_days", "month", months)),
-        )  # fmt: skip
-        hist_rows = await self.store.fetch(
-            f"SELECT k, measure, days, SUM(n) AS n FROM ({' UNION ALL '.join(parts)}) x "
-            "GROUP BY k, measure, days",
-            hist_params,
-        )
+        hist_rows = await self.store.fetch(cached(_cube_select, group, True, sources), params)
         for row in hist_rows:
             by_measure = hists.setdefault(row["k"], {"sign": {}, "answer": {}})
             by_measure[row["measure"]][int(row["days"])] = int(row["n"])
@@ -684,56 +776,19 @@ class Stats:
 
     async def overdue_counts(self, flt: StatsFilter, now: datetime) -> dict[str, int]:
         """Open reports past a deadline now, per bureau ('' = triage), under the filters."""
-        extra, params = self.report_filters(flt)
-        cond, p = workflow.overdue_sql(now, "r")
         rows = await self.store.fetch(
-            f"SELECT COALESCE(r.department, '') AS k, COUNT(*) AS n FROM reports r "
-            f"WHERE {cond}{extra} GROUP BY COALESCE(r.department, '')",
-            [*p, *params],
+            cached(_overdue_counts, filter_shape(flt)),
+            {"now": workflow.sql_moment(now), **filter_values(flt)},
         )
         return {row["k"]: int(row["n"]) for row in rows}
-
-    def report_filters(self, flt: StatsFilter) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if flt.department is not None:
-            clauses.append("COALESCE(r.department, '') = ?")
-            params.append(flt.department)
-        if flt.channel:
-            clauses.append("r.channel = ?")
-            params.append(flt.channel)
-        if flt.issue_type:
-            # Correlated EXISTS: a primary-key probe per overdue row, not a set of every report
-            # of that type.
-            clauses.append(
-                "EXISTS (SELECT 1 FROM report_issue_types x "
-                "WHERE x.report_id = r.id AND x.issue_type = ?)"
-            )
-            params.append(flt.issue_type)
-        elif flt.issue_type == NO_TYPE:
-            clauses.append(
-                "NOT EXISTS (SELECT 1 FROM report_issue_types x WHERE x.report_id = r.id)"
-            )
-        return "".join(f" AND {c}" for c in clauses), params
 
     async def overdue_list(
         self, flt: StatsFilter, now: datetime, limit: int = 50
     ) -> list[OverdueItem]:
         """The longest-overdue open reports first, for 督办."""
-        extra, params = self.report_filters(flt)
-        parts: list[str] = []
-        args: list[Any] = []
-        for d in workflow.OFFICE_DEADLINES:  # one SELECT per deadline that can be overdue
-            cond, p = d.sql(now, "r")
-            parts.append(
-                "SELECT r.tracking_number, r.title, r.department, r.created_at, "
-                f"r.escalation_level, r.{d.column} AS due, CAST(? AS TEXT) AS stage FROM reports r "
-                f"WHERE {cond}{extra}"
-            )
-            args += [d.short, *p, *params]
         rows = await self.store.fetch(
-            f"SELECT * FROM ({' UNION ALL '.join(parts)}) x ORDER BY due, tracking_number LIMIT ?",
-            [*args, limit],
+            cached(_overdue_list, filter_shape(flt)),
+            {"now": workflow.sql_moment(now), "limit": limit, **filter_values(flt)},
         )
         return [
             OverdueItem(
@@ -1021,20 +1076,24 @@ def _with_totals(cube: Cube, hist: Histogram) -> tuple[Cube, Histogram]:
     return cube, hist
 
 
-def _inserts(table: str, period: str, key: str, cube: Cube, hist: Histogram) -> list[Statement]:
-    """The statements writing one day's or month's rows (``table`` and ``table``_days)."""
-    out: list[Statement] = []
+def _replace(
+    dialect: str, table: str, kind: str, key: str, cube: Cube, hist: Histogram
+) -> list[Statement]:
+    """The statements replacing one day's or month's rows of one issue type (``table`` and
+    ``table``_days), rendered for `WriteTx.run`'s one hop."""
+    period = "day" if table.endswith("daily") else "month"
+    out: list[Statement] = [
+        (*CLEAR[table].render(dialect, {"kind": kind, "key": key}), False),
+        (*CLEAR[f"{table}_days"].render(dialect, {"kind": kind, "key": key}), False),
+    ]
     if cube:
-        out.append((
-            f"INSERT INTO {table} (issue_type, channel, department, {period}, "
-            f"{', '.join(COUNTS)}) VALUES ({', '.join('?' * (len(COUNTS) + 4))})",
-            [(*level, key, *values) for level, values in sorted(cube.items())], True,
-        ))  # fmt: skip
+        rows = [{"issue_type": k, "channel": c, "department": d, period: key,
+                 **dict(zip(COUNTS, values, strict=True))}
+                for (k, c, d), values in sorted(cube.items())]  # fmt: skip
+        out.append((*FILL[table].render_many(dialect, rows), True))
     if hist:
-        out.append((
-            f"INSERT INTO {table}_days (issue_type, channel, department, {period}, measure, "
-            "days, n) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(k, c, d, key, m, n_days, n) for (k, c, d, m, n_days), n in sorted(hist.items())],
-            True,
-        ))  # fmt: skip
+        rows = [{"issue_type": k, "channel": c, "department": d, period: key, "measure": m,
+                 "days": n_days, "n": n}
+                for (k, c, d, m, n_days), n in sorted(hist.items())]  # fmt: skip
+        out.append((*FILL[f"{table}_days"].render_many(dialect, rows), True))
     return out

@@ -3,7 +3,7 @@
 - named state groups (open, signing, answering, rating, closed, …);
 - for each state the deadline that applies (`Deadline`): one definition that gives the Python
   check (`overdue`, `stage_deadline`) and the SQL predicate the stores and statistics use
-  (`overdue_sql`), so the citizen's page, the clock, the queues and the dashboard agree;
+  (`overdue_clause`, SQLAlchemy Core), so the citizen's page, the clock, the queues and the dashboard agree;
 - for each action (`RULES`): the states it may be taken in, where it leads (with its branches),
   who may take it (a rule name of feedback.permissions), why it is refused, and whether it is
   public — shown on the citizen's timeline, sent as a notice, listed in Open311 — with its
@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import sqlalchemy as sa
 
 from feedback.errors import InvalidTransition
 from feedback.models import Rating, Report, Status
@@ -144,14 +146,12 @@ class Deadline:
     def applies(self, report: Report) -> bool:
         return report.status in self.states and self.due(report) is not None
 
-    def sql(self, moment: datetime, alias: str = "") -> tuple[str, list[Any]]:
-        """The same rule in SQL: "in one of the states and the deadline before ``moment``"."""
-        p = f"{alias}." if alias else ""
-        states = in_order(self.states)
-        marks = ", ".join("?" for _ in states)
-        return (
-            f"({p}status IN ({marks}) AND {p}{self.column} < ?)",
-            [*(s.value for s in states), _param(moment)],
+    def clause(self, table: sa.Table, moment: Any) -> sa.ColumnElement[bool]:
+        """The same rule in SQL (SQLAlchemy Core, both stores): "in one of the states and the
+        deadline before ``moment``" (a bindparam, given as `sql_moment`)."""
+        return sa.and_(
+            table.c.status.in_([s.value for s in in_order(self.states)]),
+            table.c[self.column] < moment,
         )
 
 
@@ -164,8 +164,9 @@ DEADLINES: tuple[Deadline, ...] = (SIGN, ANSWER, RATE)
 OFFICE_DEADLINES: tuple[Deadline, ...] = tuple(d for d in DEADLINES if d.against_office)
 
 
-def _param(moment: datetime) -> str:
-    # ISO text in UTC: SQLite compares it as text, the PostgreSQL store's codec reads it.
+def sql_moment(moment: datetime) -> str:
+    """A moment as the deadline clauses compare it: ISO text in UTC (SQLite compares it as
+    text, the PostgreSQL store's codec reads it)."""
     return moment.astimezone(UTC).isoformat()
 
 
@@ -188,13 +189,9 @@ def overdue(report: Report, now: datetime) -> bool:
     return found is not None and now > found[1]
 
 
-def overdue_sql(moment: datetime, alias: str = "") -> tuple[str, list[Any]]:
-    """SQL for "past the office's deadline before ``moment``" (``moment`` = now: overdue)."""
-    parts = [d.sql(moment, alias) for d in OFFICE_DEADLINES]
-    return (
-        "(" + " OR ".join(sql for sql, _ in parts) + ")",
-        [p for _, params in parts for p in params],
-    )
+def overdue_clause(table: sa.Table, moment: Any) -> sa.ColumnElement[bool]:
+    """`overdue` in SQL: past the office's deadline before ``moment`` (now: overdue)."""
+    return sa.or_(*(d.clause(table, moment) for d in OFFICE_DEADLINES))
 
 
 def deadline_key(stage: str, due: datetime) -> str:

@@ -29,7 +29,7 @@ async def test_a_triage_report_past_its_deadline_is_overdue_everywhere(
     assert (await jobs.tick(service)).escalated == [tn]  # the clock escalates it
     # ...and so the supervisor's overdue queue, its count and the dashboard list it too.
     assert [r.tracking_number for r in await service.queue(SUPERVISOR, "overdue")] == [tn]
-    stats = Stats(service.store, service.config)
+    stats = service.stats  # the one the dashboard, the CLI and the clock use
     flt = StatsFilter(date(2026, 3, 1), date(2026, 3, 31))
     assert await stats.overdue_counts(flt, clock.now) == {"": 1}
     board = await stats.dashboard(flt, clock.now)
@@ -49,6 +49,7 @@ async def test_a_send_back_counts_against_the_bureau_that_sent_it_back(
         await service.accept(staff("zhzf"), r.tracking_number)
         await service.answer(staff("zhzf"), r.tracking_number, "已清理占道摊贩并加强巡查。")
         await service.rate(r.tracking_number, r.follow_up_code, "satisfied")
+    # The figures alone (no answer reviews): the score is its timeliness, routing, satisfaction.
     board = await Stats(service.store, service.config).dashboard(
         StatsFilter(date(2026, 3, 1), date(2026, 3, 31)), clock.now
     )

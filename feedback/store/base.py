@@ -31,7 +31,7 @@ class ReportFilter:
     updated_from: datetime | None = None  # changed since (Open311's servicerequestupdates)
     departments: Sequence[str] | None = None  # any of these bureaus
     api_key_id: int | None = None  # handed in by this machine client
-    due_before: datetime | None = None  # past the office's deadline (workflow.overdue_sql) then
+    due_before: datetime | None = None  # past the office's deadline (workflow.overdue_clause) then
     arbitration: bool | None = None
     escalated: bool | None = None
     telegram_chat_id: int | None = None
@@ -91,6 +91,7 @@ class WriteTx(Protocol):
 
 class Store(Protocol):
     url: str
+    dialect: str  # "sqlite" or "postgresql": what a `Query` is rendered for
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

@@ -66,20 +66,6 @@ def _like(word: str) -> str:
 R = t.reports
 
 
-def overdue_clause(table: sa.Table, moment: Any) -> sa.ColumnElement[bool]:
-    """`workflow.overdue_sql` as a Core expression: the states and columns of the office
-    deadlines come from the policy table (the one definition), ``moment`` is a bindparam."""
-    return sa.or_(
-        *(
-            sa.and_(
-                table.c.status.in_([s.value for s in workflow.in_order(d.states)]),
-                table.c[d.column] < moment,
-            )
-            for d in workflow.OFFICE_DEADLINES
-        )
-    )
-
-
 def _shape(flt: ReportFilter) -> tuple[Any, ...]:
     """What decides the WHERE clause's form (never a value): the cache key of `_clauses`."""
     return (
@@ -134,7 +120,7 @@ def _clauses(shape: tuple[Any, ...]) -> list[sa.ColumnElement[bool]]:
     if departments:
         out.append(R.c.department.in_(param("departments", expanding=True)))
     if due_before:
-        out.append(overdue_clause(R, param("due_before")))  # the one definition
+        out.append(workflow.overdue_clause(R, param("due_before")))  # the one definition
     if arbitration:
         out.append(R.c.arbitration == param("arbitration"))
     if escalated is not None:
