@@ -14,12 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from feedback import answer_review, hot, permissions, validation, workflow
 from feedback.anonymise import anonymise
 from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from feedback.models import Actor, Report, Role, Status
 from feedback.store import ReportFilter
+from feedback.store import schema as t
 from feedback.store.rows import iso, js, ts
+from feedback.store.sql import Query, cached, param
 from feedback.workflow import Action
 
 if TYPE_CHECKING:
@@ -34,6 +38,77 @@ BACKLOG = 300  # answers without a review reviewed per dashboard view (about a s
 PUBLIC_MIN = 5  # the small-count threshold of the public page (domain notes §6)
 PUBLIC_TTL = timedelta(minutes=5)
 ANSWERED = tuple(workflow.in_order(workflow.HAS_ANSWER))
+
+R, AR, SUP, HOT = t.reports, t.answer_reviews, t.report_support, t.hot_escalations
+SUPPORT_COUNTS = Query(
+    sa.select(SUP.c.report_id, sa.func.count().label("n")).group_by(SUP.c.report_id)
+)
+HOT_ESCALATIONS = Query(
+    sa.select(HOT.c.issue_key, HOT.c.actor_id, HOT.c.note, HOT.c.created_at,
+              HOT.c.tracking_numbers).order_by(HOT.c.id)
+)  # fmt: skip
+ADD_HOT_ESCALATION = Query(sa.insert(HOT).values({c: param(c) for c in (
+    "issue_key", "summary", "tracking_numbers", "actor_id", "note", "created_at")}))  # fmt: skip
+PUBLISHED_STATE = Query(sa.select(R.c.status, R.c.answer, R.c.publish).where(R.c.id == param("id")))
+SUPPORTED = Query(
+    sa.select(SUP.c.report_id).where(SUP.c.report_id == param("id"), SUP.c.voter == param("voter"))
+)
+ADD_SUPPORT = Query(
+    sa.insert(SUP).values(report_id=param("id"), voter=param("voter"), created_at=param("at"))
+)
+REVIEWS_OF = Query(sa.select(AR).where(AR.c.report_id.in_(param("ids", expanding=True))))
+DROP_REVIEW = Query(sa.delete(AR).where(AR.c.report_id == param("report_id")))
+_REVIEW_COLUMNS = ("report_id", "answered_at", "department", "relevance", "completeness",
+                   "basis", "score", "acceptable", "reasons", "reviewed_at")  # fmt: skip
+ADD_REVIEW = Query(sa.insert(AR).values({c: param(c) for c in _REVIEW_COLUMNS}))
+RETURNED = Query(
+    sa.update(AR).where(AR.c.report_id == param("report_id")).values(returned_at=param("at"))
+)
+NOT_REVIEWED = Query(
+    sa.select(R.c.tracking_number)
+    .select_from(R.outerjoin(AR, AR.c.report_id == R.c.id))
+    .where(R.c.answer.is_not(None), R.c.answered_at.is_not(None), AR.c.report_id.is_(None))
+    .order_by(R.c.id.desc())
+    .limit(param("limit"))
+)
+
+
+def _quality_where(one_bureau: bool) -> list[sa.ColumnElement[bool]]:
+    out = [AR.c.answered_at >= param("since"), AR.c.answered_at < param("until"),
+           AR.c.department.is_not(None)]  # fmt: skip
+    if one_bureau:
+        out.append(AR.c.department == param("department"))
+    return out
+
+
+def _quality_totals(one_bureau: bool) -> sa.Select[Any]:
+    return (
+        sa.select(
+            AR.c.department,
+            sa.func.count().label("n"),
+            sa.func.avg(AR.c.score).label("mean"),
+            sa.func.count().filter(AR.c.acceptable == 0).label("rework"),
+            sa.func.count().filter(AR.c.returned_at.is_not(None)).label("returned"),
+        )
+        .where(*_quality_where(one_bureau))
+        .group_by(AR.c.department)
+    )
+
+
+def _quality_lowest(one_bureau: bool) -> sa.Select[Any]:
+    """Each bureau's ``worst`` lowest-scored answers."""
+    rank = sa.func.row_number().over(
+        partition_by=AR.c.department, order_by=(AR.c.score, AR.c.report_id)
+    )
+    w = (
+        sa.select(AR.c.department, AR.c.score, AR.c.acceptable, AR.c.reasons,
+                  AR.c.returned_at, R.c.tracking_number, R.c.title, R.c.status,
+                  rank.label("k"))
+        .select_from(AR.join(R, R.c.id == AR.c.report_id))
+        .where(*_quality_where(one_bureau))
+        .subquery("w")
+    )  # fmt: skip
+    return sa.select(w).where(w.c.k <= param("worst")).order_by(w.c.department, w.c.k)
 
 
 @dataclass
@@ -104,9 +179,7 @@ class InsightDesk:
     async def _support_counts(self, ids: list[int]) -> dict[int, int]:
         if not ids:
             return {}
-        rows = await self.store.fetch(
-            "SELECT report_id, COUNT(*) AS n FROM report_support GROUP BY report_id"
-        )
+        rows = await self.store.fetch(SUPPORT_COUNTS, {})
         wanted = set(ids)
         return {int(r["report_id"]): int(r["n"]) for r in rows if int(r["report_id"]) in wanted}
 
@@ -133,10 +206,7 @@ class InsightDesk:
 
     async def hot_escalations(self) -> dict[str, dict[str, Any]]:
         """The latest 督办 of each hot issue, by issue key."""
-        rows = await self.store.fetch(
-            "SELECT issue_key, actor_id, note, created_at, tracking_numbers FROM hot_escalations "
-            "ORDER BY id"
-        )
+        rows = await self.store.fetch(HOT_ESCALATIONS, {})
         # The time as a moment (kept as ISO text in UTC): pages show it in the district's zone.
         return {r["issue_key"]: {**r, "created_at": ts(r["created_at"])} for r in rows}
 
@@ -167,10 +237,10 @@ class InsightDesk:
             done.append(tn)
         async with self.store.transaction() as tx:
             await tx.execute(
-                "INSERT INTO hot_escalations (issue_key, summary, tracking_numbers, actor_id, "
-                "note, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (issue_key, text[:200], json.dumps(members), actor.id, text,
-                 iso(self.service.clock())),
+                ADD_HOT_ESCALATION,
+                {"issue_key": issue_key, "summary": text[:200],
+                 "tracking_numbers": json.dumps(members), "actor_id": actor.id, "note": text,
+                 "created_at": iso(self.service.clock())},
             )  # fmt: skip
         return done, skipped
 
@@ -205,9 +275,7 @@ class InsightDesk:
     async def support(self, report_id: int, voter: str) -> bool:
         """A citizen's 附议 ("我也遇到") on a published report; once per visitor. Returns
         whether this was a new voice."""
-        rows = await self.store.fetch(
-            "SELECT status, answer, publish FROM reports WHERE id = ?", (report_id,)
-        )
+        rows = await self.store.fetch(PUBLISHED_STATE, {"id": report_id})
         if (
             not rows
             or rows[0]["answer"] is None
@@ -216,16 +284,10 @@ class InsightDesk:
         ):
             raise NotFound("该诉求未公开，不能附议。")
         async with self.store.transaction() as tx:
-            seen = await tx.fetch(
-                "SELECT 1 FROM report_support WHERE report_id = ? AND voter = ?",
-                (report_id, voter),
-            )
-            if seen:
+            voice = {"id": report_id, "voter": voter}
+            if await tx.fetch(SUPPORTED, voice):
                 return False
-            await tx.execute(
-                "INSERT INTO report_support (report_id, voter, created_at) VALUES (?, ?, ?)",
-                (report_id, voter, iso(self.service.clock())),
-            )
+            await tx.execute(ADD_SUPPORT, {**voice, "at": iso(self.service.clock())})
         return True
 
     async def support_counts(self, report_ids: list[int]) -> dict[int, int]:
@@ -264,10 +326,7 @@ class InsightDesk:
         ids = [r.id for r in reports if r.id is not None]
         have: dict[int, dict[str, Any]] = {}
         for chunk in _chunks(ids, 500):
-            marks = ", ".join("?" for _ in chunk)
-            for row in await self.store.fetch(
-                f"SELECT * FROM answer_reviews WHERE report_id IN ({marks})", chunk
-            ):
+            for row in await self.store.fetch(REVIEWS_OF, {"ids": chunk}):
                 have[int(row["report_id"])] = row
         todo = [
             r
@@ -283,15 +342,11 @@ class InsightDesk:
             async with self.store.transaction() as tx:
                 for r, rv in made:
                     assert r.id is not None
-                    await tx.execute("DELETE FROM answer_reviews WHERE report_id = ?", (r.id,))
-                    await tx.execute(
-                        "INSERT INTO answer_reviews (report_id, answered_at, department, "
-                        "relevance, completeness, basis, score, acceptable, reasons, "
-                        "reviewed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (r.id, iso(r.answered_at), r.department, rv.relevance,
-                         rv.completeness, rv.basis, rv.score, int(rv.acceptable),
-                         json.dumps(rv.reasons, ensure_ascii=False), now),
-                    )  # fmt: skip
+                    await tx.execute(DROP_REVIEW, {"report_id": r.id})
+                    values = (r.id, iso(r.answered_at), r.department, rv.relevance,
+                              rv.completeness, rv.basis, rv.score, int(rv.acceptable),
+                              json.dumps(rv.reasons, ensure_ascii=False), now)  # fmt: skip
+                    await tx.execute(ADD_REVIEW, dict(zip(_REVIEW_COLUMNS, values, strict=True)))
                     have[r.id] = {
                         "report_id": r.id,
                         "answered_at": iso(r.answered_at),
@@ -336,28 +391,12 @@ class InsightDesk:
         if not (permissions.is_supervisor(actor) or actor.role is Role.STAFF):
             raise PermissionDenied()
         await self.review_backlog()
-        where = "a.answered_at >= ? AND a.answered_at < ? AND a.department IS NOT NULL"
-        params: list[Any] = [iso(since), iso(until)]
-        if not permissions.is_supervisor(actor):
-            where += " AND a.department = ?"
-            params.append(actor.department)
+        one_bureau = not permissions.is_supervisor(actor)
+        params = {"since": iso(since), "until": iso(until), "department": actor.department,
+                  "worst": worst}  # fmt: skip
         # Aggregated by the database: a year of a large district is many answers.
-        totals = await self.store.fetch(
-            "SELECT a.department AS department, COUNT(*) AS n, AVG(a.score) AS mean, "
-            "SUM(CASE WHEN a.acceptable = 0 THEN 1 ELSE 0 END) AS rework, "
-            "SUM(CASE WHEN a.returned_at IS NULL THEN 0 ELSE 1 END) AS returned "
-            f"FROM answer_reviews a WHERE {where} GROUP BY a.department",
-            params,
-        )
-        lowest = await self.store.fetch(
-            "SELECT * FROM (SELECT a.department AS department, a.score AS score, "
-            "a.acceptable AS acceptable, a.reasons AS reasons, a.returned_at AS returned_at, "
-            "r.tracking_number AS tracking_number, r.title AS title, r.status AS status, "
-            "ROW_NUMBER() OVER (PARTITION BY a.department ORDER BY a.score, a.report_id) AS k "
-            f"FROM answer_reviews a JOIN reports r ON r.id = a.report_id WHERE {where}) w "
-            "WHERE k <= ? ORDER BY department, k",
-            [*params, worst],
-        )
+        totals = await self.store.fetch(cached(_quality_totals, one_bureau), params)
+        lowest = await self.store.fetch(cached(_quality_lowest, one_bureau), params)
         config = self.service.config
         examples: dict[str, list[dict[str, Any]]] = {}
         for row in lowest:
@@ -374,16 +413,16 @@ class InsightDesk:
                 }
             )
         out = []
-        for t in totals:
-            dept, n = t["department"], int(t["n"])
-            mean = float(t["mean"])
+        for row in totals:
+            dept, n = row["department"], int(row["n"])
+            mean = float(row["mean"])
             bq = BureauQuality(
                 department=dept,
                 name=config.department_name(dept),
                 answers=n,
                 mean_score=round(mean, 1),
-                rework_share=int(t["rework"]) / n,
-                returned=int(t["returned"]),
+                rework_share=int(row["rework"]) / n,
+                returned=int(row["returned"]),
                 worst=examples.get(dept, []),
             )
             out.append(bq)
@@ -393,13 +432,7 @@ class InsightDesk:
     async def review_backlog(self, limit: int = BACKLOG) -> int:
         """Review answers that have no review yet (answers given before this desk existed, or
         through the API and bot), newest first, at most ``limit`` per call."""
-        rows = await self.store.fetch(
-            "SELECT r.tracking_number AS tracking_number FROM reports r "
-            "LEFT JOIN answer_reviews a ON a.report_id = r.id "
-            "WHERE r.answer IS NOT NULL AND r.answered_at IS NOT NULL AND a.report_id IS NULL "
-            "ORDER BY r.id DESC LIMIT ?",
-            (limit,),
-        )
+        rows = await self.store.fetch(NOT_REVIEWED, {"limit": limit})
         reports = [r for row in rows if (r := await self.store.get_report(row["tracking_number"]))]
         if reports:
             await self._ensure_reviews(reports)
@@ -440,10 +473,7 @@ class InsightDesk:
 
         updated = await service._staff_act(actor, tracking_number, Action.REOPEN, change)
         async with self.store.transaction() as tx:
-            await tx.execute(
-                "UPDATE answer_reviews SET returned_at = ? WHERE report_id = ?",
-                (iso(service.clock()), updated.id),
-            )
+            await tx.execute(RETURNED, {"at": iso(service.clock()), "report_id": updated.id})
         return updated
 
 
