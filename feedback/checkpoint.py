@@ -29,9 +29,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from feedback.errors import ValidationError
 from feedback.record import GENESIS, canonical
 from feedback.store import Store
+from feedback.store import schema as t
+from feedback.store.sql import Query, param
 
 VERSION = 1
 PAGE = 1000
@@ -153,13 +157,42 @@ def signature_ok(digest: str, signature: str, public_key: str) -> bool:
     return True
 
 
+E, R, CP = t.events, t.reports, t.checkpoints
+SETTLED = Query(sa.select(sa.func.coalesce(sa.func.max(E.c.id), 0).label("n")))
+REPORT_PAGE = Query(
+    sa.select(R.c.id, R.c.tracking_number)
+    .where(R.c.id > param("after"))
+    .order_by(R.c.id)
+    .limit(param("limit"))
+)
+_m = (
+    sa.select(E.c.report_id, sa.func.max(E.c.seq).label("seq"), sa.func.count().label("n"))
+    .where(E.c.report_id >= param("lo"), E.c.report_id <= param("hi"), E.c.id <= param("upto"))
+    .group_by(E.c.report_id)
+    .subquery("m")
+)
+# Each chain's head as it stood at event ``upto``, with the chain's length then.
+HEADS = Query(
+    sa.select(E.c.report_id, _m.c.n, E.c.hash).select_from(
+        E.join(_m, sa.and_(E.c.report_id == _m.c.report_id, E.c.seq == _m.c.seq))
+    )
+)
+_shown = (CP.c.body, CP.c.digest, CP.c.signature, CP.c.public_key)
+RECENT = Query(sa.select(*_shown).order_by(CP.c.id.desc()).limit(param("limit")))
+BY_DIGEST = Query(sa.select(*_shown).where(CP.c.digest == param("digest")))
+_COLUMNS = ("taken_at", "events_upto", "reports", "events", "root", "prev", "digest", "body",
+            "signature", "public_key")  # fmt: skip
+ADD = Query(sa.insert(CP).values({c: param(c) for c in _COLUMNS}))
+ANY_EVENT = Query(sa.select(E.c.id).limit(1))
+
+
 # -- taking one ------------------------------------------------------------------------------
 
 
 async def _settled_upto(store: Store) -> int:
     async with store.transaction() as tx:
         await tx.wait_for_writers("events")
-        rows = await tx.fetch("SELECT COALESCE(MAX(id), 0) AS n FROM events")
+        rows = await tx.fetch(SETTLED, {})
     return int(rows[0]["n"])
 
 
@@ -167,20 +200,11 @@ async def leaves(store: Store, upto: int) -> AsyncIterator[tuple[str, int, str]]
     """(tracking number, events, last hash) per report, for the events with id <= upto."""
     last = 0
     while True:
-        reports = await store.fetch(
-            "SELECT id, tracking_number FROM reports WHERE id > ? ORDER BY id LIMIT ?",
-            (last, PAGE),
-        )
+        reports = await store.fetch(REPORT_PAGE, {"after": last, "limit": PAGE})
         if not reports:
             return
         lo, last = reports[0]["id"], reports[-1]["id"]
-        heads = await store.fetch(
-            "SELECT e.report_id, m.n, e.hash FROM events e JOIN "
-            "(SELECT report_id, MAX(seq) AS seq, COUNT(*) AS n FROM events "
-            " WHERE report_id >= ? AND report_id <= ? AND id <= ? GROUP BY report_id) m "
-            "ON e.report_id = m.report_id AND e.seq = m.seq",
-            (lo, last, upto),
-        )
+        heads = await store.fetch(HEADS, {"lo": lo, "hi": last, "upto": upto})
         by_report = {h["report_id"]: h for h in heads}
         for r in reports:
             h = by_report.get(r["id"])
@@ -206,10 +230,7 @@ async def latest(store: Store) -> Checkpoint | None:
 
 async def recent(store: Store, limit: int = 30) -> list[Checkpoint]:
     """The newest checkpoints first (the public page lists them)."""
-    rows = await store.fetch(
-        "SELECT body, digest, signature, public_key FROM checkpoints ORDER BY id DESC LIMIT ?",
-        (limit,),
-    )
+    rows = await store.fetch(RECENT, {"limit": limit})
     return [
         Checkpoint(json.loads(r["body"]), r["digest"], r["signature"], r["public_key"])
         for r in rows
@@ -217,9 +238,7 @@ async def recent(store: Store, limit: int = 30) -> list[Checkpoint]:
 
 
 async def get(store: Store, digest: str) -> Checkpoint | None:
-    rows = await store.fetch(
-        "SELECT body, digest, signature, public_key FROM checkpoints WHERE digest = ?", (digest,)
-    )
+    rows = await store.fetch(BY_DIGEST, {"digest": digest})
     if not rows:
         return None
     r = rows[0]
@@ -247,12 +266,9 @@ async def take(store: Store, now: datetime, key_path: str | None = None) -> Chec
         signature = base64.b64encode(key.sign(digest.encode())).decode()
         public = _public(key)
     async with store.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO checkpoints (taken_at, events_upto, reports, events, root, prev, "
-            "digest, body, signature, public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (body["taken_at"], upto, reports, events, root, body["prev"], digest,
-             canonical(body), signature, public),
-        )  # fmt: skip
+        values = (body["taken_at"], upto, reports, events, root, body["prev"], digest,
+                  canonical(body), signature, public)  # fmt: skip
+        await tx.execute(ADD, dict(zip(_COLUMNS, values, strict=True)))
     return Checkpoint(body, digest, signature, public)
 
 
@@ -265,7 +281,7 @@ async def daily(
         taken = datetime.fromisoformat(last.body["taken_at"])
         if taken.astimezone(tz).date() >= now.astimezone(tz).date():
             return None
-    elif not await store.fetch("SELECT id FROM events LIMIT 1"):
+    elif not await store.fetch(ANY_EVENT, {}):
         return None
     return await take(store, now, key_path)
 

@@ -142,6 +142,7 @@ EFFECTIVE = Query(
 )  # fmt: skip
 OF_REPORT = Query(sa.select(L).where(L.c.report_id == param("report_id")).order_by(L.c.id))
 LATEST_ID = Query(sa.select(sa.func.max(L.c.id).label("n")))
+TEXTS_FROM = Query(sa.select(L.c.title, L.c.text).where(L.c.source == param("source")))
 COUNT_AFTER = Query(sa.select(sa.func.count().label("n")).where(L.c.id > param("after_id")))
 
 
@@ -209,3 +210,8 @@ async def count_after(store: Store, after_id: int) -> int:
     """Labels given since label ``after_id`` (the background job's retraining trigger)."""
     rows = await store.fetch(COUNT_AFTER, {"after_id": after_id})
     return int(rows[0]["n"])
+
+
+async def texts_from(store: Store, source: str) -> set[tuple[str, str]]:
+    """(title, text) of every label from ``source`` ("import": `feedback import-history`)."""
+    return {(r["title"], r["text"]) for r in await store.fetch(TEXTS_FROM, {"source": source})}

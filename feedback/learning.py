@@ -482,8 +482,7 @@ async def import_history(service: FeedbackService, path: str | Path, actor: Acto
     """Seed the labels from a district's past work orders; rows already imported (same title
     and text) are refused, not doubled."""
     found, report = read_history(path, service.config, actor, service.clock())
-    rows = await service.store.fetch("SELECT title, text FROM labels WHERE source = ?", ("import",))
-    before = {(r["title"], r["text"]) for r in rows}
+    before = await labels.texts_from(service.store, "import")
     fresh = [x for x in found if (x.title, x.text) not in before]
     report.already = len({(x.title, x.text) for x in found}) - len(
         {(x.title, x.text) for x in fresh}

@@ -379,7 +379,7 @@ def _overdue_counts(shape: tuple[bool, bool, str | None]) -> sa.Select[Any, int]
 
 
 def _overdue_list(shape: tuple[bool, bool, str | None]) -> sa.Select[Any]:
-    """One SELECT per deadline that can be overdue, the longest overdue first."""
+    """A select per deadline that can be overdue, the longest overdue first."""
     parts = [
         sa.select(R.c.tracking_number, R.c.title, R.c.department, R.c.created_at,
                   R.c.escalation_level, R.c[d.column].label("due"),

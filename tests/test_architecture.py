@@ -63,9 +63,7 @@ RAW_SQL_ALLOWED: dict[str, tuple[int, str]] = {
     "feedback/store/copy.py": (14, "copies every table by name, whatever the schema holds (not yet)"),
     "feedback/public_search.py": (15, "FTS5 MATCH on SQLite, LIKE table on PostgreSQL (dialect-specific; not yet for the rest)"),
     "feedback/service.py": (3, "the submission's api_key_reports row in WriteTx.run's batch, and warm_up's re-fingerprinting of open reports (the intake path, helper speed's)"),
-    "feedback/checkpoint.py": (8, "not yet"),
     "feedback/backup.py": (7, "PRAGMAs of the SQLite backup copy (dialect-specific); not yet for the rest"),
-    "feedback/learning.py": (1, "not yet"),
 }  # fmt: skip
 
 
