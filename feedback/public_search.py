@@ -26,13 +26,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from classifiers import segment
 from feedback import anonymise as anonymise_module
 from feedback import workflow
 from feedback.anonymise import anonymise
 from feedback.models import Status
 from feedback.store import Store
+from feedback.store import schema as t
 from feedback.store.rows import js, ts
+from feedback.store.sql import DIALECTS, Query, cached, insert, param
 
 if TYPE_CHECKING:
     from feedback.stats import Stats
@@ -50,11 +54,62 @@ RULES_COUNTER = "search_rules"  # the masking rules the index was built with
 
 
 def _postgres(store: Store) -> bool:
-    return store.url.startswith(("postgresql://", "postgres://"))
+    return store.dialect == "postgresql"
 
 
-def _key(store: Store) -> str:
-    return "report_id" if _postgres(store) else "rowid"
+def _index(dialect: str) -> sa.TableClause:
+    """The index table as each dialect has it (migration 0007; not in store.schema, whose
+    tables are the same on both): FTS5 keyed by rowid on SQLite, report_id on PostgreSQL."""
+    key = "report_id" if dialect == "postgresql" else "rowid"
+    return sa.table("public_search", sa.column(key), *(sa.column(f) for f in FIELDS))
+
+
+INDEX = {dialect: _index(dialect) for dialect in DIALECTS}
+R, SD = t.reports, t.search_dirty
+
+
+def _key(dialect: str) -> Any:
+    return INDEX[dialect].c[0]
+
+
+RULES_OF = Query(sa.select(t.counters.c.value).where(t.counters.c.name == param("name")))
+
+
+def _set_rules(dialect: str) -> Any:
+    upsert = insert(dialect, t.counters).values(name=param("name"), value=param("value"))
+    return upsert.on_conflict_do_update(
+        index_elements=["name"], set_={"value": upsert.excluded.value}
+    )
+
+
+SET_RULES = Query(_set_rules)
+CLEAR_INDEX = Query(lambda d: sa.delete(INDEX[d]))
+QUEUE_ANSWERED = Query(
+    lambda d: (
+        insert(d, SD)
+        .from_select(["report_id"], sa.select(R.c.id).where(R.c.answer.is_not(None)))
+        .on_conflict_do_nothing()
+    )
+)
+QUEUED = Query(
+    sa.select(SD.c.report_id.label("qid"), R.c.id, R.c.title, R.c.text, R.c.answer, R.c.status,
+              R.c.publish)
+    .select_from(SD.outerjoin(R, R.c.id == SD.c.report_id))
+    .order_by(SD.c.report_id)
+    .limit(param("limit"))
+)  # fmt: skip
+NOW = Query(
+    sa.select(R.c.id, R.c.title, R.c.text, R.c.answer, R.c.status).where(
+        R.c.id.in_(param("ids", expanding=True))
+    )
+)
+DROP_INDEXED = Query(lambda d: sa.delete(INDEX[d]).where(_key(d).in_(param("ids", expanding=True))))
+ADD_INDEXED = Query(
+    lambda d: sa.insert(INDEX[d]).values(
+        {_key(d).name: param("id"), **{f: param(f) for f in FIELDS}}
+    )
+)
+UNQUEUE = Query(sa.delete(SD).where(SD.c.report_id.in_(param("ids", expanding=True))))
 
 
 @asynccontextmanager
@@ -141,56 +196,34 @@ async def _follow_rules(store: Store) -> None:
     """When the masking rules change, text masked by the old ones leaves the index at once
     (it might hold what the new rules hide) and every published report is queued again."""
     version = RULES_VERSION
-    rows = await store.fetch("SELECT value FROM counters WHERE name = ?", (RULES_COUNTER,))
+    rows = await store.fetch(RULES_OF, {"name": RULES_COUNTER})
     if rows and int(rows[0]["value"]) == version:
         return
     async with store.transaction() as tx:
-        await tx.execute("DELETE FROM public_search")
-        await tx.execute(
-            "INSERT INTO search_dirty (report_id) SELECT id FROM reports "
-            "WHERE answer IS NOT NULL ON CONFLICT DO NOTHING"
-        )
-        await tx.execute(
-            "INSERT INTO counters (name, value) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            (RULES_COUNTER, version),
-        )
+        await tx.execute(CLEAR_INDEX, {})
+        await tx.execute(QUEUE_ANSWERED, {})
+        await tx.execute(SET_RULES, {"name": RULES_COUNTER, "value": version})
 
 
 async def _batch(store: Store, size: int) -> int:
-    rows = await store.fetch(
-        "SELECT q.report_id AS qid, r.id, r.title, r.text, r.answer, r.status, r.publish "
-        "FROM search_dirty q LEFT JOIN reports r ON r.id = q.report_id "
-        "ORDER BY q.report_id LIMIT ?",
-        (size,),
-    )
+    rows = await store.fetch(QUEUED, {"limit": size})
     if not rows:
         return 0
     masked = await asyncio.to_thread(_masked, rows, not _postgres(store))
-    key = _key(store)
     ids = [int(r["qid"]) for r in rows]
-    marks = ", ".join("?" * len(ids))
     async with store.transaction() as tx:
-        now = {
-            int(r["id"]): r
-            for r in await tx.fetch(
-                f"SELECT id, title, text, answer, status FROM reports WHERE id IN ({marks})", ids
-            )
-        }
+        now = {int(r["id"]): r for r in await tx.fetch(NOW, {"ids": ids})}
         # Only reports unchanged since they were read: their masked text is current.
         settled = [r for r in rows if _same(now.get(int(r["qid"])), r)]
         if not settled:
             return len(rows)
         done = [int(r["qid"]) for r in settled]
-        marks = ", ".join("?" * len(done))
-        await tx.execute(f"DELETE FROM public_search WHERE {key} IN ({marks})", done)
+        await tx.execute(DROP_INDEXED, {"ids": done})
         for rid in done:
             if rid in masked:
-                await tx.execute(
-                    f"INSERT INTO public_search ({key}, title, text, answer) VALUES (?, ?, ?, ?)",
-                    (rid, *masked[rid]),
-                )
-        await tx.execute(f"DELETE FROM search_dirty WHERE report_id IN ({marks})", done)
+                values = dict(zip(FIELDS, masked[rid], strict=True))
+                await tx.execute(ADD_INDEXED, {"id": rid, **values})
+        await tx.execute(UNQUEUE, {"ids": done})
     return len(rows)
 
 
@@ -252,35 +285,76 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def matching(store: Store, query: str) -> tuple[str, list[Any]]:
-    """A sub-select of the ids of indexed reports whose masked text holds every search term
-    (each in any of title, text and answer)."""
+def _matching(dialect: str, n_terms: int) -> sa.Select[Any]:
+    """The ids of indexed reports whose masked text holds each of ``n_terms`` terms."""
+    idx = INDEX[dialect]
+    found = sa.select(_key(dialect))
+    if n_terms == 0:
+        return found.where(sa.false())
+    if dialect == "postgresql":
+        # A plain table: each term a substring of title, text or answer (strpos).
+        return found.where(*(
+            sa.or_(*(sa.func.strpos(idx.c[f], param(f"term_{i}")) > 0 for f in FIELDS))
+            for i in range(n_terms)
+        ))  # fmt: skip
+    # SQLite: FTS5's MATCH on the table, every term a phrase of one query (`_phrase`).
+    return found.where(sa.literal_column("public_search").op("MATCH")(param("match")))
+
+
+def matching(store: Store, query: str) -> tuple[sa.Select[Any], dict[str, Any]]:
+    """A select of the ids of indexed reports whose masked text holds every search term
+    (each in any of title, text and answer), and its parameters."""
     terms = search_terms(query)
-    if not terms:
-        return "SELECT 0 WHERE 1 = 0", []
-    if _postgres(store):
-        one = "(strpos(title, ?) > 0 OR strpos(text, ?) > 0 OR strpos(answer, ?) > 0)"
-        return (
-            "SELECT report_id FROM public_search WHERE " + " AND ".join([one] * len(terms)),
-            [t for t in terms for _ in range(3)],
-        )
-    return (
-        "SELECT rowid FROM public_search WHERE public_search MATCH ?",
-        [" AND ".join(_phrase(t) for t in terms)],
-    )
+    return _matching(store.dialect, len(terms)), _terms(store.dialect, terms)
 
 
-async def search_plan(store: Store, query: str) -> tuple[str, str, list[Any]]:
-    """(hint for the reports table, sub-select of matching ids, its parameters).
+def _terms(dialect: str, terms: list[str]) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {f"term_{i}": term for i, term in enumerate(terms)}
+    return {"match": " AND ".join(_phrase(term) for term in terms)} if terms else {}
 
-    A word found in many reports (SQLite): walk the answered reports newest first and stop at
-    the page, instead of fetching and sorting every match (156,000 matches: ~0.5 s -> ~60 ms).
-    A rare word: look its few matches up and sort them (an index walk would read the year)."""
-    sub, params = matching(store, query)
-    if _postgres(store) or not params:
-        return "", sub, params
-    rows = await store.fetch(f"SELECT COUNT(*) AS n FROM ({sub} LIMIT {MANY + 1}) x", params)
-    return ("INDEXED BY reports_answered" if int(rows[0]["n"]) > MANY else ""), sub, params
+
+def _count_matching(dialect: str, n_terms: int) -> sa.Select[Any]:
+    first = _matching(dialect, n_terms).limit(param("first")).subquery("x")
+    return sa.select(sa.func.count().label("n")).select_from(first)
+
+
+async def _walk_newest(store: Store, terms: list[str]) -> bool:
+    """A word found in many reports (SQLite): walk the answered reports newest first and stop
+    at the page, instead of fetching and sorting every match (156,000 matches: ~0.5 s ->
+    ~60 ms). A rare word: look its few matches up and sort them (an index walk would read
+    the year)."""
+    if _postgres(store) or not terms:
+        return False
+    query = cached(_count_matching, store.dialect, len(terms))
+    rows = await store.fetch(query, {**_terms(store.dialect, terms), "first": MANY + 1})
+    return int(rows[0]["n"]) > MANY
+
+
+def _answered(dialect: str, by_number: bool, n_terms: int | None, walk: bool) -> sa.Select[Any]:
+    """Answered, published reports of the shown bureaus, newest answer first; ``n_terms``:
+    only those the search matches."""
+    where = [
+        R.c.answered_at >= param("since"),
+        R.c.status.in_(PUBLISHED),
+        R.c.department.in_(param("departments", expanding=True)),
+        R.c.answer.is_not(None),
+        # The citizen's choice (publish) is respected here, the one query of published reports.
+        R.c.publish == param("publish"),
+    ]
+    if by_number:
+        where.append(R.c.tracking_number == param("tracking_number"))
+    if n_terms is not None:
+        where.append(R.c.id.in_(_matching(dialect, n_terms)))
+    found = (
+        sa.select(R.c.id, R.c.title, R.c.text, R.c.answer, R.c.answered_at, R.c.department,
+                  R.c.issue_types, R.c.status)
+        .where(*where)
+        .order_by(R.c.answered_at.desc())
+        .limit(param("limit"))
+        .offset(param("offset"))
+    )  # fmt: skip
+    return found.with_hint(R, "INDEXED BY reports_answered", "sqlite") if walk else found
 
 
 # -- the public page's list of answered reports ----------------------------------------
@@ -314,30 +388,21 @@ async def answered_reports(
     ``tracking_number``: only that report (its citizen looking for it on the public page)."""
     if not departments:
         return [], False
-    marks = ", ".join("?" for _ in departments)
-    statuses = tuple(s.value for s in workflow.in_order(workflow.PUBLISHED))
-    # The citizen's choice (publish) is respected here, the one query of published reports.
-    params: list[Any] = [stats.time_param(since), *statuses, *departments, True]
-    where = (
-        f"answered_at >= ? AND status IN (?, ?, ?) AND department IN ({marks}) "
-        "AND answer IS NOT NULL AND publish = ?"
-    )
-    if tracking_number:
-        where += " AND tracking_number = ?"
-        params.append(tracking_number)
+    params: dict[str, Any] = {
+        "since": stats.time_param(since), "departments": list(departments), "publish": True,
+        "tracking_number": tracking_number, "limit": page_size + 1,
+        "offset": (page - 1) * page_size,
+    }  # fmt: skip
+    n_terms, walk = None, False
     if query:
         # The index holds the masked text only: a search cannot probe for a phone number.
         await update(stats.store, limit=SEARCH_CATCH_UP)
-        hint, sub, more = await search_plan(stats.store, query)
-        where += f" AND id IN ({sub})"
-        params += more
-    else:
-        hint = ""
+        terms = search_terms(query)
+        n_terms, walk = len(terms), await _walk_newest(stats.store, terms)
+        params.update(_terms(stats.store.dialect, terms))
+    dialect = stats.store.dialect
     rows = await stats.store.fetch(
-        "SELECT id, title, text, answer, answered_at, department, issue_types, status "
-        "FROM reports "
-        f"{hint} WHERE {where} ORDER BY answered_at DESC LIMIT ? OFFSET ?",
-        [*params, page_size + 1, (page - 1) * page_size],
+        cached(_answered, dialect, bool(tracking_number), n_terms, walk), params
     )
     # Masking uses a part-of-speech tagger: off the event loop.
     items = await asyncio.to_thread(_publish, stats, rows)

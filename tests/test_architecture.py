@@ -61,7 +61,6 @@ RAW_SQL_ALLOWED: dict[str, tuple[int, str]] = {
     "feedback/store/portable.py": (4, "the submission's batched statements for WriteTx.run (new report, event, bands: helper speed's path)"),
     "feedback/store/migrate.py": (2, "migration bookkeeping before Alembic runs (schema_migrations of 0.1.0)"),
     "feedback/store/copy.py": (14, "copies every table by name, whatever the schema holds (not yet)"),
-    "feedback/public_search.py": (15, "FTS5 MATCH on SQLite, LIKE table on PostgreSQL (dialect-specific; not yet for the rest)"),
     "feedback/service.py": (3, "the submission's api_key_reports row in WriteTx.run's batch, and warm_up's re-fingerprinting of open reports (the intake path, helper speed's)"),
     "feedback/backup.py": (7, "PRAGMAs of the SQLite backup copy (dialect-specific); not yet for the rest"),
 }  # fmt: skip

@@ -30,15 +30,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.dialects.sqlite.base import SQLiteDialect
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler, SQLiteDialect
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql.expression import Executable
 
 # `?` placeholders on both: the PostgreSQL store numbers them ($1, $2, …) as it does for the
 # SQL modules still write by hand. The base dialects, not a driver's: asyncpg's and psycopg's
 # add a cast to every parameter (``?::VARCHAR``), which the stores' codecs do not need.
+class _SQLiteCompiler(SQLiteCompiler):
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        # SQLite's INDEXED BY after a table name (`select.with_hint(t, "INDEXED BY i",
+        # "sqlite")`), which SQLAlchemy's SQLite compiler would drop.
+        return text
+
+
+class _SQLite(SQLiteDialect):
+    statement_compiler = _SQLiteCompiler
+
+
 DIALECTS: dict[str, Dialect] = {
-    "sqlite": SQLiteDialect(paramstyle="qmark"),
+    "sqlite": _SQLite(paramstyle="qmark"),
     "postgresql": PGDialect(paramstyle="qmark"),
 }
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from feedback import jobs, public_search
 from feedback import stats as stats_module
@@ -14,6 +15,8 @@ from feedback.config import Config
 from feedback.public_search import answered_reports
 from feedback.service import FeedbackService
 from feedback.stats import Stats, StatsFilter
+from feedback.store import schema
+from feedback.store.sql import Query
 from tests.conftest import SUPERVISOR, Clock, staff
 from tests.stats.scenario import PII_TEXT, build, local
 
@@ -145,10 +148,10 @@ async def test_search_index_holds_only_masked_text_of_published_reports(
     assert "＊＊" in indexed and "执法人员乱罚款" in indexed
 
     async def found(query: str) -> list[str]:
-        sub, params = public_search.matching(service.store, query)
-        got = await service.store.fetch(
-            f"SELECT tracking_number FROM reports WHERE id IN ({sub})", params
-        )
+        ids, params = public_search.matching(service.store, query)
+        reports = schema.reports
+        numbers = sa.select(reports.c.tracking_number).where(reports.c.id.in_(ids))
+        got = await service.store.fetch(Query(numbers), params)
         return sorted(r["tracking_number"] for r in got)
 
     assert await found("物业公司") == [s.c]  # four characters: the trigram index
