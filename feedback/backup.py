@@ -34,6 +34,7 @@ from feedback.config import load_config
 from feedback.errors import FeedbackError, ValidationError
 from feedback.service import FeedbackService
 from feedback.settings import Settings
+from feedback.store import sqlite as sqlite_file
 from feedback.store.sqlite import SQLiteStore
 
 DB_NAME = "feedback.db"
@@ -85,46 +86,12 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _copy_database(source: Path, target: Path) -> None:
-    """SQLite's online backup: a consistent snapshot even while others write."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-
-
-def _self_contained(db: Path) -> None:
-    """Rollback-journal mode: one file, no -wal beside it to lose or mismatch."""
-    conn = sqlite3.connect(db)
-    try:
-        conn.execute("PRAGMA journal_mode = DELETE")
-    finally:
-        conn.close()
-
-
 def _counts(db: Path) -> tuple[int, dict[str, int], list[str]]:
     """(schema version, row counts, attachment storage keys) of a database file."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        ok = conn.execute("PRAGMA integrity_check").fetchone()
-        if not ok or ok[0] != "ok":
-            raise BackupError(f"数据库 {db} 未通过完整性检查：{ok}")
-        version = conn.execute(
-            "SELECT COALESCE(MAX(CAST(version_num AS INTEGER)), 0) FROM alembic_version"
-        )
-        counts = {
-            t: int(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-            for t in ("reports", "events", "attachments")
-        }
-        keys = [r[0] for r in conn.execute("SELECT DISTINCT storage_key FROM attachments")]
-        return int(version.fetchone()[0]), counts, keys
-    finally:
-        conn.close()
+    ok, version, counts, keys = sqlite_file.figures(db, ("reports", "events", "attachments"))
+    if ok != "ok":
+        raise BackupError(f"数据库 {db} 未通过完整性检查：{ok}")
+    return version, counts, keys
 
 
 async def verify_database(db: Path, settings: Settings) -> tuple[int, list[str]]:
@@ -167,9 +134,9 @@ async def backup(settings: Settings, folder: Path) -> Manifest:
         raise BackupError(f"{folder} 不是空文件夹；请指定新的备份位置。")
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / DB_NAME
-    await asyncio.to_thread(_copy_database, source, db)
+    await asyncio.to_thread(sqlite_file.copy, source, db)
     checked, breaks = await verify_database(db, settings)
-    await asyncio.to_thread(_self_contained, db)
+    await asyncio.to_thread(sqlite_file.self_contained, db)
     version, counts, keys = await asyncio.to_thread(_counts, db)
     # Attachments are written before the report naming them commits, so every file the
     # snapshot refers to is already on disk when we get here.
@@ -209,19 +176,6 @@ def check_backup(folder: Path) -> Manifest:
     return manifest
 
 
-def _has_reports(db: Path) -> bool:
-    if not db.is_file():
-        return False
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        row = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reports'"
-        ).fetchone()
-        return bool(row) and bool(conn.execute("SELECT 1 FROM reports LIMIT 1").fetchone())
-    finally:
-        conn.close()
-
-
 @dataclass
 class Restored:
     manifest: Manifest
@@ -234,7 +188,7 @@ async def restore(settings: Settings, folder: Path, *, force: bool = False) -> R
     """Bring a backup back into ``settings.db`` (stop the service first)."""
     target = sqlite_path(settings.db)
     manifest = await asyncio.to_thread(check_backup, Path(folder))
-    if _has_reports(target) and not force:
+    if sqlite_file.has_reports(target) and not force:
         raise ValidationError(
             f"数据库 {target} 已有诉求记录；确认要覆盖请加 --force（建议先备份现有数据库）。",
             field="force",

@@ -61,7 +61,13 @@ from feedback.routing import PredictionLike, RoutingDecision
 from feedback.settings import InputLimits
 from feedback.store import ReportFilter, Store, WriteTx, open_store
 from feedback.store import schema as t
-from feedback.store.portable import bands_statement, event_statement, new_report_statements
+from feedback.store.portable import (
+    UNFINGERPRINTED,
+    api_key_statement,
+    bands_statement,
+    event_statement,
+    new_report_statements,
+)
 from feedback.store.rows import event_from_row, report_from_row, ts
 from feedback.store.sql import Query, param
 from feedback.workflow import Action
@@ -646,10 +652,7 @@ class FeedbackService:
             if fingerprint:
                 batch.append(bands_statement(report_id, fingerprint))
             if api_key is not None and api_key.id is not None:
-                batch.append((
-                    "INSERT INTO api_key_reports (report_id, api_key_id) VALUES (?, ?)",
-                    (report_id, api_key.id), False,
-                ))  # fmt: skip
+                batch.append(api_key_statement(report_id, api_key.id))
             await tx.run(batch)
             for att in files:
                 att.id = await tx.insert_attachment(report_id, att)
@@ -701,10 +704,7 @@ class FeedbackService:
         if self._fingerprinted:
             return
         rows = await self.store.fetch(
-            "SELECT id, title, text FROM reports WHERE NOT EXISTS "
-            "(SELECT 1 FROM report_bands b WHERE b.report_id = reports.id) "
-            f"AND status IN ({', '.join('?' for _ in duplicates.OPEN)})",
-            [s.value for s in duplicates.OPEN],
+            UNFINGERPRINTED, {"statuses": [s.value for s in duplicates.OPEN]}
         )
         for start in range(0, len(rows), 200):
             async with self.store.transaction() as tx:

@@ -48,21 +48,16 @@ def test_every_action_has_one_rule_with_a_refusal_and_a_permission() -> None:
             assert after is None or after in set(workflow.EVERY)
 
 
-# Statements written by hand (with ``?`` marks), per module: how many, and why. A module may
-# lose some (convert them and lower its number), never gain any. Dialect-specific SQL stays
-# hand-written where SQLAlchemy has no construct for it; "not yet" are the ones issue 15 still
-# has to convert (docs/ARCHITECTURE.md, "Not yet one").
+# Statements written by hand (with ``?`` marks), per module: how many, and why. Only what is
+# dialect-specific (no SQLAlchemy construct says it), and only in the dialect modules (or the
+# migration runner). A module may lose some, never gain any.
 RAW_SQL = re.compile(
     r"\b(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|PRAGMA\s|LOCK\s+TABLE)"
 )
 RAW_SQL_ALLOWED: dict[str, tuple[int, str]] = {
-    "feedback/store/sqlite.py": (9, "PRAGMAs, BEGIN IMMEDIATE's counter+max(id) of reserve_report (the submission path, helper speed), schema_version"),
-    "feedback/store/postgres.py": (11, "advisory locks, LOCK TABLE, information_schema, reserve_report's CTE with nextval (submission path)"),
-    "feedback/store/portable.py": (4, "the submission's batched statements for WriteTx.run (new report, event, bands: helper speed's path)"),
-    "feedback/store/migrate.py": (2, "migration bookkeeping before Alembic runs (schema_migrations of 0.1.0)"),
-    "feedback/store/copy.py": (14, "copies every table by name, whatever the schema holds (not yet)"),
-    "feedback/service.py": (3, "the submission's api_key_reports row in WriteTx.run's batch, and warm_up's re-fingerprinting of open reports (the intake path, helper speed's)"),
-    "feedback/backup.py": (7, "PRAGMAs of the SQLite backup copy (dialect-specific); not yet for the rest"),
+    "feedback/store/sqlite.py": (12, "PRAGMAs (busy_timeout, foreign_keys, WAL, synchronous, query_only, a backup's journal_mode and integrity_check); the catalog (pragma_table_list, pragma_table_info, pragma_foreign_key_list, sqlite_master)"),
+    "feedback/store/postgres.py": (13, "advisory locks, LOCK TABLE, setval of an identity, the catalog (pg_tables, information_schema, pg_constraint), reserve_report's CTE with nextval"),
+    "feedback/store/migrate.py": (1, "the migration lock (pg_advisory_xact_lock) before Alembic runs"),
 }  # fmt: skip
 
 

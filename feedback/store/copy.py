@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from feedback import record
 from feedback.errors import StoreError
 from feedback.store.base import Store, WriteTx
 from feedback.store.rows import iso
+from feedback.store.sql import Query, cached, param
 
 # Each store keeps its own migration record (the copy needs both at the same revision).
 SKIP = {"alembic_version", "schema_migrations"}
@@ -37,50 +40,49 @@ class CopyResult:
 
 
 def is_postgres(store: Store) -> bool:
-    return store.url.startswith(("postgresql://", "postgres://"))
+    return store.dialect == "postgresql"
 
 
 async def tables(store: Store) -> list[str]:
     """Ordinary tables of the store (SQLite's full-text shadow tables left out)."""
-    if is_postgres(store):
-        rows = await store.fetch(
-            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
-        )
-    else:
-        rows = await store.fetch(
-            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' "
-            "AND name NOT LIKE 'sqlite_%'"
-        )
-    return sorted(r["name"] for r in rows if r["name"] not in SKIP)
+    return sorted(name for name in await store.table_names() if name not in SKIP)
 
 
 async def columns(store: Store, table: str) -> list[str]:
-    if is_postgres(store):
-        rows = await store.fetch(
-            "SELECT column_name AS name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
-            (table,),
-        )
-    else:
-        rows = await store.fetch("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,))
-    return [r["name"] for r in rows]
+    return await store.column_names(table)
 
 
 async def references(store: Store) -> list[tuple[str, str]]:
     """(table, table it references) pairs."""
-    if is_postgres(store):
-        rows = await store.fetch(
-            "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent "
-            "FROM pg_constraint WHERE contype = 'f' "
-            "AND connamespace = current_schema()::regnamespace"
-        )
-        return [(r["child"].split(".")[-1], r["parent"].split(".")[-1]) for r in rows]
-    pairs = []
-    for table in await tables(store):
-        for r in await store.fetch("SELECT \"table\" AS parent FROM pragma_foreign_key_list(?)",
-                                   (table,)):  # fmt: skip
-            pairs.append((table, r["parent"]))
-    return pairs
+    return await store.foreign_keys()
+
+
+def _table(name: str, cols: list[str] | tuple[str, ...] = ()) -> sa.TableClause:
+    """A table by the name the catalog gave (whatever the schema holds), quoted by
+    SQLAlchemy: the copy is written once for both stores without a table list of its own."""
+    return sa.table(name, *(sa.column(c) for c in cols))
+
+
+def _count(name: str) -> sa.Select[Any]:
+    return sa.select(sa.func.count().label("n")).select_from(_table(name))
+
+
+def _clear(name: str) -> sa.Delete:
+    return sa.delete(_table(name))
+
+
+def _insert_rows(name: str, cols: tuple[str, ...]) -> sa.Insert:
+    return sa.insert(_table(name, cols)).values({c: param(c) for c in cols})
+
+
+def _page(name: str, cols: tuple[str, ...], after: bool) -> sa.Select[Any]:
+    table = _table(name, cols)
+    found = sa.select(*table.c)
+    if "id" not in cols:
+        return found
+    if after:  # keyset pages; the first without a bound, so ids of any type (number, text) work
+        found = found.where(table.c.id > param("after"))
+    return found.order_by(table.c.id).limit(BATCH)
 
 
 def parents_first(names: list[str], links: list[tuple[str, str]]) -> list[str]:
@@ -102,7 +104,7 @@ def parents_first(names: list[str], links: list[tuple[str, str]]) -> list[str]:
 
 
 async def count(store: Store, table: str) -> int:
-    rows = await store.fetch(f'SELECT COUNT(*) AS n FROM "{table}"')
+    rows = await store.fetch(cached(_count, table), {})
     return int(rows[0]["n"])
 
 
@@ -115,13 +117,13 @@ def _for_sqlite(value: Any) -> Any:
     return value
 
 
-async def _insert(tx: WriteTx, sql: str, rows: list[tuple[Any, ...]]) -> None:
+async def _insert(tx: WriteTx, query: Query, rows: list[dict[str, Any]]) -> None:
     many = getattr(tx, "executemany", None)
     if many is not None:
-        await many(sql, rows)
+        await many(query, rows)
     else:
         for row in rows:
-            await tx.execute(sql, row)
+            await tx.execute(query, row)
 
 
 async def copy_store(source: Store, target: Store) -> CopyResult:
@@ -150,17 +152,14 @@ async def copy_store(source: Store, target: Store) -> CopyResult:
         # Triggers (statistics marks reports dirty) may have added rows to a table already
         # copied: the source's rows are the truth, so such a table is copied once more.
         for table in order:
-            rows = await tx.fetch(f'SELECT COUNT(*) AS n FROM "{table}"')
+            rows = await tx.fetch(cached(_count, table), {})
             if int(rows[0]["n"]) != result.rows[table]:
                 result.rows[table] = await _copy_table(source, tx, table, plans[table], to_sqlite)
         if not to_sqlite:
             for table in order:
                 if "id" in plans[table]:
                     # Rows kept their ids: move the identity past them for new rows.
-                    await tx.fetch(
-                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                        f'COALESCE(MAX(id), 0) + 1, false) FROM "{table}"'
-                    )
+                    await tx.move_identity(table)
     for table, copied in result.rows.items():
         if await count(target, table) != copied or await count(source, table) != copied:
             result.mismatched.append(table)
@@ -178,12 +177,11 @@ async def _copy_table(
     source: Store, tx: WriteTx, table: str, cols: list[str], to_sqlite: bool
 ) -> int:
     """Replace the target table's rows with the source's; the number copied."""
-    await tx.execute(f'DELETE FROM "{table}"')
-    col_list = ", ".join(f'"{c}"' for c in cols)
-    insert = f'INSERT INTO "{table}" ({col_list}) VALUES ({", ".join("?" for _ in cols)})'
+    await tx.execute(cached(_clear, table), {})
+    insert = cached(_insert_rows, table, tuple(cols))
     copied = 0
     async for batch in _batches(source, table, cols):
-        rows = [tuple(_for_sqlite(r[c]) if to_sqlite else r[c] for c in cols) for r in batch]
+        rows = [{c: _for_sqlite(r[c]) if to_sqlite else r[c] for c in cols} for r in batch]
         await _insert(tx, insert, rows)
         copied += len(rows)
     return copied
@@ -192,17 +190,12 @@ async def _copy_table(
 async def _batches(
     store: Store, table: str, cols: list[str]
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    col_list = ", ".join(f'"{c}"' for c in cols)
-    if "id" in cols:
-        # Keyset pages; the first without a bound, so ids of any type (number, text) work.
-        rows = await store.fetch(f'SELECT {col_list} FROM "{table}" ORDER BY id LIMIT {BATCH}')
-        while rows:
-            yield rows
-            rows = await store.fetch(
-                f'SELECT {col_list} FROM "{table}" WHERE id > ? ORDER BY id LIMIT {BATCH}',
-                (rows[-1]["id"],),
-            )
-    else:
-        rows = await store.fetch(f'SELECT {col_list} FROM "{table}"')
+    shape = (table, tuple(cols))
+    rows = await store.fetch(cached(_page, *shape, False), {})
+    if "id" not in cols:
         if rows:
             yield rows
+        return
+    while rows:
+        yield rows
+        rows = await store.fetch(cached(_page, *shape, True), {"after": rows[-1]["id"]})

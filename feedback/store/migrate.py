@@ -73,7 +73,7 @@ def legacy_versions(connection: sa.Connection) -> set[int]:
     """Numbers the numbered-SQL runner (before 0.2) applied; empty on a newer database."""
     if not sa.inspect(connection).has_table(LEGACY_TABLE):
         return set()
-    rows = connection.execute(sa.text(f"SELECT version FROM {LEGACY_TABLE}"))
+    rows = connection.execute(sa.select(sa.column("version")).select_from(sa.table(LEGACY_TABLE)))
     return {int(r[0]) for r in rows}
 
 

@@ -244,11 +244,18 @@ ATTACHMENTS_BETWEEN = Query(
 )
 
 
+VERSION = Query(sa.select(sa.column("version_num")).select_from(sa.table("alembic_version")))
+
+
 class PortableReads:
     """Mixed into each store, which provides `fetch`."""
 
     async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+    async def schema_version(self) -> int:
+        rows = await self.fetch(VERSION, {})
+        return int(rows[0]["version_num"]) if rows else 0
 
     async def list_corrections(self, target: str | None = None) -> list[Correction]:
         if target:
@@ -343,46 +350,49 @@ class PortableReads:
                 yield r, files[r["id"]], events[r["id"]]
 
 
-# One statement of a batch (`WriteTx.run`): SQL, its parameters (a list of rows when many).
-Statement = tuple[str, Any, bool]
+# One statement of a batch (`WriteTx.run`): a Query and its parameters by name (a list of
+# rows when many), or hand-written SQL with its parameters in order.
+Statement = tuple[str | Query, Any, bool]
+_EVENT_COLUMNS = ("report_id", "seq", "at", "actor_role", "actor_id", "action", "details",
+                  "before", "after", "public", "prev_hash", "hash")  # fmt: skip
 
 
 def new_report_statements(report: Report) -> list[Statement]:
     """The new report's row, with the id `reserve_report` gave it, and its issue types."""
     assert report.id is not None
-    cols = ", ".join(("id", *REPORT_COLUMNS))
-    marks = ", ".join("?" for _ in range(len(REPORT_COLUMNS) + 1))
-    out: list[Statement] = [
-        (f"INSERT INTO reports ({cols}) VALUES ({marks})", (report.id, *report_values(report)),
-         False),
-    ]  # fmt: skip
+    values = dict(zip(REPORT_COLUMNS, report_values(report), strict=True))
+    out: list[Statement] = [(NEW_REPORT, {"id": report.id, **values}, False)]
     if report.issue_types:
         out.append((
-            "INSERT INTO report_issue_types (report_id, issue_type) VALUES (?, ?)",
-            [(report.id, t) for t in dict.fromkeys(report.issue_types)], True,
+            INSERT_ISSUE_TYPE,
+            [{"report_id": report.id, "issue_type": k} for k in dict.fromkeys(report.issue_types)],
+            True,
         ))  # fmt: skip
     return out
 
 
 def event_statement(event: Event) -> Statement:
-    return (
-        "INSERT INTO events (report_id, seq, at, actor_role, actor_id, action, details, "
-        "before, after, public, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (event.report_id, event.seq, iso(event.at), event.actor_role, event.actor_id,
-         event.action, dump(event.details), dump(event.before), dump(event.after),
-         event.public, event.prev_hash, event.hash),
-        False,
-    )  # fmt: skip
+    values = (event.report_id, event.seq, iso(event.at), event.actor_role, event.actor_id,
+              event.action, dump(event.details), dump(event.before), dump(event.after),
+              event.public, event.prev_hash, event.hash)  # fmt: skip
+    return INSERT_EVENT, dict(zip(_EVENT_COLUMNS, values, strict=True)), False
+
+
+def _bands(n: int) -> Any:
+    """One INSERT of ``n`` (band, report) rows, a band already there skipped."""
+    rows = [{"band": param(f"band_{i}"), "report_id": param("report_id")} for i in range(n)]
+    return lambda d: insert(d, t.report_bands).values(rows).on_conflict_do_nothing()
 
 
 def bands_statement(report_id: int, bands: Sequence[int]) -> Statement:
     """The report's near-duplicate fingerprint (feedback.duplicates), in one statement."""
-    values = ", ".join("(?, ?)" for _ in bands)
-    return (
-        f"INSERT INTO report_bands (band, report_id) VALUES {values} ON CONFLICT DO NOTHING",
-        [v for band in bands for v in (band, report_id)],
-        False,
-    )
+    values = {f"band_{i}": band for i, band in enumerate(bands)}
+    return cached(_bands, len(bands)), {"report_id": report_id, **values}, False
+
+
+def api_key_statement(report_id: int, api_key_id: int) -> Statement:
+    """Which machine client submitted the report (`ReportFilter.api_key_id`)."""
+    return API_KEY_REPORT, {"report_id": report_id, "api_key_id": api_key_id}, False
 
 
 class PortableWrites:
@@ -519,6 +529,18 @@ LOCK_REPORT = Query(
 )
 DELETE_ISSUE_TYPES = Query(
     sa.delete(t.report_issue_types).where(t.report_issue_types.c.report_id == param("report_id"))
+)
+NEW_REPORT = Query(sa.insert(R).values(_columns(R, ("id", *REPORT_COLUMNS))))
+INSERT_EVENT = Query(sa.insert(t.events).values(_columns(t.events, _EVENT_COLUMNS)))
+API_KEY_REPORT = Query(
+    sa.insert(t.api_key_reports).values(_columns(t.api_key_reports, ("report_id", "api_key_id")))
+)
+# Open reports from before the near-duplicate index, without a fingerprint yet.
+UNFINGERPRINTED = Query(
+    sa.select(R.c.id, R.c.title, R.c.text).where(
+        ~sa.exists().where(t.report_bands.c.report_id == R.c.id),
+        R.c.status.in_(param("statuses", expanding=True)),
+    )
 )
 INSERT_ISSUE_TYPE = Query(
     sa.insert(t.report_issue_types).values(

@@ -2,7 +2,7 @@
 
 Every write transaction runs on one pooled connection in READ COMMITTED. What keeps the
 full-process record right when two processes act on one report is `lock_report`: it takes the
-report row with ``SELECT … FOR UPDATE``, so the second transaction waits until the first has
+report row ``FOR UPDATE``, so the second transaction waits until the first has
 committed and then reads the new chain head. Tracking numbers come from a counter row updated
 with ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the row lock makes them unique, and a
 rolled-back submission simply leaves its number unused.
@@ -183,6 +183,13 @@ class PostgresTx(PortableWrites):
         key = lock_key(f"{self.store.schema or ''}:{name}")
         await self.conn.execute("SELECT pg_advisory_xact_lock($1)", key)
 
+    async def move_identity(self, table: str) -> None:
+        # Rows kept their ids: the identity sequence moves past them (PostgreSQL's setval).
+        await self.conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f'COALESCE(MAX(id), 0) + 1, false) FROM "{table}"'
+        )
+
     async def wait_for_writers(self, table: str) -> None:
         if not _IDENT.match(table):
             raise StoreError(f"invalid table name {table!r}")
@@ -308,6 +315,26 @@ class PostgresStore(PortableReads):
         rows = await self._require_pool().fetch(translate(sql), *params)
         return [dict(r) for r in rows]
 
-    async def schema_version(self) -> int:
-        rows = await self.fetch("SELECT version_num FROM alembic_version")
-        return int(rows[0]["version_num"]) if rows else 0
+    # The catalog from pg_catalog and information_schema (dialect-specific).
+    async def table_names(self) -> list[str]:
+        rows = await self.fetch(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()", ()
+        )
+        return [r["name"] for r in rows]
+
+    async def column_names(self, table: str) -> list[str]:
+        rows = await self.fetch(
+            "SELECT column_name AS name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r["name"] for r in rows]
+
+    async def foreign_keys(self) -> list[tuple[str, str]]:
+        rows = await self.fetch(
+            "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent "
+            "FROM pg_constraint WHERE contype = 'f' "
+            "AND connamespace = current_schema()::regnamespace",
+            (),
+        )
+        return [(r["child"].split(".")[-1], r["parent"].split(".")[-1]) for r in rows]

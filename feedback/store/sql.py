@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler, SQLiteDialect
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql.expression import Executable
 
+
 # `?` placeholders on both: the PostgreSQL store numbers them ($1, $2, …) as it does for the
 # SQL modules still write by hand. The base dialects, not a driver's: asyncpg's and psycopg's
 # add a cast to every parameter (``?::VARCHAR``), which the stores' codecs do not need.

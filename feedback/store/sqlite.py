@@ -21,17 +21,21 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
+
 from feedback.errors import StoreError
 from feedback.store import migrate
+from feedback.store import schema as t
 from feedback.store.base import User
 from feedback.store.portable import (
     INSERT_USER,
+    NEXT_COUNTER,
     PortableReads,
     PortableWrites,
     Statement,
     user_values,
 )
-from feedback.store.sql import Params, Query, plain, plain_many
+from feedback.store.sql import Params, Query, cached, plain, plain_many
 
 T = TypeVar("T")
 
@@ -95,9 +99,9 @@ class Connection:
 def run_statements(conn: sqlite3.Connection, statements: Sequence[Statement]) -> None:
     for sql, params, many in statements:
         if many:
-            conn.executemany(sql, params)
+            conn.executemany(*plain_many("sqlite", sql, params))
         else:
-            conn.execute(sql, params)
+            conn.execute(*plain("sqlite", sql, params))
 
 
 async def _connect(path: str) -> Connection:
@@ -121,10 +125,8 @@ async def _set_wal(conn: Connection, wait_s: float = 30.0) -> None:
             delay = min(delay * 2, 0.5)
 
 
-COUNTER_SQL = (
-    "INSERT INTO counters (name, value) VALUES (?, 1) "
-    "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
-)
+# The id the next report gets: under BEGIN IMMEDIATE's write lock nobody else can take it.
+NEXT_REPORT_ID = Query(sa.select(sa.func.coalesce(sa.func.max(t.reports.c.id), 0) + 1))
 
 
 class SQLiteTx(PortableWrites):
@@ -135,9 +137,8 @@ class SQLiteTx(PortableWrites):
 
     async def reserve_report(self, counter: str) -> tuple[int, int]:
         def both(conn: sqlite3.Connection) -> tuple[int, int]:
-            seq = conn.execute(COUNTER_SQL, (counter,)).fetchone()[0]
-            # The write lock is held (BEGIN IMMEDIATE): no one else can take this id.
-            next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM reports").fetchone()[0]
+            seq = conn.execute(*NEXT_COUNTER.render("sqlite", {"name": counter})).fetchone()[0]
+            next_id = conn.execute(*NEXT_REPORT_ID.render("sqlite", {})).fetchone()[0]
             return int(seq), int(next_id)
 
         return await self.conn.run(both)
@@ -155,6 +156,9 @@ class SQLiteTx(PortableWrites):
         # BEGIN IMMEDIATE took the database's write lock: every other writer, in this process
         # or another, already waits for the end of this transaction.
         return None
+
+    async def move_identity(self, table: str) -> None:
+        return None  # a rowid table's next id is after its largest already
 
     async def wait_for_writers(self, table: str) -> None:
         return None  # the write lock of BEGIN IMMEDIATE already excludes them
@@ -282,6 +286,96 @@ class SQLiteStore(PortableReads):
         res = await self._reader().execute(*plain("sqlite", sql, params))
         return [dict(r) for r in res.rows]
 
-    async def schema_version(self) -> int:
-        rows = await self.fetch("SELECT version_num FROM alembic_version")
-        return int(rows[0]["version_num"]) if rows else 0
+    # The catalog through SQLite's pragma table functions (dialect-specific); the full-text
+    # index's virtual and shadow tables are not ordinary tables.
+    async def table_names(self) -> list[str]:
+        rows = await self.fetch(
+            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' "
+            "AND name NOT LIKE 'sqlite_%'",
+            (),
+        )
+        return [r["name"] for r in rows]
+
+    async def column_names(self, table: str) -> list[str]:
+        rows = await self.fetch("SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,))
+        return [r["name"] for r in rows]
+
+    async def foreign_keys(self) -> list[tuple[str, str]]:
+        pairs = []
+        for table in await self.table_names():
+            for r in await self.fetch(
+                'SELECT "table" AS parent FROM pragma_foreign_key_list(?)', (table,)
+            ):
+                pairs.append((table, r["parent"]))
+        return pairs
+
+
+# -- a database file on its own (feedback.backup: a SQLite deployment's backups) --------------
+
+
+def copy(source: Path, target: Path) -> None:
+    """SQLite's online backup API: a consistent snapshot even while others write."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def self_contained(db: Path) -> None:
+    """Rollback-journal mode: one file, no -wal beside it to lose or mismatch (a PRAGMA)."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+
+
+FILE_VERSION = Query(
+    sa.select(
+        sa.func.coalesce(sa.func.max(sa.cast(sa.column("version_num"), sa.Integer)), 0)
+    ).select_from(sa.table("alembic_version"))
+)
+STORAGE_KEYS = Query(sa.select(t.attachments.c.storage_key).distinct())
+ANY_REPORT = Query(sa.select(t.reports.c.id).limit(1))
+
+
+def _run(conn: sqlite3.Connection, query: Query) -> list[Any]:
+    return conn.execute(*query.render("sqlite", {})).fetchall()
+
+
+def figures(db: Path, tables: Sequence[str]) -> tuple[str, int, dict[str, int], list[str]]:
+    """(SQLite's integrity check, "ok" if sound; schema version; rows of each of ``tables``;
+    attachment storage keys) of a database file, read only."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        ok = conn.execute("PRAGMA integrity_check").fetchone()  # SQLite's own check
+        if not ok or ok[0] != "ok":
+            return str(ok), 0, {}, []
+        counts = {name: int(_run(conn, cached(_count_rows, name))[0][0]) for name in tables}
+        keys = [r[0] for r in _run(conn, STORAGE_KEYS)]
+        return "ok", int(_run(conn, FILE_VERSION)[0][0]), counts, keys
+    finally:
+        conn.close()
+
+
+def _count_rows(name: str) -> sa.Select[Any]:
+    return sa.select(sa.func.count()).select_from(t.metadata.tables[name])
+
+
+def has_reports(db: Path) -> bool:
+    """Whether the database file holds any report (a restore refuses to overwrite it)."""
+    if not db.is_file():
+        return False
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        found = conn.execute(  # SQLite's catalog
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reports'"
+        ).fetchone()
+        return bool(found) and bool(_run(conn, ANY_REPORT))
+    finally:
+        conn.close()
