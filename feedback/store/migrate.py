@@ -73,8 +73,8 @@ def legacy_versions(connection: sa.Connection) -> set[int]:
     """Numbers the numbered-SQL runner (before 0.2) applied; empty on a newer database."""
     if not sa.inspect(connection).has_table(LEGACY_TABLE):
         return set()
-    rows = connection.execute(sa.select(sa.column("version")).select_from(sa.table(LEGACY_TABLE)))
-    return {int(r[0]) for r in rows}
+    legacy = sa.table(LEGACY_TABLE, sa.column("version", sa.Integer))
+    return {int(v) for v in connection.execute(sa.select(legacy.c.version)).scalars()}
 
 
 def upgrade(connection: sa.Connection) -> None:
