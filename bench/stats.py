@@ -98,7 +98,7 @@ async def run(path: Path, repeat: int) -> None:
 
 
 async def other_timings(stats: Stats, now: datetime) -> None:
-    from web.public import answered_reports
+    from feedback.public_search import answered_reports
 
     # The rollup after ordinary work: 200 reports change (the triggers mark them dirty). The
     # refresh works in short write transactions; the longest is how long intake could wait.
@@ -138,9 +138,9 @@ async def other_timings(stats: Stats, now: datetime) -> None:
         ("search 处理: in every report", "处理"),
     )
     for label, query in searches:
-        await answered_reports(stats, departments, since, query, 1)  # warm the tagger
+        await answered_reports(stats, departments, since, query, 1, 20)  # warm the tagger
         ms, (items, _more) = await timed(
-            lambda q=query: answered_reports(stats, departments, since, q, 1)  # type: ignore[misc]
+            lambda q=query: answered_reports(stats, departments, since, q, 1, 20)  # type: ignore[misc]
         )
         print(f"public list ({label}; {len(items)} shown): {ms:.1f} ms  {mark(ms)}")
 
