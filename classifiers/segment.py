@@ -28,6 +28,7 @@ __all__ = [
     "PHONE",
     "PLACE",
     "PLACEHOLDERS",
+    "dictionary_cut",
     "frequency",
     "govterms",
     "normalize",
@@ -272,6 +273,11 @@ def cut(tok: jieba.Tokenizer, sentence: str) -> list[str]:
                 else:
                     out.extend(x)
     return out
+
+
+def dictionary_cut(text: str) -> list[str]:
+    """``text`` cut by the tokenizer's dictionary as it is (`cut`): every piece kept."""
+    return cut(_get(), text)
 
 
 def tokenize(text: str) -> list[str]:

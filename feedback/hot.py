@@ -193,7 +193,6 @@ def extract_places(text: str) -> list[str]:
     part of a name (by jieba's part-of-speech tags, and a list of boundary words)."""
     rules = place_rules()
     tags = _word_tags()
-    tok = segment._get()
     out: list[str] = []
     for m in rules.ending.finditer(text):
         ending, start = m.group(0), m.start()
@@ -206,7 +205,7 @@ def extract_places(text: str) -> list[str]:
         window = window[cut:]
         if not window:
             continue
-        words = segment.cut(tok, window)
+        words = segment.dictionary_cut(window)
         if words and words[-1] + ending in rules.not_names:
             continue
         stem = ""

@@ -31,6 +31,18 @@ def test_web_and_bots_reach_the_data_only_through_the_service(path: Path) -> Non
     assert not SQL.findall(text), "SQL outside feedback/"
 
 
+def test_feedback_asks_classifiers_through_its_public_functions() -> None:
+    # One tokenizer per process (issue 15, item 6): feedback/ neither builds a jieba of its own
+    # nor reads classifiers' data files or private names; it asks classifiers.segment.
+    own = re.compile(
+        r"import jieba|jieba\.(Tokenizer|posseg)|\"classifiers\"\s*/\s*\"data\"|[\"']classifiers/data|"
+        r"from classifiers[.\w]* import [^\n]*\b_\w|\b(segment|cues|reasons|bundle)\._\w"
+    )
+    for path in sources("feedback", "web", "bots"):
+        found = own.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(ROOT)}: {found}"
+
+
 def test_only_the_policy_table_moves_a_report() -> None:
     moves = re.compile(r"\b\w+\.status\s*=[^=]")
     for path in sources("feedback", "web", "bots"):
