@@ -18,7 +18,7 @@ import numpy as np
 
 from classifiers.segment import DATA_DIR
 
-__all__ = ["CUES_DIR", "FEATURES", "ISSUE_TYPES", "Cues", "cue_files"]
+__all__ = ["CLAUSE_FEATURES", "CLAUSE_TYPES", "CUES_DIR", "FEATURES", "ISSUE_TYPES", "Cues", "cue_files"]
 
 CUES_DIR = DATA_DIR / "cues"
 ISSUE_TYPES = ("opacity", "improper_procedure", "abuse_of_power", "inaction")
@@ -32,6 +32,19 @@ FEATURES = (
     "question",  # a consultation or policy question
     "hearsay",  # second-hand claim
 )
+#: per report, for the types of :data:`CLAUSE_TYPES`: who failed, and what the letter asks
+CLAUSE_FEATURES = (
+    "failure_by_authority",  # a failure whose actor (last named before it in its sentence) is an authority
+    "failure_by_company",  # ... a private party
+    "failure_no_actor",  # ... nobody named in that sentence before it
+    "complained",  # the matter was taken to an authority or a public channel
+    "plea",  # the letter asks an authority for help
+    "complained_and_failed",  # both, with a failure not pinned on a private party
+)
+#: real letters tell a company's failure with inaction's words (迟迟, 一直没有, 推脱) and close
+#: by asking the government for help: who the failure belongs to decides inaction vs none
+CLAUSE_TYPES = ("inaction",)
+_SENTENCE_END = re.compile("[。！？!?；;\n]")
 _WINDOW = 30  # characters either side of a cue in which its actor is looked for
 _NEGATION_REACH = 4  # a negator ending this close before a cue negates it
 _PHRASE_MAX = 14  # longest cue match shown as a reason
@@ -105,12 +118,19 @@ class Cues:
             "hearsay",
             "request",
             "phrase_edges",
+            "duty_failure",
+            "complaint",
+            "plea",
         }
         missing = {*needed, *ISSUE_TYPES} - set(self.lists)
         if missing:
             raise ValueError(f"{directory}: cue lists missing: {sorted(missing)}")
         self._re = {name: _pattern(words) for name, words in self.lists.items()}
         self.edges = frozenset(self.lists["phrase_edges"])
+        # a failure: a phrase of the inaction list or a duty left undone said plainly
+        self.failure = re.compile(
+            f"{self._re['inaction'].pattern}|{self._re['duty_failure'].pattern}"
+        )
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -247,6 +267,39 @@ class CueReport:
                 1.0 if len(self.authority.starts) else 0.0,
                 1.0 if self.question else 0.0,
                 1.0 if self.hearsay else 0.0,
+            ]
+        )
+
+    def clause_features(self) -> np.ndarray:
+        """:data:`CLAUSE_FEATURES`: for each failure, the actor named last before it in its own
+        sentence (an authority right after a request word is asked, not blamed); then the
+        complaint history and the plea."""
+        text = self.text
+        actors = sorted(
+            [(int(s), 1) for s in self.authority.starts.tolist()]
+            + [(int(s), 2) for s in self.company.starts.tolist()]
+        )
+        by = [0, 0, 0]  # no actor, authority, company
+        for m in self.cues.failure.finditer(text):
+            start = m.start()
+            sentence = max((e.end() for e in _SENTENCE_END.finditer(text, 0, start)), default=0)
+            who = 0
+            for pos, kind in actors:
+                if pos >= start:
+                    break
+                if pos >= sentence:
+                    who = kind
+            by[who] += 1
+        complained = bool(self.cues._re["complaint"].search(text))
+        plea = bool(self.cues._re["plea"].search(text))
+        return np.array(
+            [
+                min(by[1], 2) / 2,
+                min(by[2], 2) / 2,
+                min(by[0], 2) / 2,
+                1.0 if complained else 0.0,
+                1.0 if plea else 0.0,
+                1.0 if complained and (by[0] + by[1]) else 0.0,
             ]
         )
 

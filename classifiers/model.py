@@ -359,6 +359,8 @@ class ReportClassifier:
                 w = np.asarray(spec["weights"], dtype=np.float64)
                 own = z if spec.get("scores") == "all" else z[i : i + 1]
                 feats = report.features(lab)
+                if spec.get("clause"):
+                    feats = np.concatenate([feats, report.clause_features()])
                 x = np.concatenate([own, feats])
                 p[i] = 1.0 / (1.0 + np.exp(-np.clip(float(x @ w) + float(spec["bias"]), -50, 50)))
                 view = spec.get("cue_only")

@@ -67,6 +67,8 @@ class TrainConfig:
     cue_stack: bool = True
     stack_all_scores: bool = False  # ... with every type's learned score, not only its own
     cue_blend: float = 0.0  # weight of a cue-only logistic view averaged into each type
+    # issue types: the types whose stack also reads the clause features (cues.CLAUSE_FEATURES)
+    clause_types: tuple[str, ...] = ()
 
 
 def _split_labels(value: str | None) -> tuple[str, ...]:
@@ -453,7 +455,7 @@ def train(
         calib_scale = np.full(len(labels), scale)
         calib_bias = np.zeros(len(labels))
     else:
-        from classifiers.cues import FEATURES, Cues
+        from classifiers.cues import CLAUSE_FEATURES, FEATURES, Cues
 
         labels = sorted({lab for ex in examples for lab in ex.labels})
         if not labels:
@@ -493,7 +495,15 @@ def train(
         for li in stackable:
             lab, y = labels[li], Y[:, li]
             if config.cue_stack and lab in cues.lists:
-                F = np.array([r.features(lab) for r in reports])
+                clause = lab in config.clause_types
+                F = np.array(
+                    [
+                        np.concatenate([r.features(lab), r.clause_features()])
+                        if clause
+                        else r.features(lab)
+                        for r in reports
+                    ]
+                )
                 # every type's score: types come together (a fine without a receipt is
                 # opacity and often abuse), so one type's score is evidence for another
                 scores = Z if config.stack_all_scores else Z[:, [li]]
@@ -505,6 +515,8 @@ def train(
                     "bias": b0,
                     "scores": "all" if config.stack_all_scores else "own",
                 }
+                if clause:
+                    spec["clause"] = True
                 if config.cue_blend:
                     # a cue-only view averaged in: the learned score is what suffers most when
                     # real text reads unlike the corpus, the cue rules suffer less
@@ -518,7 +530,11 @@ def train(
                 p = 1 / (1 + np.exp(-np.clip(calib_scale[li] * Z[:, li] + calib_bias[li], -50, 50)))
                 t, f = _threshold(p, y, district)
                 stack[lab] = {"threshold": t, "held_out_f1": f}
-        rule = {"cue_features": list(FEATURES), "types": stack}
+        rule = {
+            "cue_features": list(FEATURES),
+            "clause_features": list(CLAUSE_FEATURES),
+            "types": stack,
+        }
     rule["noncontent"] = _noncontent_words(space.word_terms)
 
     import sklearn

@@ -79,3 +79,30 @@ def test_a_negator_in_an_earlier_sentence_does_not_deny_a_cue() -> None:
 def test_asking_whether_a_step_was_taken_is_not_saying_it_was_skipped() -> None:
     text = "请问村里修路占我家的地，有没有手续？是不是要先公示？"
     assert _features(text, "improper_procedure")[CUE] == 0.0
+
+
+def _clause(text: str) -> dict[str, float]:
+    from classifiers.cues import CLAUSE_FEATURES
+
+    values = Cues.load().analyse(text).clause_features().tolist()
+    return dict(zip(CLAUSE_FEATURES, values, strict=True))
+
+
+def test_a_developers_delay_told_to_a_leader_is_a_private_partys_failure() -> None:
+    f = _clause(
+        "尊敬的领导您好！我们小区交房三年了，开发商迟迟不给办房产证，一直拖着。"
+        "恳请领导督促开发商尽快办理。"
+    )
+    assert f["failure_by_company"] > 0 and f["failure_by_authority"] == 0
+    assert f["plea"] == 1.0 and f["complained_and_failed"] == 0.0
+
+
+def test_an_office_that_ignored_repeated_complaints_is_the_actor_of_the_failure() -> None:
+    f = _clause("我们多次向街道办反映楼下饭店油烟扰民，街道办一直没有处理。")
+    assert f["failure_by_authority"] > 0 and f["failure_by_company"] == 0
+    assert f["complained"] == 1.0 and f["complained_and_failed"] == 1.0
+
+
+def test_an_authority_asked_for_help_is_not_the_actor_of_a_failure() -> None:
+    f = _clause("希望有关部门没人管的这片空地能清理一下。")
+    assert f["failure_by_authority"] == 0.0

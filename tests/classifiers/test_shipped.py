@@ -97,3 +97,14 @@ def test_predict_from_worker_threads(shipped: ReportClassifier) -> None:
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda r: shipped.predict(r[0], r[1]).department, WRITTEN * 3))
     assert got == [shipped.predict(t, x).department for t, x, _ in WRITTEN] * 3
+
+
+def test_an_office_that_ignored_repeated_complaints_is_inaction(
+    shipped: ReportClassifier,
+) -> None:
+    p = shipped.predict(
+        "油烟扰民无人处理",
+        "楼下饭店油烟直排，我们从去年开始多次向街道办和环保局反映，也打过12345，"
+        "街道办一直没有处理，环保局说不归他们管，到现在还是老样子。",
+    )
+    assert "inaction" in p.issue_types, p.issue_type_probabilities
