@@ -20,7 +20,7 @@ from pathlib import Path
 from classifiers.authority import AuthorityMatcher
 from classifiers.bundle import SHIPPED_DIR
 from classifiers.corpus import read_corpus, shipped_files, to_examples
-from classifiers.cues import cue_files
+from classifiers.cues import CLAUSE_TYPES, cue_files
 from classifiers.evaluation import evaluate
 from classifiers.features import FeatureConfig
 from classifiers.model import DEPARTMENT, TARGETS
@@ -56,7 +56,7 @@ ISSUE_CONFIG = replace(
     SHIPPED_CONFIG,
     features=replace(SHIPPED_CONFIG.features, max_word_chars=200),
     cue_blend=0.5,
-    clause_types=("inaction",),
+    clause_types=CLAUSE_TYPES,
 )
 
 

@@ -18,7 +18,15 @@ import numpy as np
 
 from classifiers.segment import DATA_DIR
 
-__all__ = ["CLAUSE_FEATURES", "CLAUSE_TYPES", "CUES_DIR", "FEATURES", "ISSUE_TYPES", "Cues", "cue_files"]
+__all__ = [
+    "CLAUSE_FEATURES",
+    "CLAUSE_TYPES",
+    "CUES_DIR",
+    "FEATURES",
+    "ISSUE_TYPES",
+    "Cues",
+    "cue_files",
+]
 
 CUES_DIR = DATA_DIR / "cues"
 ISSUE_TYPES = ("opacity", "improper_procedure", "abuse_of_power", "inaction")
