@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,52 +13,44 @@ from feedback.errors import ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
 from web import limits
+from web.api_models import CitizenStatus, Deadline, Health, HistoryEntry, Submitted, dump
 from web.keys import service_key
 
 routes = web.RouteTableDef()
 
 
-def citizen_json(view: CitizenView, timezone: str) -> dict[str, Any]:
+def citizen_status(view: CitizenView, timezone: str) -> CitizenStatus:
     """Times in the district's zone, ISO 8601 with the offset (+08:00), as Open311 gives them."""
     zone = ZoneInfo(timezone)
-
-    def _iso(value: datetime | None) -> str | None:
-        return value.astimezone(zone).isoformat(timespec="seconds") if value is not None else None
-
     r = view.report
-    return {
-        "tracking_number": r.tracking_number,
-        "status": r.status.value,
-        "status_label": view.status_label,
-        "title": r.title,
-        "department": r.department,
-        "department_name": view.department_name,
-        "issue_types": r.issue_types,
-        "created_at": _iso(r.created_at),
-        "updated_at": _iso(r.updated_at),
-        "deadlines": [
-            {
-                "name": d.name,
-                "label": d.label,
-                "due": _iso(d.due),
-                "working_days_left": d.working_days_left,
-                "overdue": d.overdue,
-                "estimated": d.estimated,
-            }
+    return CitizenStatus(
+        tracking_number=r.tracking_number,
+        status=r.status,
+        status_label=view.status_label,
+        title=r.title,
+        department=r.department,
+        department_name=view.department_name,
+        issue_types=r.issue_types,
+        created_at=r.created_at.astimezone(zone),
+        updated_at=r.updated_at.astimezone(zone),
+        deadlines=[
+            Deadline(name=d.name, label=d.label, due=d.due.astimezone(zone),
+                        working_days_left=d.working_days_left, overdue=d.overdue,
+                        estimated=d.estimated)
             for d in view.deadlines
         ],
-        "history": [
-            {"at": _iso(h.at), "action": h.action, "label": h.label, "note": h.note}
+        history=[
+            HistoryEntry(at=h.at.astimezone(zone), action=h.action, label=h.label, note=h.note)
             for h in view.history
         ],
-        "answer": r.answer,
-        "answered_at": _iso(r.answered_at),
-        "rating": r.rating.value if r.rating else None,
-        "close_reason": r.close_reason.value if r.close_reason else None,
-        "can_rate": view.can_rate,
-        "can_request_review": view.can_request_review,
-        "points": view.points,
-    }
+        answer=r.answer,
+        answered_at=r.answered_at.astimezone(zone) if r.answered_at is not None else None,
+        rating=r.rating,
+        close_reason=r.close_reason,
+        can_rate=view.can_rate,
+        can_request_review=view.can_request_review,
+        points=view.points,
+    )  # fmt: skip
 
 
 async def read_json(request: web.Request) -> Any:
@@ -73,7 +64,7 @@ async def read_json(request: web.Request) -> Any:
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     version = await request.app[service_key].schema_version()
-    return web.json_response({"status": "ok", "schema_version": version})
+    return web.json_response(dump(Health(status="ok", schema_version=version)))
 
 
 @routes.post("/api/v1/reports")
@@ -91,16 +82,14 @@ async def create_report(request: web.Request) -> web.Response:
         inp = validation.submit_input(data, Channel.API, service.input_limits,
                                       validation.ApiSubmitInput)  # fmt: skip
         result = await service.submit(inp, channel=Channel.API, api_key=key, rate=claim)
-    return web.json_response(
-        {
-            "tracking_number": result.tracking_number,
-            "follow_up_code": result.follow_up_code,
-            "status": result.status.value,
-            "department": result.department,
-            "status_url": f"/api/v1/reports/{result.tracking_number}",
-        },
-        status=201,
+    submitted = Submitted(
+        tracking_number=result.tracking_number,
+        follow_up_code=result.follow_up_code,
+        status=result.status,
+        department=result.department,
+        status_url=f"/api/v1/reports/{result.tracking_number}",
     )
+    return web.json_response(dump(submitted), status=201)
 
 
 @routes.get("/api/v1/reports/{tracking_number}")
@@ -109,4 +98,5 @@ async def get_report(request: web.Request) -> web.Response:
     tracking_number = request.match_info["tracking_number"]
     async with limits.code_attempt(request, tracking_number):
         view = await request.app[service_key].status(tracking_number, code)
-    return web.json_response(citizen_json(view, request.app[service_key].config.timezone))
+    timezone = request.app[service_key].config.timezone
+    return web.json_response(dump(citizen_status(view, timezone)))

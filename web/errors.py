@@ -15,6 +15,7 @@ from feedback.errors import (
     RateLimited,
     ValidationError,
 )
+from web.api_models import Error, ErrorBody, FieldError, dump
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +67,15 @@ async def _page(request: web.Request, status: int, message: str) -> web.StreamRe
 def error_body(code: str, message: str, field: str | None = None,
                errors: Mapping[str, str] | None = None) -> dict[str, object]:  # fmt: skip
     """``errors``: every field at fault, when the whole input was checked at once (the first
-    of them is ``field`` and ``message``); else the one error, or none for a field-less one."""
-    listed = [{"field": None if f == "body" else f, "message": m}
+    of them is ``field`` and ``message``); else the one error, or none for a field-less one.
+    Sent as web.api_models.Error, the schema the OpenAPI document gives."""
+    listed = [FieldError(field=None if f == "body" else f, message=m)
               for f, m in (errors or {}).items()]  # fmt: skip
     if not listed and field is not None:
-        listed = [{"field": field, "message": message}]
-    return {"error": {"code": code, "message": message, "field": field, "errors": listed}}
+        listed = [FieldError(field=field, message=message)]
+    body = ErrorBody(code=code, message=message, field=field, errors=listed)
+    out: dict[str, object] = dump(Error(error=body))
+    return out
 
 
 @web.middleware

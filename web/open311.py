@@ -31,12 +31,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
+from pydantic import BaseModel
 
 from feedback import media_url, secrets, validation, workflow
 from feedback.config import Config
@@ -45,6 +46,24 @@ from feedback.models import Channel, Kind, Report, Status
 from feedback.settings import InputLimits
 from feedback.workflow import Action
 from web import keys, limits
+from web.api_models import (
+    O311Attribute,
+    O311AttributeValue,
+    O311Discovery,
+    O311Endpoint,
+    O311Error,
+    O311Errors,
+    O311Posted,
+    O311PostedRequest,
+    O311Request,
+    O311Requests,
+    O311Service,
+    O311ServiceDefinition,
+    O311Services,
+    O311Update,
+    O311Updates,
+    dump,
+)
 from web.errors import HTTP_MESSAGES, status_for
 from web.keys import config_key, service_key, settings_key
 
@@ -52,7 +71,8 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-03-01T00:00:00+08:00"  # when the endpoint list last changed
+# When the endpoint list last changed.
+CHANGESET = datetime.fromisoformat("2026-03-01T00:00:00+08:00")
 FORMATS = ("json", "xml")
 LIST_MAX = 1000
 LIST_DAYS = 90
@@ -126,8 +146,10 @@ def to_xml(root: str, value: Any) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
-def respond(request: web.Request, root: str, value: Any, status: int = 200) -> web.Response:
-    """``value`` as JSON, or as XML under ``root`` (list items named per the standard)."""
+def respond(request: web.Request, root: str, model: BaseModel, status: int = 200) -> web.Response:
+    """``model`` (one of web.api_models, the schema the document gives) as JSON, or as XML
+    under ``root`` (list items named per the standard, fields in the model's order)."""
+    value = dump(model)
     headers = {"Access-Control-Allow-Origin": "*"}
     if _fmt(request) == "xml":
         return web.Response(
@@ -143,7 +165,8 @@ def respond(request: web.Request, root: str, value: Any, status: int = 200) -> w
 def error_response(
     request: web.Request, status: int, description: str, retry_after: int | None = None
 ) -> web.Response:
-    resp = respond(request, "errors", [{"code": status, "description": description}], status)
+    errors = O311Errors([O311Error(code=status, description=description)])
+    resp = respond(request, "errors", errors, status)
     if retry_after:
         resp.headers["Retry-After"] = str(retry_after)
     return resp
@@ -172,59 +195,55 @@ async def open311_errors(request: web.Request, handler: Handler) -> web.StreamRe
 # -- what a service and a request look like -----------------------------------------------
 
 
-def _local(config: Config, value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(ZoneInfo(config.timezone)).isoformat(timespec="seconds")
+def _local(config: Config, value: datetime) -> datetime:
+    return value.astimezone(ZoneInfo(config.timezone))
 
 
-def service_json(config: Config, code: str) -> dict[str, Any]:
+def service_json(config: Config, code: str) -> O311Service:
     d = config.department(code)
-    return {
-        "service_code": d.code,
-        "service_name": d.name,
-        "description": d.remit,
-        "metadata": True,
-        "type": "realtime",
-        "keywords": ",".join(d.keywords),
-        "group": f"{config.district_name}行政执法",
-    }
+    return O311Service(
+        service_code=d.code,
+        service_name=d.name,
+        description=d.remit,
+        metadata=True,
+        type="realtime",
+        keywords=",".join(d.keywords),
+        group=f"{config.district_name}行政执法",
+    )
 
 
-def service_definition(config: Config, code: str) -> dict[str, Any]:
+def service_definition(config: Config, code: str) -> O311ServiceDefinition:
     d = config.department(code)
-    attributes: list[dict[str, Any]] = [
+    attributes = [
         _attribute(1, "title", "string", "标题（可不填，默认取诉求内容的开头）"),
         _attribute(2, "kind", "singlevaluelist", "诉求类型：投诉或咨询（默认投诉）",
-                   [{"key": k.value, "name": n} for k, n in KIND_NAMES.items()]),
+                   [O311AttributeValue(key=k.value, name=n) for k, n in KIND_NAMES.items()]),
         _attribute(3, "issue_type", "multivaluelist",
                    "来件方判断的问题类型（可多选，供承办单位参考，最终由系统和工作人员认定）",
-                   [{"key": t.code, "name": t.name} for t in config.issue_types]),
+                   [O311AttributeValue(key=t.code, name=t.name) for t in config.issue_types]),
         _attribute(4, "authority", "string", f"涉及的执法单位或执法人员（默认为{d.name}）"),
         _attribute(5, "occurred_at", "string", "发生时间，如 2026年3月5日上午"),
     ]  # fmt: skip
-    return {"service_code": d.code, "attributes": attributes}
+    return O311ServiceDefinition(service_code=d.code, attributes=attributes)
 
 
 def _attribute(
     order: int,
     code: str,
-    datatype: str,
+    datatype: Literal["string", "singlevaluelist", "multivaluelist"],
     description: str,
-    values: list[dict[str, str]] | None = None,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "variable": True,
-        "code": code,
-        "datatype": datatype,
-        "required": False,
-        "datatype_description": "" if values is None else "取 values 中的 key",
-        "order": order,
-        "description": description,
-    }
-    if values is not None:
-        out["values"] = values
-    return out
+    values: list[O311AttributeValue] | None = None,
+) -> O311Attribute:
+    return O311Attribute(
+        variable=True,
+        code=code,
+        datatype=datatype,
+        required=False,
+        datatype_description="" if values is None else "取 values 中的 key",
+        order=order,
+        description=description,
+        values=values,
+    )
 
 
 def _expected(report: Report) -> datetime | None:
@@ -233,34 +252,35 @@ def _expected(report: Report) -> datetime | None:
     return found[1] if found else None
 
 
-def request_json(config: Config, report: Report, latest: str | None = None) -> dict[str, Any]:
+def request_json(config: Config, report: Report, latest: str | None = None) -> O311Request:
     """Public-safe: nothing the citizen wrote, no contact, no place, no staff names."""
     code = report.department or config.supervisor_department
     label = report.status.label
     if report.status is Status.CLOSED and report.close_reason:
         label = f"{label}（{report.close_reason.label}）"
     notes = f"{label}；最近进展：{latest}" if latest else label
-    return {
-        "service_request_id": report.tracking_number,
-        "status": "closed" if report.status in workflow.CLOSED else "open",
-        "status_notes": notes,
-        "service_name": config.department_name(code),
-        "service_code": code,
-        "description": None,
-        "agency_responsible": config.department_name(code)
+    expected = _expected(report)
+    return O311Request(
+        service_request_id=report.tracking_number,
+        status="closed" if report.status in workflow.CLOSED else "open",
+        status_notes=notes,
+        service_name=config.department_name(code),
+        service_code=code,
+        description=None,
+        agency_responsible=config.department_name(code)
         + ("" if report.department else "（待分办）"),
-        "service_notice": None,
-        "requested_datetime": _local(config, report.created_at),
-        "updated_datetime": _local(config, report.updated_at),
-        "expected_datetime": _local(config, _expected(report)),
-        "address": None,
-        "address_id": None,
-        "zipcode": None,
-        "lat": None,
-        "long": None,
-        "media_url": None,
-        "status_label": label,
-    }
+        service_notice=None,
+        requested_datetime=_local(config, report.created_at),
+        updated_datetime=_local(config, report.updated_at),
+        expected_datetime=_local(config, expected) if expected is not None else None,
+        address=None,
+        address_id=None,
+        zipcode=None,
+        lat=None,
+        long=None,
+        media_url=None,
+        status_label=label,
+    )
 
 
 # -- handlers -----------------------------------------------------------------------------
@@ -279,31 +299,28 @@ def agency_name(district: str, department: str) -> str:
 async def discovery(request: web.Request) -> web.Response:
     config = request.app[config_key]
     base = request.app[settings_key].public_url.rstrip("/") or str(request.url.origin())
-    return respond(
-        request,
-        "discovery",
-        {
-            "changeset": CHANGESET,
-            "contact": agency_name(
-                config.district_name, config.department_name(config.supervisor_department)
-            ),
-            "key_service": "API 密钥由系统管理员发放（feedback keys add 名称）。",
-            "endpoints": [
-                {
-                    "specification": SPECIFICATION,
-                    "url": base + PREFIX,
-                    "changeset": CHANGESET,
-                    "type": "production",
-                    "formats": ["text/xml", "application/json"],
-                }
-            ],
-        },
+    endpoint = O311Endpoint(
+        specification=SPECIFICATION,
+        url=base + PREFIX,
+        changeset=CHANGESET,
+        type="production",
+        formats=["text/xml", "application/json"],
     )
+    found = O311Discovery(
+        changeset=CHANGESET,
+        contact=agency_name(
+            config.district_name, config.department_name(config.supervisor_department)
+        ),
+        key_service="API 密钥由系统管理员发放（feedback keys add 名称）。",
+        endpoints=[endpoint],
+    )
+    return respond(request, "discovery", found)
 
 
 async def services(request: web.Request) -> web.Response:
     config = request.app[config_key]
-    return respond(request, "services", [service_json(config, c) for c in config.department_codes])
+    listed = O311Services([service_json(config, c) for c in config.department_codes])
+    return respond(request, "services", listed)
 
 
 def _department(config: Config, code: str) -> str:
@@ -491,18 +508,13 @@ async def post_request(request: web.Request) -> web.Response:
     )
     if missed := len(media_urls) - sum(f.upload is not None for f in fetched):
         notice += f"有 {missed} 个图片链接未能下载，原因已在诉求中注明。"
-    return respond(
-        request,
-        "service_requests",
-        [
-            {
-                "service_request_id": result.tracking_number,
-                "service_notice": notice,
-                "account_id": None,
-                "follow_up_code": result.follow_up_code,
-            }
-        ],
+    posted = O311PostedRequest(
+        service_request_id=result.tracking_number,
+        service_notice=notice,
+        account_id=None,
+        follow_up_code=result.follow_up_code,
     )
+    return respond(request, "service_requests", O311Posted([posted]))
 
 
 def _date(config: Config, value: str, name: str) -> datetime:
@@ -527,9 +539,8 @@ async def list_requests(request: web.Request) -> web.Response:
         for tn in dict.fromkeys(wanted):
             if r := await service.report(tn):
                 reports.append(r)
-        return respond(
-            request, "service_requests", [await _request_json(request, r) for r in reports]
-        )
+        found = O311Requests([await _request_json(request, r) for r in reports])
+        return respond(request, "service_requests", found)
     # With the client's own key: the requests it handed in, whichever bureau took them.
     key = await limits.api_key(request, q.get("api_key") or request.headers.get("X-Api-Key"))
     departments = None
@@ -555,7 +566,8 @@ async def list_requests(request: web.Request) -> web.Response:
         departments=departments, created_from=start, created_to=end, statuses=statuses,
         api_key=key, limit=LIST_MAX,
     )  # fmt: skip
-    return respond(request, "service_requests", [await _request_json(request, r) for r in reports])
+    listed = O311Requests([await _request_json(request, r) for r in reports])
+    return respond(request, "service_requests", listed)
 
 
 async def get_request(request: web.Request) -> web.Response:
@@ -564,17 +576,19 @@ async def get_request(request: web.Request) -> web.Response:
     report = await service.report(tn)
     if report is None:
         raise NotFound(f"没有编号为“{tn[:40]}”的诉求。", field="service_request_id")
-    return respond(request, "service_requests", [await _request_json(request, report)])
+    return respond(
+        request, "service_requests", O311Requests([await _request_json(request, report)])
+    )
 
 
-async def _request_json(request: web.Request, report: Report) -> dict[str, Any]:
+async def _request_json(request: web.Request, report: Report) -> O311Request:
     """A request as every listing shows it: the same status_notes by id or in a list."""
     config, service = request.app[config_key], request.app[service_key]
     public = await service.public_history(report)
     latest = None
     if public:
         e = public[-1]
-        latest = f"{Action(e.action).label}（{_local(config, e.at)}）"
+        latest = f"{Action(e.action).label}（{_local(config, e.at).isoformat(timespec='seconds')}）"
     return request_json(config, report, latest)
 
 
@@ -592,22 +606,22 @@ async def list_updates(request: web.Request) -> web.Response:
     if end - start > timedelta(days=LIST_DAYS):
         raise ValidationError(f"一次最多查询 {LIST_DAYS} 天的进展。", field="start_date")
     updates = await service.public_updates(start, end, LIST_MAX)
-    out = []
+    out: list[O311Update] = []
     for u in updates:
         state = u.status or u.report.status
-        status = "closed" if state in workflow.CLOSED else "open"
+        status: Literal["open", "closed"] = "closed" if state in workflow.CLOSED else "open"
         label = u.item.label + (f"：{u.item.note}" if u.item.note else "")
         out.append(
-            {
-                "update_id": f"{u.report.tracking_number}-{u.seq}",
-                "service_request_id": u.report.tracking_number,
-                "status": status,
-                "updated_datetime": _local(config, u.item.at),
-                "description": label,
-                "media_url": "",
-            }
+            O311Update(
+                update_id=f"{u.report.tracking_number}-{u.seq}",
+                service_request_id=u.report.tracking_number,
+                status=status,
+                updated_datetime=_local(config, u.item.at),
+                description=label,
+                media_url="",
+            )
         )
-    return respond(request, "service_request_updates", out)
+    return respond(request, "service_request_updates", O311Updates(out))
 
 
 # -- wiring ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API and Open311, served at /api/v1/openapi.json.
 
-Written once, here, in Python. tests/open311/test_openapi.py keeps it true: every /api/ and
+The paths are written here; every schema is generated from the models (web.api_models for the
+answers, feedback.validation for the JSON body) except Open311's form body (FORM_SCHEMAS). tests/open311/test_openapi.py keeps it true: every /api/ and
 /open311/ route of the app must be described and every described path must exist, and the
 fuzz tests (schemathesis) check real answers against it.
 """
@@ -13,8 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from feedback import validation
-from feedback.models import Kind, Rating, Status
+from feedback.models import Kind
 from feedback.settings import InputLimits
+from web import api_models
 from web.keys import service_key
 
 routes = web.RouteTableDef()
@@ -29,14 +31,8 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
-    return {"type": [kind, "null"], **extra}
-
-
 STRING = {"type": "string"}
-NSTRING = _nullable("string")
 DATETIME = {"type": "string", "format": "date-time"}
-NDATETIME = _nullable("string", format="date-time")
 
 RETRY_AFTER = {
     "Retry-After": {
@@ -45,273 +41,9 @@ RETRY_AFTER = {
     }
 }
 
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message", "field", "errors"],
-                "properties": {
-                    "code": {
-                        **STRING,
-                        "description": "machine-readable: invalid, not_found, forbidden, rate_limited, too_large…",
-                    },
-                    "message": {**STRING, "description": "the message to show, in Chinese"},
-                    "field": {**NSTRING, "description": "the input field at fault, if any"},
-                    "errors": {
-                        "type": "array",
-                        "description": "every field at fault, all found in one check "
-                        "(the first is field and message); empty when no field is at fault",
-                        "items": {
-                            "type": "object",
-                            "required": ["field", "message"],
-                            "properties": {
-                                "field": {**NSTRING, "description": "e.g. text, contact.phone"},
-                                "message": {**STRING, "description": "in Chinese"},
-                            },
-                        },
-                    },
-                },
-            }
-        },
-    },
-    "Health": {
-        "type": "object",
-        "required": ["status", "schema_version"],
-        "properties": {"status": {"const": "ok"}, "schema_version": {"type": "integer"}},
-    },
-    "Submitted": {
-        "type": "object",
-        "required": ["tracking_number", "follow_up_code", "status", "department", "status_url"],
-        "properties": {
-            "tracking_number": {**STRING, "examples": ["ZC-2026-000001"]},
-            "follow_up_code": {**STRING, "description": "shown once; needed to follow up"},
-            "status": {"enum": [s.value for s in Status]},
-            "department": NSTRING,
-            "status_url": STRING,
-        },
-    },
-    "CitizenStatus": {
-        "type": "object",
-        "required": ["tracking_number", "status", "status_label", "history", "deadlines"],
-        "properties": {
-            "tracking_number": STRING,
-            "status": {"enum": [s.value for s in Status]},
-            "status_label": STRING,
-            "title": STRING,
-            "department": NSTRING,
-            "department_name": NSTRING,
-            "issue_types": {"type": "array", "items": STRING},
-            "created_at": DATETIME,
-            "updated_at": DATETIME,
-            "deadlines": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["name", "label", "due", "working_days_left", "overdue"],
-                    "properties": {
-                        "name": STRING,
-                        "label": STRING,
-                        "due": DATETIME,
-                        "working_days_left": {"type": "integer"},
-                        "overdue": {"type": "boolean"},
-                        "estimated": {
-                            "type": "boolean",
-                            "description": "the due day lies in a year whose official holiday "
-                            "schedule is not loaded: counted Monday-Friday",
-                        },
-                    },
-                },
-            },
-            "history": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["at", "action", "label"],
-                    "properties": {
-                        "at": DATETIME,
-                        "action": STRING,
-                        "label": STRING,
-                        "note": NSTRING,
-                    },
-                },
-            },
-            "answer": NSTRING,
-            "answered_at": NDATETIME,
-            "rating": {"enum": [*(r.value for r in Rating), None]},
-            "close_reason": NSTRING,
-            "can_rate": {"type": "boolean"},
-            "can_request_review": {"type": "boolean"},
-            "points": {"type": "integer"},
-        },
-    },
-    # -- Open311 GeoReport v2 --
-    "O311Errors": {
-        "type": "array",
-        "minItems": 1,
-        "items": {
-            "type": "object",
-            "required": ["code", "description"],
-            "properties": {"code": {"type": "integer"}, "description": STRING},
-        },
-    },
-    "O311Discovery": {
-        "type": "object",
-        "required": ["changeset", "contact", "key_service", "endpoints"],
-        "properties": {
-            "changeset": DATETIME,
-            "contact": STRING,
-            "key_service": STRING,
-            "endpoints": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["specification", "url", "changeset", "type", "formats"],
-                    "properties": {
-                        "specification": STRING,
-                        "url": STRING,
-                        "changeset": DATETIME,
-                        "type": {"enum": ["production", "test"]},
-                        "formats": {"type": "array", "items": STRING},
-                    },
-                },
-            },
-        },
-    },
-    "O311Service": {
-        "type": "object",
-        "required": [
-            "service_code",
-            "service_name",
-            "description",
-            "metadata",
-            "type",
-            "keywords",
-            "group",
-        ],
-        "properties": {
-            "service_code": {**STRING, "description": "the department's code"},
-            "service_name": STRING,
-            "description": {**STRING, "description": "the department's remit"},
-            "metadata": {"type": "boolean"},
-            "type": {"enum": ["realtime", "batch", "blackbox"]},
-            "keywords": STRING,
-            "group": STRING,
-        },
-    },
-    "O311ServiceDefinition": {
-        "type": "object",
-        "required": ["service_code", "attributes"],
-        "properties": {
-            "service_code": STRING,
-            "attributes": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": [
-                        "variable",
-                        "code",
-                        "datatype",
-                        "required",
-                        "datatype_description",
-                        "order",
-                        "description",
-                    ],
-                    "properties": {
-                        "variable": {"type": "boolean"},
-                        "code": STRING,
-                        "datatype": {
-                            "enum": [
-                                "string",
-                                "number",
-                                "datetime",
-                                "text",
-                                "singlevaluelist",
-                                "multivaluelist",
-                            ]
-                        },
-                        "required": {"type": "boolean"},
-                        "datatype_description": STRING,
-                        "order": {"type": "integer"},
-                        "description": STRING,
-                        "values": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["key", "name"],
-                                "properties": {"key": STRING, "name": STRING},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-    "O311Request": {
-        "type": "object",
-        "description": "Public-safe: no text, contact, address or answer.",
-        "required": [
-            "service_request_id",
-            "status",
-            "status_notes",
-            "service_code",
-            "agency_responsible",
-            "requested_datetime",
-            "updated_datetime",
-            "expected_datetime",
-        ],
-        "properties": {
-            "service_request_id": STRING,
-            "status": {"enum": ["open", "closed"]},
-            "status_notes": STRING,
-            "service_name": STRING,
-            "service_code": STRING,
-            "description": {"type": "null"},
-            "agency_responsible": STRING,
-            "service_notice": NSTRING,
-            "requested_datetime": DATETIME,
-            "updated_datetime": DATETIME,
-            "expected_datetime": NDATETIME,
-            "address": {"type": "null"},
-            "address_id": {"type": "null"},
-            "zipcode": {"type": "null"},
-            "lat": {"type": "null"},
-            "long": {"type": "null"},
-            "media_url": {"type": "null"},
-            "status_label": {**STRING, "description": "extension: the status in Chinese"},
-        },
-    },
-    "O311Requests": {"type": "array", "items": _ref("O311Request")},
-    "O311Update": {
-        "type": "object",
-        "required": ["update_id", "service_request_id", "status", "updated_datetime"],
-        "properties": {
-            "update_id": STRING,
-            "service_request_id": STRING,
-            "status": {"type": "string", "enum": ["open", "closed"]},
-            "updated_datetime": DATETIME,
-            "description": STRING,
-            "media_url": STRING,
-        },
-    },
-    "O311Updates": {"type": "array", "items": _ref("O311Update")},
-    "O311Posted": {
-        "type": "array",
-        "minItems": 1,
-        "maxItems": 1,
-        "items": {
-            "type": "object",
-            "required": ["service_request_id", "service_notice", "account_id", "follow_up_code"],
-            "properties": {
-                "service_request_id": STRING,
-                "service_notice": STRING,
-                "account_id": NSTRING,
-                "follow_up_code": {**STRING, "description": "extension: give it to the citizen"},
-            },
-        },
-    },
+# The one request body not yet declared as a model: Open311's form, whose field names
+# (attribute[kind]…) are the standard's; post_request reads it into validation.Open311Input.
+FORM_SCHEMAS: dict[str, Any] = {
     "O311NewRequest": {
         "type": "object",
         "required": ["api_key", "service_code", "description"],
@@ -454,10 +186,7 @@ def _open311_paths() -> dict[str, Any]:
                 "tags": tag,
                 "operationId": f"open311Services_{fmt}",
                 "description": "One service per department (its remit and keywords).",
-                "responses": {
-                    "200": _o311("O311Service", fmt, "the services")
-                    | {"content": _list_content("O311Service", fmt)}
-                },
+                "responses": {"200": _o311("O311Services", fmt, "the services")},
             }
         }
         paths[f"{p}/services/{{service_code}}.{fmt}"] = {
@@ -583,17 +312,17 @@ def _open311_paths() -> dict[str, Any]:
     return paths  # fmt: skip
 
 
-def _list_content(item: str, fmt: str) -> dict[str, Any]:
-    if fmt == "json":
-        return {JSON: {"schema": {"type": "array", "items": _ref(item)}}}
-    return {XML: {"schema": {"type": "string"}}}
-
-
 def model_schemas() -> dict[str, Any]:
-    """The request bodies generated from the input models themselves (feedback.validation):
-    what the document promises is what the service checks."""
+    """The answers generated from the output models the handlers send (web.api_models), and
+    the JSON request body from the input model the service checks (feedback.validation): what
+    the document promises is what is sent and what is checked."""
     schema = validation.SubmitInput.model_json_schema(ref_template="#/components/schemas/{model}")
-    out: dict[str, Any] = schema.pop("$defs", {})
+    out: dict[str, Any] = api_models.schemas()
+    for name, found in schema.pop("$defs", {}).items():
+        # A name both sides use (an enum such as Kind) must mean one thing.
+        if name in out and out[name] != found:
+            raise ValueError(f"schema {name} differs between input and output models")
+        out[name] = found
     schema["description"] = (
         "Unknown properties are ignored. A report is anonymous unless it says otherwise."
     )
@@ -603,7 +332,7 @@ def model_schemas() -> dict[str, Any]:
 
 def document(limits: InputLimits | None = None) -> dict[str, Any]:
     """The OpenAPI document; ``limits`` are the running app's (its settings)."""
-    schemas = {**copy.deepcopy(SCHEMAS), **model_schemas()}
+    schemas = {**copy.deepcopy(FORM_SCHEMAS), **model_schemas()}
     if limits is not None:
         schemas["NewReport"]["properties"]["text"]["maxLength"] = validation.text_max(limits)
     return {
