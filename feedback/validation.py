@@ -38,6 +38,27 @@ EMAIL_MAX = 254
 _CONTROL = {c for c in range(32) if c not in (9, 10)} | {127}
 
 
+# What phones and input methods put around a number: autofill's "+86 138 0013 8000", a business
+# card's "138-0013-8000", a full-width IME's "１３８－００１３", "(0533)1234567". NFKC makes the
+# full-width forms ASCII; the separators go, the country code too (a landline gets its 0 back).
+_PHONE_SEPARATORS = str.maketrans("", "", " ()-.")
+_COUNTRY_CODE = re.compile(r"^(?:\+|00)?86(?=\d{10,11}$)")
+
+
+def phone_number(value: str) -> str:
+    """A phone number as a person or a phone writes it, in the form PHONE_RE checks (what is
+    not a number comes back for PHONE_RE to refuse)."""
+    typed = unicodedata.normalize("NFKC", value).replace(" ", "").replace("\u2013", "-")
+    digits = typed.translate(_PHONE_SEPARATORS)
+    national = _COUNTRY_CODE.sub("", digits)
+    if national != digits and not national.startswith("1"):
+        national = "0" + national  # +86 533 1234567 is dialled 0533 1234567 at home
+    if MOBILE_RE.match(national):
+        return national
+    # 0533-1234567 is kept as typed; (0533)1234567 and +86 533 1234567 become their digits.
+    return typed if PHONE_RE.match(typed) else national
+
+
 def clean_text(value: Any, *, multiline: bool = True, field: str | None = None) -> str:
     if value is None:
         return ""
@@ -116,7 +137,7 @@ class ContactInput(BaseModel):
     def _phone(cls, value: Any) -> str | None:
         phone = _line(value, "contact.phone") or None
         if phone:
-            phone = phone.replace(" ", "").replace("－", "-")
+            phone = phone_number(phone)
             if not PHONE_RE.match(phone):
                 _fail("手机号码应为 11 位数字，座机请带区号，如 0533-1234567。")
         return phone
@@ -145,7 +166,7 @@ class NoticeInput(BaseModel):
     @field_validator("sms", mode="before")
     @classmethod
     def _sms(cls, value: Any) -> str | None:
-        mobile = (_line(value, "notify.sms") or "").replace(" ", "").replace("-", "") or None
+        mobile = phone_number(_line(value, "notify.sms")) or None
         if mobile and not MOBILE_RE.match(mobile):
             _fail("接收短信的手机号码应为 11 位数字。")
         return mobile
