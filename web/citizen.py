@@ -19,7 +19,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from feedback import attachments, incentives, validation
-from feedback.errors import NotFound, PermissionDenied, ValidationError
+from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from feedback.models import Channel
 from feedback.service import CitizenView
 from feedback.settings import InputLimits
@@ -383,6 +383,7 @@ async def _status_page(
     view: CitizenView,
     *,
     notice: str | None = None,
+    problem: str | None = None,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
@@ -394,6 +395,7 @@ async def _status_page(
             "view": view,
             "r": view.report,
             "notice": notice,
+            "problem": problem,
             "values": values or {},
             "errors": errors or {},
         },
@@ -464,6 +466,15 @@ async def _owner_code(request: web.Request, form: Form, tn: str) -> str:
     return text_value(form, "code", 60).strip() or await _granted_code(request, tn) or ""
 
 
+async def _moved_on(
+    request: web.Request, tn: str, code: str, exc: InvalidTransition
+) -> web.Response:
+    """The action no longer fits the report -- most often a second tap on a slow phone, after
+    the first was taken: the report as it now is, and why nothing more was done."""
+    current = await request.app[service_key].status(tn, code)
+    return await _status_page(request, current, problem=exc.message, status=409)
+
+
 async def _done(request: web.Request, tn: str, code: str, notice: str) -> web.Response:
     await _grant(request, tn, code)
     await flash(request, notice)
@@ -482,6 +493,8 @@ async def rate(request: web.Request) -> web.Response:
             view = await service.rate(tn, code, values["rating"], values["comment"])
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
+    except InvalidTransition as exc:
+        return await _moved_on(request, tn, code, exc)
     except ValidationError as exc:
         current = await service.status(tn, code)
         return await _status_page(
@@ -506,6 +519,8 @@ async def review(request: web.Request) -> web.Response:
             view = await service.request_review(tn, code, values["reason"])
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
+    except InvalidTransition as exc:
+        return await _moved_on(request, tn, code, exc)
     except ValidationError as exc:
         current = await service.status(tn, code)
         return await _status_page(
@@ -529,6 +544,8 @@ async def claim_points(request: web.Request) -> web.Response:
             points = await incentives.claim(service, tn, code)
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
+    except InvalidTransition as exc:
+        return await _moved_on(request, tn, code, exc)
     view = await service.status(tn, code)
     notice = (
         f"已领取 {points.granted} 分监督积分，已记入区司法局监督积分台账"
