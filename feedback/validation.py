@@ -34,8 +34,13 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL_RE = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]+$")
 EMAIL_MAX = 254
-# Control characters other than newline and tab are never meant; they are dropped.
-_CONTROL = {c for c in range(32) if c not in (9, 10)} | {127}
+# Control characters other than newline and tab are never meant; they are dropped. So are the
+# bidirectional embeddings, overrides and isolates: in Chinese text they only turn what staff
+# read around (a name ending in U+202E showed the phone after it as 00083100831).
+_CONTROL = (
+    {c for c in range(32) if c not in (9, 10)} | {127} | set(range(0x202A, 0x202F))
+    | set(range(0x2066, 0x206A))
+)  # fmt: skip
 
 
 # What phones and input methods put around a number: autofill's "+86 138 0013 8000", a business
