@@ -19,7 +19,13 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from feedback import attachments, incentives, validation
-from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from feedback.errors import (
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
 from feedback.models import Channel
 from feedback.service import CitizenView
 from feedback.settings import InputLimits
@@ -431,6 +437,18 @@ async def track(request: web.Request) -> web.Response:
             view = await request.app[service_key].status(tn, code)
     except NotFound as exc:
         return await _track_form_error(request, tn, code, exc.message)
+    except RateLimited as exc:
+        # Said above the form with what was typed (the code may be right): after the wait,
+        # one press of 查询, as the staff login does.
+        page = await render(
+            request, "track_form.html",
+            {"values": {"tn": tn, "code": code}, "errors": {}, "throttled": exc.message},
+            status=429,
+        )  # fmt: skip
+        retry = getattr(exc, "retry_after", None)
+        if retry:
+            page.headers["Retry-After"] = str(retry)
+        return page
     number = view.report.tracking_number
     await _grant(request, number, code)
     return _see_other(_status_location(number))

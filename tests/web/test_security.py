@@ -233,7 +233,7 @@ async def test_brute_forcing_a_follow_up_code_on_the_page_gets_429(visitor: Make
         status, html = await attacker.post("/track", {"tn": tn, "code": f"WRONG-{i:04d}"})
         answers.append(status)
     assert answers[0] == 404 and answers[-1] == 429
-    assert "操作过于频繁" in html
+    assert "查询码输入错误次数较多" in html
 
 
 async def test_malformed_multipart_is_refused_not_a_crash(visitor: MakeVisitor) -> None:
