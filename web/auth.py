@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
@@ -29,9 +30,28 @@ async def require_staff(request: web.Request) -> tuple[User, Actor]:
     """The logged-in staff member; otherwise to the login page (and back afterwards)."""
     user = await sessions.current_user(request)
     if user is None:
-        target = request.path_qs if request.method == "GET" else request.path
-        raise web.HTTPSeeOther(f"/staff/login?next={quote(target, safe='/')}")
+        if request.method in ("GET", "HEAD"):
+            raise web.HTTPSeeOther(f"/staff/login?next={quote(request.path_qs, safe='/')}")
+        # A form sent after the login ended: nothing is done. After logging in, back to the page
+        # the form was on -- the action's own address takes no GET (it was a 405 page).
+        target = quote(_page_of(request), safe="/")
+        raise web.HTTPSeeOther(f"/staff/login?ended=1&next={target}")
     return user, accounts.actor_for(user)
+
+
+_ACTION = re.compile(r"(/staff/reports/[^/]+)/[^/]+")
+
+
+def _page_of(request: web.Request) -> str:
+    """The staff page a POST came from: a report's page for its actions, else the referring
+    page of this site, else the desk."""
+    found = _ACTION.fullmatch(request.path)
+    if found:
+        return found.group(1)
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc == request.host and referer.path.startswith("/staff"):
+        return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
+    return "/staff"
 
 
 @routes.get("/staff/login")
@@ -39,7 +59,8 @@ async def login_form(request: web.Request) -> web.StreamResponse:
     if await sessions.current_user(request):
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
     values = {"next": safe_next(request.query.get("next"))}
-    return await render(request, "staff/login.html", {"values": values, "errors": {}})
+    context = {"values": values, "errors": {}, "ended": request.query.get("ended") == "1"}
+    return await render(request, "staff/login.html", context)
 
 
 @routes.post("/staff/login")
