@@ -45,10 +45,21 @@ _DASHES = str.maketrans(
 )
 
 
+# A number typed without its dashes or with other separators ("zc2026000123",
+# "ZC 2026 000123", "ZC_2026_000123", "ZC·2026·000123"): prefix letters, a 4-digit year, the sequence.
+_SEPARATORS = re.compile(r"[\s_.\u00b7\u30fb/\\-]+")
+_UNDASHED = re.compile(r"^([A-Z]{1,6})(\d{4})(\d{6,})$")
+
+
 def normalise_tracking_number(value: str) -> str:
     """What people type for a number: full-width letters and digits (NFKC), any dash, lower
-    case, spaces around it."""
-    return unicodedata.normalize("NFKC", value).translate(_DASHES).strip().upper()
+    case, spaces around it; and the same number with its dashes left out or replaced by
+    spaces, underscores or dots, as people copy it from an SMS or read it off a receipt."""
+    number = unicodedata.normalize("NFKC", value).translate(_DASHES).strip().upper()
+    undashed = _UNDASHED.match(_SEPARATORS.sub("", number))
+    if undashed and not TRACKING_RE.match(number):
+        return format_tracking_number(undashed[1], int(undashed[2]), int(undashed[3]))
+    return number
 
 
 def new_follow_up_code() -> str:
