@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import csv
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -243,6 +245,7 @@ async def department_run(args: argparse.Namespace, config: Config) -> None:
     print(f"stream {len(stream)} messages ({dict(sources)}), held back {len(held)} "
           f"(newest timed raw messages); bureau map of {len(bmap)} bureaus from the README")  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="bench-learning-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # models and a database: ~100s of MB
     root = work / "models"
     provider = ModelProvider(root, check_every=0)
     clock = Clock()
@@ -328,6 +331,7 @@ async def issue_run(args: argparse.Namespace, config: Config) -> None:
     if args.quick:
         first = first[: len(first) // 2]
     work = Path(tempfile.mkdtemp(prefix="bench-learning-types-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # models and a database: ~100s of MB
     root = work / "models"
     provider = ModelProvider(root, check_every=0)
     clock = Clock()

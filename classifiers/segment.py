@@ -30,11 +30,16 @@ __all__ = [
     "PLACEHOLDERS",
     "dictionary_cut",
     "frequency",
+    "cut",
     "govterms",
+    "known",
     "normalize",
     "stopwords",
     "tagger",
+    "term_tags",
     "tokenize",
+    "word_tags",
+    "words",
 ]
 
 log = logging.getLogger(__name__)
