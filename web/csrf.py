@@ -98,7 +98,9 @@ async def _sent_token(request: web.Request) -> str:
         try:
             form = await request.post()
         except (HttpProcessingError, ValueError, UnicodeDecodeError):
-            return ""  # a malformed body carries no valid token: refused, not a crash
+            # Nothing in it can act, token or not; the sender is told the form could not be
+            # read (a re-encoding proxy, a broken client), not that it looked forged.
+            raise ValidationError(MALFORMED, field="body") from None
         value = form.get(FIELD)
         return value if isinstance(value, str) else ""
     return ""
