@@ -96,7 +96,7 @@ async def dashboard(request: web.Request) -> web.Response:
         if exc.field is None:
             raise
         # A bad filter: the page again with the message, over the default period.
-        await flash(request, exc.message)
+        await flash(request, exc.message, problem=True)
         raise web.HTTPSeeOther("/staff/dashboard") from None
     o = board.overall
     partial = {i: board.partial[f.key] for i, f in enumerate(board.trend) if f.key in board.partial}
@@ -173,7 +173,7 @@ async def escalate(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[service_key].escalate(actor, tn, note)
     except FeedbackError as exc:
-        await flash(request, f"督办未成功：{exc.message}")
+        await flash(request, f"督办未成功：{exc.message}", problem=True)
     else:
         await flash(request, f"已督办 {tn}。")
     raise web.HTTPSeeOther(target)

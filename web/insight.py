@@ -70,7 +70,7 @@ async def escalate_issue(request: web.Request) -> web.StreamResponse:
             actor, key, members, note
         )
     except FeedbackError as exc:
-        await flash(request, f"督办未成功：{exc.message}")
+        await flash(request, f"督办未成功：{exc.message}", problem=True)
     else:
         extra = f"；{len(skipped)} 件已答复或办结，未督办" if skipped else ""
         await flash(request, f"已对该热点问题统一督办 {len(done)} 件诉求{extra}。")
@@ -88,7 +88,7 @@ async def rework(request: web.Request) -> web.StreamResponse:
     try:
         await request.app[service_key].insight.return_for_rework(actor, tn, reason)
     except FeedbackError as exc:
-        await flash(request, f"退回未成功：{exc.message}")
+        await flash(request, f"退回未成功：{exc.message}", problem=True)
     else:
         await flash(request, f"已将 {tn} 的答复退回承办单位重新答复。")
     if target == "report":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp_session import Session, get_session, new_session, session_middleware
@@ -94,16 +95,25 @@ async def logout(request: web.Request) -> None:
     request[_REQUEST_USER] = None
 
 
-async def flash(request: web.Request, message: str) -> None:
-    """A one-time notice shown on the next page (after a redirect)."""
+@dataclass(frozen=True)
+class Flash:
+    message: str
+    problem: bool  # shown as a warning the reader must act on, not as a success
+
+
+async def flash(request: web.Request, message: str, *, problem: bool = False) -> None:
+    """A one-time notice shown on the next page (after a redirect). `problem` for what did not
+    happen (a refused filter, a failed 督办): it is shown as a warning and read out at once."""
     s = await get_session(request)
     s["flash"] = message
+    s["flash_problem"] = problem
 
 
-async def pop_flash(request: web.Request) -> str | None:
+async def pop_flash(request: web.Request) -> Flash | None:
     try:
         s = await get_session(request)
     except RuntimeError:
         return None
     value = s.pop("flash", None)
-    return value if isinstance(value, str) else None
+    problem = s.pop("flash_problem", False) is True
+    return Flash(value, problem) if isinstance(value, str) else None

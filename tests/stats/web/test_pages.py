@@ -48,6 +48,8 @@ async def test_supervisor_sees_figures_and_escalates_from_the_overdue_list(
         {"tracking_number": s.d, "back": "from=2026-03-01&to=2026-03-31"},
     )
     assert status == 200 and "督办未成功" in html and "不重复督办" in html
+    # Said as a warning read out at once, not in the green of a success.
+    assert re.search(r'<p class="notice warn" role="alert" id="flash">督办未成功', html)
     clock.advance(hours=10)  # the next morning
     _, html = await sup.get(f"/staff/dashboard?{MARCH}")
     overdue_row = html[html.index(s.d, html.index('id="overdue"')) :].split("</tr>")[0]
@@ -57,6 +59,7 @@ async def test_supervisor_sees_figures_and_escalates_from_the_overdue_list(
         {"tracking_number": s.d, "back": "from=2026-03-01&to=2026-03-31"},
     )
     assert status == 200 and f"已督办 {s.d}" in html
+    assert f'<p class="notice ok" role="status" id="flash">已督办 {s.d}' in html
     assert "已督办 2 次" in html  # once in the scenario, once now
     assert (await service.store.get_report(s.d)).escalation_level == 2  # type: ignore[union-attr]
 
@@ -80,7 +83,8 @@ async def test_bad_filters_and_strangers(
 ) -> None:
     sup = await visitor("sup1")
     status, html = await sup.get("/staff/dashboard?from=2026-13-01")
-    assert status == 200 and "日期格式应为 YYYY-MM-DD" in html
+    assert status == 200
+    assert '<p class="notice warn" role="alert" id="flash">日期格式应为 YYYY-MM-DD' in html
     status, html = await sup.get("/staff/dashboard?period=year")
     assert "统计周期" in html
     stranger = await visitor()
