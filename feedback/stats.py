@@ -995,9 +995,18 @@ def parse_date(value: str | None, field_name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError("日期格式应为 YYYY-MM-DD。", field=field_name) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        # 0001-01-01 or 9999-12-31 typed for 'everything': the month steps would leave the
+        # calendar (a 500) and the day-by-day trend keys would take minutes.
+        raise ValidationError("日期应在 2000-01-01 至 2099-12-31 之间。", field=field_name)
+    return day
+
+
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 
 def build_filter(

@@ -94,6 +94,18 @@ async def test_bad_filters_and_strangers(
     assert resp.status == 303
 
 
+async def test_a_date_range_typed_to_the_ends_of_the_calendar_is_refused_not_a_500(
+    service: FeedbackService, clock: Clock, visitor: MakeVisitor
+) -> None:
+    """A supervisor who types 0001-01-01 to 9999-12-31 to mean 'everything' gets the page back
+    with a Chinese message, and the exports refuse it the same way, not an error page."""
+    sup = await visitor("sup1")
+    status, html = await sup.get("/staff/dashboard?from=0001-01-01&to=9999-12-31")
+    assert status == 200 and "日期应在 2000-01-01 至 2099-12-31 之间" in html
+    resp = await sup.client.get("/staff/dashboard/export.csv?from=0001-01-01&to=9999-12-31")
+    assert resp.status == 400 and "日期应在 2000-01-01 至 2099-12-31 之间" in await resp.text()
+
+
 async def test_excel_export_matches_the_dashboard(
     service: FeedbackService, clock: Clock, visitor: MakeVisitor
 ) -> None:
