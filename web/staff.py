@@ -125,6 +125,9 @@ def landing_queue(actor: Actor, config: Config) -> str:
     return "new"
 
 
+MAX_PAGE = 100_000
+
+
 async def _queue_page(request: web.Request, default: str) -> web.Response:
     user, actor = await require_staff(request)
     service = request.app[service_key]
@@ -137,7 +140,9 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
     issue_type = request.query.get("issue_type", "")
     department = request.query.get("department", "")
     try:
-        page = max(1, int(request.query.get("page", "1")))
+        # A page number past any queue (a mistyped or edited link) is the last page there could
+        # be, not an offset SQLite cannot hold (a 500).
+        page = min(max(1, int(request.query.get("page", "1"))), MAX_PAGE)
     except ValueError:
         page = 1
     order = request.query.get("order", "newest")

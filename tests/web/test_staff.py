@@ -412,3 +412,16 @@ async def test_clerk_finds_a_report_by_its_number_from_any_queue(
     stranger = await visitor("zjj1")
     status, html = await stranger.get("/staff", params={"queue": "all", "q": tn})
     assert "共 0 件" in html and tn not in html.replace(f'value="{tn}"', "")
+
+
+async def test_a_page_number_edited_past_any_queue_shows_the_queue_not_an_error(
+    visitor: MakeVisitor,
+) -> None:
+    """A supervisor who edits the link to page=99999999999999999999 (in 全部 or the 分办 queue)
+    gets the console back, not a 500 page."""
+    sup = await visitor("sup1")
+    for path in ("/staff?queue=all&page=99999999999999999999",
+                 "/staff/triage?page=99999999999999999999"):  # fmt: skip
+        status, html = await sup.get(path)
+        assert status == 200, path
+        assert "出错" not in html and "<form" in html
