@@ -139,6 +139,13 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
     q = request.query.get("q", "").strip()[:100]
     issue_type = request.query.get("issue_type", "")
     department = request.query.get("department", "")
+    # A link with a bureau code the district no longer has (renamed, merged, mistyped): said,
+    # and the queue shown for every bureau, rather than silently ignoring the filter.
+    unknown_department = (
+        department[:40] if department and not config.has_department(department) else ""
+    )
+    if unknown_department:
+        department = ""
     try:
         # A page number past any queue (a mistyped or edited link) is the last page there could
         # be, not an offset SQLite cannot hold (a 500).
@@ -187,6 +194,7 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
             "clerk_names": {c.username: c.name for c in clerks},
             "at_bureau": actor.role.value == "staff",
             "elsewhere": elsewhere,
+            "unknown_department": unknown_department,
             "queue_label": QUEUE_LABELS[name],
             "orderable": name in TRIAGE_QUEUES,
             "is_supervisor": permissions.is_supervisor(actor),

@@ -425,3 +425,19 @@ async def test_a_page_number_edited_past_any_queue_shows_the_queue_not_an_error(
         status, html = await sup.get(path)
         assert status == 200, path
         assert "出错" not in html and "<form" in html
+
+
+async def test_a_link_with_a_bureau_the_district_no_longer_has_says_so(
+    visitor: MakeVisitor,
+) -> None:
+    """A supervisor opens an old bookmark filtered to a bureau code that was renamed: the page
+    says the bureau is unknown and shows every bureau's reports, instead of silently doing so."""
+    citizen = await visitor()
+    tn, _ = await submit(citizen)
+    sup = await visitor("sup1")
+    status, html = await sup.get("/staff?queue=all&department=zzz")
+    assert status == 200
+    assert 'id="unknown-department"' in html and "没有代码为“zzz”的承办单位" in html
+    assert tn in html
+    status, html = await sup.get("/staff?queue=all&department=zhzf")
+    assert status == 200 and 'id="unknown-department"' not in html
