@@ -991,6 +991,12 @@ def _period_keys(first: date, last: date, period: str) -> list[str]:
     return keys
 
 
+# The dates a filter may name: 0001-01-01 or 9999-12-31 typed for "everything" would make the
+# month steps leave the calendar (a 500) and the day-by-day trend keys take minutes.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+
+
 def parse_date(value: str | None, field_name: str) -> date | None:
     if not value:
         return None
@@ -999,14 +1005,8 @@ def parse_date(value: str | None, field_name: str) -> date | None:
     except ValueError:
         raise ValidationError("日期格式应为 YYYY-MM-DD。", field=field_name) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        # 0001-01-01 or 9999-12-31 typed for 'everything': the month steps would leave the
-        # calendar (a 500) and the day-by-day trend keys would take minutes.
-        raise ValidationError("日期应在 2000-01-01 至 2099-12-31 之间。", field=field_name)
+        raise ValidationError(f"日期应在 {FIRST_DAY} 至 {LAST_DAY} 之间。", field=field_name)
     return day
-
-
-FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2099, 12, 31)
 
 
 def build_filter(

@@ -83,27 +83,20 @@ async def token(request: web.Request) -> str:
 
 
 async def _sent_token(request: web.Request) -> str:
-    header = request.headers.get(HEADER)
-    if header:
-        if request.content_type in FORM_TYPES:
-            # Parsed here, where a broken body is a 400; the handler then reads the parsed
-            # form aiohttp keeps (it would have failed with a 500 on the raw body).
-            try:
-                await request.post()
-            except (HttpProcessingError, ValueError, UnicodeDecodeError):
-                raise ValidationError(MALFORMED, field="body") from None
-        return header
+    form = None
     if request.content_type in FORM_TYPES:
-        # aiohttp keeps the parsed form, so the handler reads it again for free.
+        # Parsed here, where a broken body is a 400 whichever way the token came (a broken
+        # client, a re-encoding proxy: not a forgery, and not a 500 in the handler); aiohttp
+        # keeps the parsed form, so the handler reads it again for free.
         try:
             form = await request.post()
         except (HttpProcessingError, ValueError, UnicodeDecodeError):
-            # Nothing in it can act, token or not; the sender is told the form could not be
-            # read (a re-encoding proxy, a broken client), not that it looked forged.
             raise ValidationError(MALFORMED, field="body") from None
-        value = form.get(FIELD)
-        return value if isinstance(value, str) else ""
-    return ""
+    header = request.headers.get(HEADER)
+    if header:
+        return header
+    value = form.get(FIELD) if form is not None else None
+    return value if isinstance(value, str) else ""
 
 
 @web.middleware

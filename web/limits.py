@@ -124,6 +124,15 @@ async def code_attempt(request: web.Request, tracking_number: str) -> AsyncItera
     await rl.release(ticket)
 
 
+def page_number(request: web.Request, last: int) -> int:
+    """The ?page= of a list: 1 when missing or not a number, at most `last` (an edited link's
+    page=99999999999999999999 would be an offset SQLite cannot hold: a 500)."""
+    try:
+        return min(max(1, int(request.query.get("page", "1"))), last)
+    except ValueError:
+        return 1
+
+
 def check_text(data: Mapping[str, Any], limits: InputLimits, field: str = "text") -> None:
     """The operator's cap on report text (``max_text_chars``), before any work is done."""
     text = data.get(field)

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from feedback.secrets import normalise_tracking_number
 from feedback.stats import Figures, StatsFilter, days_text, pct
+from web import limits
 from web.keys import NavItem, nav_key, service_key
 from web.render import render
 
@@ -106,10 +107,7 @@ async def public_page(request: web.Request) -> web.Response:
     if len(query) > MAX_QUERY:
         errors["q"] = f"搜索词不能超过 {MAX_QUERY} 个字。"
         query = ""
-    try:
-        page = max(1, min(int(request.query.get("page", "1")), 500))
-    except ValueError:
-        page = 1
+    page = limits.page_number(request, 500)
     flt = StatsFilter(date_from=today - timedelta(days=364), date_to=today)
     board = await stats.dashboard(flt, now)
     rows = [public_row(f) for f in board.by_department if f.key]

@@ -27,7 +27,7 @@ from feedback.service import (
     StaffView,
     clerk_filter,
 )
-from web import sessions
+from web import limits, sessions
 from web.auth import require_staff
 from web.citizen import Form, read_uploads, text_value
 from web.keys import config_key, service_key, settings_key
@@ -146,12 +146,7 @@ async def _queue_page(request: web.Request, default: str) -> web.Response:
     )
     if unknown_department:
         department = ""
-    try:
-        # A page number past any queue (a mistyped or edited link) is the last page there could
-        # be, not an offset SQLite cannot hold (a 500).
-        page = min(max(1, int(request.query.get("page", "1"))), MAX_PAGE)
-    except ValueError:
-        page = 1
+    page = limits.page_number(request, MAX_PAGE)
     order = request.query.get("order", "newest")
     order = order if name in TRIAGE_QUEUES and order in TRIAGE_ORDERS else "newest"
     clerk = request.query.get("clerk", "").strip()[:40]
