@@ -4,7 +4,8 @@ One connection writes, behind a lock, so every write transaction is serialised (
 datasette); reads use their own connections, which WAL lets run beside the writer. Each
 connection lives in a thread of its own (`Connection`). Commits use
 synchronous=FULL: once `transaction()` returns, the report survives a crash of the process or
-of the machine.
+of the machine. Writers that queue behind one another share a COMMIT (group commit), each in
+a savepoint of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import fcntl
 import itertools
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -179,12 +180,66 @@ class SQLiteTx(PortableWrites):
         return [dict(r) for r in res.rows]
 
 
+# Group commit (SQLiteStore.transaction): the statements each writer's work is framed by, run
+# in the connection's thread. Writers take turns, so one savepoint name is enough.
+def _begin(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _savepoint(conn: sqlite3.Connection) -> None:
+    conn.execute("SAVEPOINT writer")
+
+
+def _release(conn: sqlite3.Connection) -> None:
+    conn.execute("RELEASE writer")
+
+
+def _rollback_to(conn: sqlite3.Connection) -> None:
+    conn.execute("ROLLBACK TO writer")
+    conn.execute("RELEASE writer")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)  # a failed COMMIT may leave the transaction open
+        raise
+
+
+class _Batch:
+    """One open write transaction and the writers whose work it holds."""
+
+    __slots__ = ("done", "members", "flusher")
+
+    def __init__(self) -> None:
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Read even if every writer waiting on it was cancelled (no "never retrieved" noise).
+        self.done.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.members = 0
+        self.flusher: asyncio.Task[None] | None = None
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+    def finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
 class SQLiteStore(PortableReads):
     """Store on one SQLite file. ``path`` may be ':memory:'-free file paths only (WAL)."""
 
     dialect = "sqlite"
 
     READERS = 2
+    GROUP_COMMIT_MAX = 32  # writers sharing one COMMIT at most
 
     def __init__(self, path: str | Path):
         self.path = str(path)
@@ -193,6 +248,9 @@ class SQLiteStore(PortableReads):
         self._readers: list[Connection] = []
         self._reader_cycle: Any = None
         self._write_lock = asyncio.Lock()
+        self._batch: _Batch | None = None  # the open transaction writers may join
+        self._waiting = 0  # writers waiting for the write lock
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -206,6 +264,9 @@ class SQLiteStore(PortableReads):
         self._reader_cycle = itertools.cycle(self._readers)
 
     async def close(self) -> None:
+        if self._writer is not None:
+            async with self._write_lock:
+                await self._commit_open()
         for conn in [*self._readers, *([self._writer] if self._writer else [])]:
             await conn.close()
         self._readers = []
@@ -227,6 +288,7 @@ class SQLiteStore(PortableReads):
         if level not in ("FULL", "NORMAL"):
             raise ValueError(level)
         async with self._write_lock:
+            await self._commit_open()
             await self._require_writer().execute(f"PRAGMA synchronous = {level}")
 
     def _require_writer(self) -> Connection:
@@ -242,25 +304,121 @@ class SQLiteStore(PortableReads):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SQLiteTx]:
+        """A write transaction. Writers that queue while one runs share its COMMIT (group
+        commit: one fsync for many, which on a busy intake is most of a submission's wait):
+        each joins the open transaction in a SAVEPOINT of its own, so a failing writer undoes
+        only its own work, and each returns only once the shared COMMIT is on disk."""
         conn = self._require_writer()
-        async with self._write_lock:
-            begin = asyncio.ensure_future(conn.execute("BEGIN IMMEDIATE"))
-            try:
-                await asyncio.shield(begin)
-            except asyncio.CancelledError:
-                # Cancelled while BEGIN ran in the connection's thread: it still begins there, and
-                # the next writer would find a transaction open. End it before giving up.
-                with contextlib.suppress(Exception):
-                    await begin
-                    await conn.execute("ROLLBACK")
-                raise
-            try:
-                yield SQLiteTx(conn)
-            except BaseException:
-                await conn.execute("ROLLBACK")
-                raise
+        self._waiting += 1
+        try:
+            await self._write_lock.acquire()
+        finally:
+            self._waiting -= 1
+        batch = self._batch
+        joined = batch is not None
+        if batch is None:
+            batch = self._batch = _Batch()
+        start = self._spawn(self._start(batch, joined))
+        try:
+            await asyncio.shield(start)
+        except asyncio.CancelledError:
+            # BEGIN/SAVEPOINT still runs in the connection's thread: undo it once it has, so
+            # the next writer finds the connection as it expects.
+            self._spawn(self._abandon(start, batch, joined))
+            raise
+        try:
+            yield SQLiteTx(conn)
+        except BaseException:
+            await asyncio.shield(self._spawn(self._settle(batch, joined, ok=False)))
+            raise
+        await asyncio.shield(self._spawn(self._settle(batch, joined, ok=True)))
+        await asyncio.shield(batch.done)
+
+    # The steps around a writer's work run as tasks of their own, so that a writer cancelled
+    # midway (a client gone) still leaves the connection, the batch and the lock in order.
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _start(self, batch: _Batch, joined: bool) -> None:
+        try:
+            await self._require_writer().run(_savepoint if joined else _begin)
+        except BaseException:
+            self._leave(batch)
+            raise
+
+    async def _abandon(self, start: asyncio.Task[None], batch: _Batch, joined: bool) -> None:
+        try:
+            await start
+        except BaseException:
+            return  # it failed, and left
+        await self._settle(batch, joined, ok=False)
+
+    async def _settle(self, batch: _Batch, joined: bool, ok: bool) -> None:
+        """Keep (``ok``) or undo a writer's work in the open transaction, then leave."""
+        conn = self._require_writer()
+        try:
+            if ok:
+                if joined:
+                    await conn.run(_release)
+                batch.members += 1
             else:
-                await conn.execute("COMMIT")
+                await conn.run(_rollback_to if joined else _rollback)
+        except Exception as exc:  # the connection is in doubt: give up the whole batch
+            with contextlib.suppress(Exception):
+                await conn.run(_rollback)
+            batch.fail(StoreError(f"写入失败：{exc}"))
+            batch.members = 0
+            if ok:
+                raise
+        finally:
+            self._leave(batch)
+
+    def _leave(self, batch: _Batch) -> None:
+        """Called holding the write lock when a writer's work is done (or undone): commit now,
+        or leave the transaction open for the writers already waiting, and let the next in."""
+        if batch.members == 0:  # the first writer failed: nothing is open any more
+            if self._batch is batch:
+                self._batch = None
+            batch.finish()
+            self._write_lock.release()
+        elif self._waiting and batch.members < self.GROUP_COMMIT_MAX:
+            if batch.flusher is None:  # queued behind those waiting: commits when they are done
+                batch.flusher = self._spawn(self._flush(batch))
+            self._write_lock.release()
+        else:
+            self._spawn(self._end(batch))
+
+    async def _flush(self, batch: _Batch) -> None:
+        await self._write_lock.acquire()
+        if self._batch is batch:
+            await self._end(batch)
+        else:
+            self._write_lock.release()
+
+    async def _end(self, batch: _Batch) -> None:
+        """COMMIT the batch and release the write lock (held by the caller)."""
+        try:
+            await self._commit(batch)
+        finally:
+            self._write_lock.release()
+
+    async def _commit(self, batch: _Batch) -> None:
+        try:
+            await self._require_writer().run(_commit)
+        except Exception as exc:
+            batch.fail(exc)
+        finally:
+            if self._batch is batch:
+                self._batch = None
+            batch.finish()
+
+    async def _commit_open(self) -> None:
+        """Holding the write lock: end the open batch, if any, before a statement of its own."""
+        if self._batch is not None:
+            await self._commit(self._batch)
 
     @asynccontextmanager
     async def try_advisory_lock(self, name: str) -> AsyncIterator[bool]:
