@@ -380,9 +380,7 @@ class SQLiteStore(PortableReads):
         """Called holding the write lock when a writer's work is done (or undone): commit now,
         or leave the transaction open for the writers already waiting, and let the next in."""
         if batch.members == 0:  # the first writer failed: nothing is open any more
-            if self._batch is batch:
-                self._batch = None
-            batch.finish()
+            self._close(batch)
             self._write_lock.release()
         elif self._waiting and batch.members < self.GROUP_COMMIT_MAX:
             if batch.flusher is None:  # queued behind those waiting: commits when they are done
@@ -411,9 +409,13 @@ class SQLiteStore(PortableReads):
         except Exception as exc:
             batch.fail(exc)
         finally:
-            if self._batch is batch:
-                self._batch = None
-            batch.finish()
+            self._close(batch)
+
+    def _close(self, batch: _Batch) -> None:
+        """The batch is over (committed, failed or empty): the next writer opens another."""
+        if self._batch is batch:
+            self._batch = None
+        batch.finish()
 
     async def _commit_open(self) -> None:
         """Holding the write lock: end the open batch, if any, before a statement of its own."""
