@@ -17,6 +17,7 @@ same reposts with half the index rows, each a random page of the index written p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -79,6 +80,15 @@ def bands(grams: Counter[str]) -> list[int]:
     return keys
 
 
+@functools.lru_cache(maxsize=256)
+def _candidate(title: str, text: str) -> tuple[Counter[str], float]:
+    # A report's text never changes, and the candidates of a burst of reposts are the same
+    # few reports again and again: their bigrams are the most costly part of the search.
+    # Keyed by the texts themselves, so a hit is always right; ~20 KB an entry.
+    grams = shingles(f"{title}\n{text}")
+    return grams, _norm(grams)
+
+
 def best_match(
     grams: Counter[str], candidates: Sequence[tuple[str, str, str]], threshold: float
 ) -> tuple[str, float] | None:
@@ -88,8 +98,8 @@ def best_match(
     if not own:
         return None
     for tracking_number, title, text in candidates:
-        other = shingles(f"{title}\n{text}")
-        norm = own * _norm(other)
+        other, other_norm = _candidate(title, text)
+        norm = own * other_norm
         score = _dot(grams, other) / norm if norm else 0.0
         if score >= threshold and (best is None or score > best[1]):
             best = (tracking_number, score)

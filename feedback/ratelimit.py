@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,6 +27,8 @@ from feedback.store import Store, WriteTx
 from feedback.store import schema as t
 from feedback.store.sql import Query, param
 
+# A store's or a transaction's read: (query, params) -> rows.
+Fetch = Callable[[Query, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
 MESSAGE = "操作过于频繁，请稍后再试。"
 # Rows older than this are never counted by any rule; they are deleted now and then.
 KEEP = timedelta(days=1)
@@ -41,12 +44,19 @@ HIT = Query(sa.insert(H).values(
 PRUNE = Query(sa.delete(H).where(H.c.at < param("before")))
 RELEASE = Query(sa.delete(H).where(H.c.ticket == param("ticket")))
 _IN_WINDOW = (H.c.scope == param("scope"), H.c.subject == param("subject"), H.c.at > param("since"))
+# The newest rows of the window, at most `cap` (the rule's limit + 31: past that neither the
+# refusal nor the back-off, capped at 2^30, changes): a subject's check reads a bounded range
+# of the index, however many requests it made (with a high limit, thousands an hour).
+_RECENT = (
+    sa.select(H.c.at).where(*_IN_WINDOW).order_by(H.c.at.desc()).limit(param("cap")).subquery()
+)
 WINDOW = Query(
     sa.select(
-        sa.func.count().label("n"), sa.func.min(H.c.at).label("first"),
-        sa.func.max(H.c.at).label("last"),
-    ).where(*_IN_WINDOW)
+        sa.func.count().label("n"), sa.func.min(_RECENT.c.at).label("first"),
+        sa.func.max(_RECENT.c.at).label("last"),
+    )
 )  # fmt: skip
+BACKOFF_ROWS = 31
 USED = Query(sa.select(sa.func.count().label("n")).where(*_IN_WINDOW))
 
 
@@ -164,7 +174,7 @@ class RateLimiter:
     ) -> None:
         """Raise TooManyRequests if a slot is not free now; takes none (a read, no lock): a
         submission is refused before its work, and takes its slot in its own transaction."""
-        wait, full = await self._full(self.store, _active(hits), now)
+        wait, full = await self._full(self.store.fetch_few, _active(hits), now)
         if full:
             raise TooManyRequests(wait, message.format(wait=wait_words(wait)))
 
@@ -187,7 +197,7 @@ class RateLimiter:
         # Sorted, so two requests locking the same subjects never wait for each other.
         for scope, subject in sorted({(r.scope, s) for r, s in active}):
             await tx.lock_name(f"rate:{scope}:{subject}")
-        wait, full = await self._full(tx, active, now)
+        wait, full = await self._full(tx.fetch, active, now)
         if full and refuse:
             raise TooManyRequests(wait, message.format(wait=wait_words(wait)))
         for rule, subject in active:
@@ -202,24 +212,28 @@ class RateLimiter:
 
     @staticmethod
     async def _full(
-        reader: Store | WriteTx, active: Sequence[tuple[Rule, str]], now: datetime
+        fetch: Fetch, active: Sequence[tuple[Rule, str]], now: datetime
     ) -> tuple[int, bool]:
         wait, full = 0, False
         for rule, subject in active:
-            rows = await reader.fetch(
-                WINDOW,
-                {"scope": rule.scope, "subject": subject, "since": stamp(now - rule.window)},
-            )
+            rows = await fetch(WINDOW, {
+                "scope": rule.scope, "subject": subject, "since": stamp(now - rule.window),
+                "cap": rule.limit + BACKOFF_ROWS,
+            })  # fmt: skip
             n, first, last = int(rows[0]["n"]), rows[0]["first"], rows[0]["last"]
+            # A request that read the clock after this one may have been counted first (each
+            # reads it before it waits for the lock): its stamp is no later than now here, or
+            # the wait would exceed the window (a Retry-After of 901 s for a 15-minute one).
+            first, last = (min(parse_stamp(x), now) if x else None for x in (first, last))
             if n >= rule.limit and rule.max_delay is not None:
-                free_at = parse_stamp(last) + rule.delay(n) if last else now
+                free_at = last + rule.delay(n) if last else now
                 if free_at > now:
                     full = True
                     wait = max(wait, math.ceil((free_at - now).total_seconds()))
             elif n >= rule.limit:
                 full = True
                 # When the oldest counted request leaves the window, one slot frees up.
-                free_at = parse_stamp(first) + rule.window if first else now
+                free_at = first + rule.window if first else now
                 wait = max(wait, math.ceil((free_at - now).total_seconds()))
         return wait, full
 

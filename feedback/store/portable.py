@@ -253,6 +253,10 @@ class PortableReads:
     async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    async def fetch_few(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
+        """An indexed read of a few rows (the store may answer it without a thread hop)."""
+        return await self.fetch(sql, params)
+
     async def schema_version(self) -> int:
         rows = await self.fetch(VERSION, {})
         return int(rows[0]["version_num"]) if rows else 0
@@ -296,7 +300,8 @@ class PortableReads:
         near-duplicate index (feedback.duplicates) with ``bands``, most shared first."""
         values = _values(flt)
         values.update({f"band_{i}": band for i, band in enumerate(bands)})
-        rows = await self.fetch(cached(_duplicate_candidates, _shape(flt), len(bands)), values)
+        query = cached(_duplicate_candidates, _shape(flt), len(bands))
+        rows = await self.fetch_few(query, values)  # a few rows, by the index (PER_BAND)
         return [(r["tracking_number"], r["title"], r["text"]) for r in rows]
 
     async def count_reports(self, flt: ReportFilter) -> int:
