@@ -35,6 +35,8 @@ class WorkCalendar:
         self.extra = extra or {}
         self.tz = ZoneInfo(tz)
         self._warned: set[int] = set()
+        # Each submission asks about the same few days again (sign-for and send-back clocks).
+        self._days: dict[date, tuple[bool, bool]] = {}
 
     def known(self, day: date) -> bool:
         if day.year in self.extra:
@@ -47,6 +49,14 @@ class WorkCalendar:
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
         """(is it a working day, is that an estimate)."""
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) > 4096:
+                self._days.clear()
+            found = self._days[day] = self._is_workday(day)
+        return found
+
+    def _is_workday(self, day: date) -> tuple[bool, bool]:
         spec = self.extra.get(day.year)
         if spec is not None:
             if day in spec.workdays:

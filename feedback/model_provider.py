@@ -89,6 +89,14 @@ class ModelProvider:
     def classify(self, title: str, text: str, authority_bureau: str | None = None) -> Prediction:
         return self.current().predict(title, text, authority_bureau=authority_bureau)
 
+    __call__ = classify
+
+    def ready(self) -> bool:
+        """True when `classify` would load nothing and read no file: the model is loaded and
+        the CURRENT pointer was checked within `check_every` (the service then predicts in the
+        event loop; a load, 1-3 s, or a check, in a thread)."""
+        return self._model is not None and time.monotonic() - self._checked < self.check_every
+
     @property
     def source(self) -> Path | None:
         return self._source

@@ -34,7 +34,7 @@ async def open_service(
     settings: Settings, *, with_model: bool = True
 ) -> AsyncIterator[FeedbackService]:
     config = load_config(settings.config)
-    classify = model_provider(settings).classify if with_model else None
+    classify = model_provider(settings) if with_model else None
     async with opened(
         settings.db, config, classify=classify, input_limits=InputLimits.of(settings),
         code_key=settings.follow_up_code_key(),
@@ -62,7 +62,7 @@ def build_web_app(settings: Settings) -> web.Application:
     """The app one web process serves (`serve`, and each worker of `serve --workers N`)."""
     from web.app import create_app
 
-    app = create_app(settings, classify=model_provider(settings).classify)
+    app = create_app(settings, classify=model_provider(settings))
     mount_telegram_webhook(app, settings)
     return app
 
