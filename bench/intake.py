@@ -195,7 +195,7 @@ async def preload_project(db: str, texts: list[tuple[str, str]], data_dir: Path)
     from feedback.store.sqlite import SQLiteStore
 
     provider = ModelProvider(data_dir / "models")
-    async with opened(db, load_config(), classify=provider.classify) as service:
+    async with opened(db, load_config(), classify=provider) as service:
         if isinstance(service.store, SQLiteStore):
             await service.store.set_synchronous("NORMAL")  # loading only
         for title, text in texts:

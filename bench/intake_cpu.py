@@ -65,7 +65,7 @@ async def run(preload: int, submissions: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="feedback-cpu-"))
     db = tmp / "bench.db"
     provider = ModelProvider(tmp / "models")
-    async with opened(str(db), load_config(), classify=provider.classify) as service:
+    async with opened(str(db), load_config(), classify=provider) as service:
         store: object = service.store
         await store.set_synchronous("NORMAL")  # type: ignore[attr-defined]
         started = time.perf_counter()
