@@ -248,11 +248,48 @@ def _tokens(m: Message) -> list[str]:
     return _words(m.title) * 2 + _words(m.text[:TEXT_HEAD])
 
 
-def _vectorizer(messages: Sequence[Message]) -> tuple[Any, Any]:
-    """The fitted TF-IDF vectorizer and the messages' vectors (rows L2-normalised)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+class Tfidf:
+    """scikit-learn's TfidfVectorizer(sublinear_tf=True, smooth idf, L2 rows, float32) over
+    token lists, on scipy.sparse alone: importing sklearn's text module costs the serving
+    process ~90 MB it never gives back, for the public page's hot issues (issue 14, RSS).
+    ``vocabulary_``, ``idf_`` and ``get_feature_names_out()`` as sklearn's (columns in sorted
+    word order); tests/insight/test_tfidf.py holds it to sklearn's output."""
 
-    vec = TfidfVectorizer(analyzer=lambda toks: toks, sublinear_tf=True, min_df=1, dtype=np.float32)
+    def __init__(self) -> None:
+        self.vocabulary_: dict[str, int] = {}
+        self.idf_: np.ndarray = np.zeros(0)
+        self._names: list[str] = []
+
+    def get_feature_names_out(self) -> list[str]:
+        return self._names
+
+    def fit_transform(self, docs: Sequence[Sequence[str]]) -> Any:
+        from scipy import sparse
+
+        counted = [Counter(doc) for doc in docs]
+        self._names = sorted({w for c in counted for w in c})
+        self.vocabulary_ = {w: i for i, w in enumerate(self._names)}
+        indptr = np.zeros(len(counted) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(c) for c in counted])
+        cols = np.fromiter(
+            (self.vocabulary_[w] for c in counted for w in c), np.int64, int(indptr[-1])
+        )
+        tf = np.fromiter((k for c in counted for k in c.values()), np.float64, int(indptr[-1]))
+        df = np.bincount(cols, minlength=len(self._names))
+        n = len(counted)
+        self.idf_ = np.log((1 + n) / (1 + df)) + 1.0
+        values = (1.0 + np.log(tf)) * self.idf_[cols]
+        x = sparse.csr_matrix((values, cols, indptr), shape=(n, len(self._names)))
+        x.sort_indices()
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        x = sparse.diags(1.0 / norms) @ x
+        return sparse.csr_matrix(x, dtype=np.float32)
+
+
+def _vectorizer(messages: Sequence[Message]) -> tuple[Tfidf, Any]:
+    """The fitted TF-IDF vectorizer and the messages' vectors (rows L2-normalised)."""
+    vec = Tfidf()
     return vec, vec.fit_transform([_tokens(m) for m in messages])
 
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from feedback import answer_review, hot, permissions, validation, workflow
 from feedback.anonymise import anonymise
 from feedback.errors import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from feedback.memory import give_back_freed_memory
 from feedback.models import Actor, Report, Role, Status
 from feedback.store import ReportFilter
 from feedback.store import schema as t
@@ -201,6 +202,8 @@ class InsightDesk:
         if cached is not None and cached[0] == key:
             return cached[1]
         found = await self.service.in_thread(_hot, messages, None, now)
+        del messages
+        give_back_freed_memory()  # the grouping's matrices and the reports' texts: ~30-50 MB
         self._hot_cache[public] = (key, found)
         return found
 

@@ -2,13 +2,12 @@
 
 Loaded lazily in a worker thread on first use (never at import), and swapped without a restart
 when a retraining (feedback.learning), `feedback model promote` or `rollback` changes the
-models root's CURRENT pointer (removed: the shipped model again).
+models root's CURRENT pointer (removed: the shipped model again). Once loaded, a prediction
+runs in the caller's thread (the service's event loop) while `ready()` says nothing is to load.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import threading
 import time
@@ -19,21 +18,9 @@ from classifiers.model import Prediction, ReportClassifier
 from classifiers.reasons import word_tag
 from classifiers.retrain import CURRENT, current_model_dir
 from classifiers.storage import ModelError
+from feedback.memory import give_back_freed_memory
 
 log = logging.getLogger(__name__)
-
-
-def _give_back_freed_memory() -> None:
-    """Return to the system what loading freed (the model's JSON, the dictionary file's lines,
-    a replaced model): glibc keeps freed heap memory for reuse, here ~15-20 MB the process
-    would otherwise hold for ever (issue 14, RSS). Nothing on other C libraries."""
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        return
-    if trim is not None:
-        trim(0)
 
 
 class ModelProvider:
@@ -70,7 +57,7 @@ class ModelProvider:
             # (classifiers.cues → reasons.word_tag); that tagger builds a dictionary of its own
             # on first use (2-3 s): with the model, not during a citizen's submission.
             word_tag("预热")
-            _give_back_freed_memory()
+            give_back_freed_memory()
             self._pointer = pointer
             log.info("classifier loaded from %s", self._source)
             return self._model
