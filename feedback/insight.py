@@ -8,8 +8,11 @@ keeps what must be kept (tables of migration 0009): reviews, support, issue esca
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,7 @@ from feedback.workflow import Action
 if TYPE_CHECKING:
     from feedback.service import FeedbackService
 
+log = logging.getLogger(__name__)
 HOT_DAYS = 90  # hot issues are looked for among the reports of the last 90 days
 HOT_HALF_LIFE_DAYS = 30  # the heat of an issue nobody reported for 30 days halves
 # The grouping holds a similarity matrix of the reports (n² floats): the newest 6,000 reports
@@ -146,6 +150,15 @@ class InsightDesk:
         self._hot_cache: dict[bool, tuple[Any, list[hot.HotIssue]]] = {}
         # The public page's list, at most PUBLIC_TTL old: anyone may ask for it, often.
         self._public_cache: tuple[datetime, list[PublicHotIssue]] | None = None
+        self._public_refresh: asyncio.Task[list[PublicHotIssue]] | None = None
+
+    async def close(self) -> None:
+        """Stop a refresh still running (the service is closing its store)."""
+        task, self._public_refresh = self._public_refresh, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     @property
     def store(self) -> Any:
@@ -249,11 +262,23 @@ class InsightDesk:
 
     async def public_hot_issues(self, *, top: int = 10) -> list[PublicHotIssue]:
         """Hot issues for the public page: anonymised, only those of at least ``PUBLIC_MIN``
-        reports from as many people (smaller ones could point at a person)."""
+        reports from as many people (smaller ones could point at a person). Older than
+        PUBLIC_TTL, the list is still shown while a fresh one is made beside the request: the
+        grouping of a quarter's reports takes seconds (2.5 s for 2,000), which no visitor
+        should wait for; only the very first view after a start does."""
         now = self.service.clock()
         cached = self._public_cache
-        if cached is not None and timedelta(0) <= now - cached[0] < PUBLIC_TTL:
-            return cached[1][:top]
+        if cached is None:
+            return (await self._public_now())[:top]
+        if not timedelta(0) <= now - cached[0] < PUBLIC_TTL and (
+            self._public_refresh is None or self._public_refresh.done()
+        ):
+            self._public_refresh = asyncio.ensure_future(self._public_now())
+            self._public_refresh.add_done_callback(_log_failure)
+        return cached[1][:top]
+
+    async def _public_now(self) -> list[PublicHotIssue]:
+        now = self.service.clock()
         found = await self._all_hot(HOT_DAYS, public=True)
         names = self.service.config.department_name
         out = []
@@ -271,7 +296,7 @@ class InsightDesk:
                 )
             )
         self._public_cache = (now, out)
-        return out[:top]
+        return out
 
     # -- 附议 --------------------------------------------------------------------------------
 
@@ -478,6 +503,11 @@ class InsightDesk:
         async with self.store.transaction() as tx:
             await tx.execute(RETURNED, {"at": iso(service.clock()), "report_id": updated.id})
         return updated
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("public hot issues: refresh failed", exc_info=task.exception())
 
 
 def _hot(messages: list[hot.Message], top: int | None, now: datetime) -> list[hot.HotIssue]:

@@ -347,6 +347,11 @@ class FeedbackService:
     async def schema_version(self) -> int:
         return await self.store.schema_version()
 
+    async def close(self) -> None:
+        """Stop work the service started beside requests, before its store closes."""
+        if "insight" in self.__dict__:  # made only when used (cached_property)
+            await self.insight.close()
+
     @functools.cached_property
     def insight(self) -> InsightDesk:
         """Hot issues, answer reviews, 附议, issue 督办 and rework (feedback.insight)."""
@@ -1819,6 +1824,10 @@ async def opened(db: str, config: Config, **kw: Any) -> AsyncIterator[FeedbackSe
     store = open_store(db)
     await store.open()
     try:
-        yield FeedbackService(store, config, **kw)
+        service = FeedbackService(store, config, **kw)
+        try:
+            yield service
+        finally:
+            await service.close()
     finally:
         await store.close()
