@@ -9,6 +9,8 @@ split nor pollute the vocabulary.
 
 from __future__ import annotations
 
+import importlib
+import io
 import logging
 import math
 import re
@@ -164,15 +166,31 @@ def govterms() -> frozenset[str]:
     return frozenset(line.split()[0] for line in _read_lines(GOVTERMS_PATH))
 
 
+def _import_posseg() -> Any:
+    """jieba.posseg (its HMM tables tag the words the dictionary lacks) without the table of
+    every dictionary word's tag that its module-level tagger (``jieba.posseg.dt``, behind
+    ``jieba.posseg.cut``, which nothing here calls) reads at import: 349,000 entries, ~40 MB a
+    serving process would hold for good after its first preview or public page (issue 14).
+    Only where a process tags words."""
+    if "jieba.posseg" in sys.modules:
+        return sys.modules["jieba.posseg"]
+    # The global tokenizer's dictionary file, for the length of the import: an empty one.
+    jieba.dt.get_dict_file = lambda: io.BytesIO(b"")
+    try:
+        return importlib.import_module("jieba.posseg")
+    finally:
+        del jieba.dt.get_dict_file
+
+
 @lru_cache(maxsize=1)
 def tagger() -> Any:
     """The part-of-speech tagger (``tagger().cut(text)`` yields (word, tag) pairs, jieba's
     ``posseg`` with HMM) over the same tokenizer as `tokenize`, built once per process:
     anonymisation asks for it here instead of building a jieba of its own. Tags: jieba's
     dictionary (`word_tags`, the tokenizer's own word objects), the government terms' win."""
-    import jieba.posseg  # only where a process tags words (its import reads dict.txt's tags)
+    base: Any = _import_posseg().POSTokenizer
 
-    class Tagger(jieba.posseg.POSTokenizer):
+    class Tagger(base):
         def __init__(self, tok: jieba.Tokenizer, tags: Mapping[str, str]):
             # Not jieba's constructor: it reads dict.txt into a second table of every word.
             self.tokenizer = tok
