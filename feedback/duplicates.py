@@ -80,13 +80,24 @@ def bands(grams: Counter[str]) -> list[int]:
     return keys
 
 
-@functools.lru_cache(maxsize=256)
+CACHED_CHARS = 1000  # longer candidates are not cached: a 5,000-character text is ~400 KB
+
+
 def _candidate(title: str, text: str) -> tuple[Counter[str], float]:
-    # A report's text never changes, and the candidates of a burst of reposts are the same
-    # few reports again and again: their bigrams are the most costly part of the search.
-    # Keyed by the texts themselves, so a hit is always right; ~20 KB an entry.
+    if len(title) + len(text) > CACHED_CHARS:
+        return _grams_and_norm(title, text)
+    return _cached_candidate(title, text)
+
+
+def _grams_and_norm(title: str, text: str) -> tuple[Counter[str], float]:
     grams = shingles(f"{title}\n{text}")
     return grams, _norm(grams)
+
+
+# A report's text never changes, and the candidates of a burst of reposts are the same few
+# reports again and again: their bigrams are the most costly part of the search. Keyed by the
+# texts themselves, so a hit is always right; ~20 KB an entry for a usual report, 128 at most.
+_cached_candidate = functools.lru_cache(maxsize=128)(_grams_and_norm)
 
 
 def best_match(

@@ -42,6 +42,7 @@ HOT_MAX_REPORTS = 6000
 BACKLOG = 300  # answers without a review reviewed per dashboard view (about a second)
 PUBLIC_MIN = 5  # the small-count threshold of the public page (domain notes §6)
 PUBLIC_TTL = timedelta(minutes=5)
+PUBLIC_MAX_AGE = timedelta(hours=1)  # older than this, a visitor waits for the fresh list
 ANSWERED = tuple(workflow.in_order(workflow.HAS_ANSWER))
 
 R, AR, SUP, HOT = t.reports, t.answer_reviews, t.report_support, t.hot_escalations
@@ -151,9 +152,11 @@ class InsightDesk:
         # The public page's list, at most PUBLIC_TTL old: anyone may ask for it, often.
         self._public_cache: tuple[datetime, list[PublicHotIssue]] | None = None
         self._public_refresh: asyncio.Task[list[PublicHotIssue]] | None = None
+        self._closed = False
 
     async def close(self) -> None:
         """Stop a refresh still running (the service is closing its store)."""
+        self._closed = True
         task, self._public_refresh = self._public_refresh, None
         if task is not None and not task.done():
             task.cancel()
@@ -215,8 +218,6 @@ class InsightDesk:
         if cached is not None and cached[0] == key:
             return cached[1]
         found = await self.service.in_thread(_hot, messages, None, now)
-        del messages
-        give_back_freed_memory()  # the grouping's matrices and the reports' texts: ~30-50 MB
         self._hot_cache[public] = (key, found)
         return found
 
@@ -268,14 +269,20 @@ class InsightDesk:
         should wait for; only the very first view after a start does."""
         now = self.service.clock()
         cached = self._public_cache
-        if cached is None:
-            return (await self._public_now())[:top]
-        if not timedelta(0) <= now - cached[0] < PUBLIC_TTL and (
-            self._public_refresh is None or self._public_refresh.done()
-        ):
+        age = now - cached[0] if cached is not None else None
+        if age is not None and timedelta(0) <= age < PUBLIC_TTL:
+            return cached[1][:top] if cached else []
+        running = self._public_refresh is not None and not self._public_refresh.done()
+        if not running and not self._closed:
             self._public_refresh = asyncio.ensure_future(self._public_now())
             self._public_refresh.add_done_callback(_log_failure)
-        return cached[1][:top]
+        if cached is not None and age is not None and timedelta(0) <= age < PUBLIC_MAX_AGE:
+            return cached[1][:top]
+        # None yet, or too old to show (refreshes failing, the clock set back): wait for it;
+        # every visitor meanwhile waits for the same one.
+        if self._public_refresh is None:
+            return (await self._public_now())[:top]
+        return (await asyncio.shield(self._public_refresh))[:top]
 
     async def _public_now(self) -> list[PublicHotIssue]:
         now = self.service.clock()
@@ -511,7 +518,9 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
 
 
 def _hot(messages: list[hot.Message], top: int | None, now: datetime) -> list[hot.HotIssue]:
-    return hot.hot_issues(messages, top=top, now=now, half_life_days=HOT_HALF_LIFE_DAYS)
+    found = hot.hot_issues(messages, top=top, now=now, half_life_days=HOT_HALF_LIFE_DAYS)
+    give_back_freed_memory()  # the grouping's matrices and token lists: ~30-50 MB at 2,000
+    return found
 
 
 def _reporter(r: Report) -> str | None:

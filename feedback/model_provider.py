@@ -3,7 +3,7 @@
 Loaded lazily in a worker thread on first use (never at import), and swapped without a restart
 when a retraining (feedback.learning), `feedback model promote` or `rollback` changes the
 models root's CURRENT pointer (removed: the shipped model again). Once loaded, a prediction
-runs in the caller's thread (the service's event loop) while `ready()` says nothing is to load.
+runs in the caller's thread (the service's event loop) by `predict_now` while nothing is to load.
 """
 
 from __future__ import annotations
@@ -52,15 +52,16 @@ class ModelProvider:
             pointer = self._pointer_text()
             if self._model is not None and pointer == self._pointer:
                 return self._model
-            self._model, self._source = self._load(pointer)
+            model, source = self._load(pointer)
             # Cue phrases are trimmed by jieba's part-of-speech tags when predicting
             # (classifiers.cues → reasons.word_tag); that tagger builds a dictionary of its own
             # on first use (2-3 s): with the model, not during a citizen's submission.
             word_tag("预热")
             give_back_freed_memory()
-            self._pointer = pointer
-            log.info("classifier loaded from %s", self._source)
-            return self._model
+            # Published only now, warmed: `predict_now` never meets a half-ready model.
+            self._model, self._source, self._pointer = model, source, pointer
+            log.info("classifier loaded from %s", source)
+            return model
 
     def _load(self, pointer: str | None) -> tuple[ReportClassifier, Path]:
         if pointer:
@@ -76,13 +77,19 @@ class ModelProvider:
     def classify(self, title: str, text: str, authority_bureau: str | None = None) -> Prediction:
         return self.current().predict(title, text, authority_bureau=authority_bureau)
 
-    __call__ = classify
+    def __call__(self, title: str, text: str, authority_bureau: str | None = None) -> Prediction:
+        return self.classify(title, text, authority_bureau)
 
-    def ready(self) -> bool:
-        """True when `classify` would load nothing and read no file: the model is loaded and
-        the CURRENT pointer was checked within `check_every` (the service then predicts in the
-        event loop; a load, 1-3 s, or a check, in a thread)."""
-        return self._model is not None and time.monotonic() - self._checked < self.check_every
+    def predict_now(
+        self, title: str, text: str, authority_bureau: str | None = None
+    ) -> Prediction | None:
+        """The prediction if it loads nothing, reads no file and waits for no lock: the model
+        is loaded and warm and the CURRENT pointer was checked within `check_every` (the service
+        calls this in the event loop); else None, and the caller asks `classify` in a thread."""
+        model = self._model
+        if model is None or time.monotonic() - self._checked >= self.check_every:
+            return None
+        return model.predict(title, text, authority_bureau=authority_bureau)
 
     @property
     def source(self) -> Path | None:

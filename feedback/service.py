@@ -91,7 +91,8 @@ class ReadyClassify(Protocol):
     thread and the GIL's hand-overs between six of them (issue 14); else in a thread."""
 
     def __call__(self, title: str, text: str, authority_bureau: str | None = None) -> Any: ...
-    def ready(self) -> bool: ...
+    # The prediction if it can be made at once (nothing to load or read), else None.
+    def predict_now(self, title: str, text: str, authority_bureau: str | None = None) -> Any: ...
 
 
 Clock = Callable[[], datetime]
@@ -462,9 +463,10 @@ class FeedbackService:
             return None
         bureau = routing.authority_bureau(authority, self.config)
         try:
-            if isinstance(self.classify, ReadyClassify) and self.classify.ready():
-                found: PredictionLike = self.classify(title, text, bureau)
-                return found
+            if isinstance(self.classify, ReadyClassify):
+                found: PredictionLike | None = self.classify.predict_now(title, text, bureau)
+                if found is not None:
+                    return found
             return await self.in_thread(self.classify, title, text, bureau)
         except Exception:  # the classifier failing must never lose a report
             log.exception("classifier failed; the report goes to triage")
@@ -621,8 +623,8 @@ class FeedbackService:
         duplicate = await self._duplicate(grams, fingerprint, decision.department, now)
         # One short transaction: everything computed above; inside, only database statements
         # and the record's hashes. The row goes in once, in its final state, with its issue
-        # types, events and fingerprint in one batch (SQLite: one hop to its writer thread).
-        async with self.store.transaction() as tx:
+        # types, events and fingerprint in one batch; on SQLite its statements run in the loop.
+        async with self.store.transaction(quick=True) as tx:
             seq, report_id = await tx.reserve_report(f"tracking:{now.year}")
             report = Report(
                 id=report_id,

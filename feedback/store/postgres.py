@@ -281,7 +281,7 @@ class PostgresStore(PortableReads):
         await migrate.upgrade_store(self.url)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[PostgresTx]:
+    async def transaction(self, *, quick: bool = False) -> AsyncIterator[PostgresTx]:
         async with self._require_pool().acquire() as conn, conn.transaction():
             yield PostgresTx(self, conn)
 

@@ -137,15 +137,21 @@ NEXT_REPORT_ID = Query(sa.select(sa.func.coalesce(sa.func.max(t.reports.c.id), 0
 
 
 class SQLiteTx(PortableWrites):
-    """The statements of one writer. They run in the event loop's thread, not the writer's:
-    BEGIN IMMEDIATE already holds the database's write lock, so none can wait for another
-    process, and in WAL mode none touches the disk before the COMMIT (which, like BEGIN, runs
-    in the connection's thread). A hop costs ~0.1 ms of CPU, more than most statements."""
+    """The statements of one writer. In a ``quick`` transaction (a submission: a few small
+    statements) they run in the event loop's thread, not the writer's: BEGIN IMMEDIATE already
+    holds the database's write lock, so none can wait for another process, and in WAL mode none
+    touches the disk before the COMMIT (which, like BEGIN, runs in the connection's thread). A
+    hop costs ~0.1 ms of CPU, more than such statements. Other transactions (a job re-indexing
+    500 reports) keep theirs in the connection's thread, so the loop never stalls for them."""
 
     dialect = "sqlite"
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, quick: bool = False):
         self.conn = conn
+        self.quick = quick
+
+    async def _on(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return self.conn.here(fn) if self.quick else await self.conn.run(fn)
 
     async def reserve_report(self, counter: str) -> tuple[int, int]:
         def both(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -153,10 +159,10 @@ class SQLiteTx(PortableWrites):
             next_id = conn.execute(*NEXT_REPORT_ID.render("sqlite", {})).fetchone()[0]
             return int(seq), int(next_id)
 
-        return self.conn.here(both)
+        return await self._on(both)
 
     async def run(self, statements: Sequence[Statement]) -> None:
-        self.conn.here(lambda conn: run_statements(conn, statements))
+        await self._on(lambda conn: run_statements(conn, statements))
 
     async def insert_user(self, user: User) -> int:
         try:
@@ -177,17 +183,17 @@ class SQLiteTx(PortableWrites):
 
     async def execute(self, sql: str | Query, params: Params = ()) -> int:
         """For modules with their own tables (ledger, outbox): returns the row id or count."""
-        res = self.conn.here(lambda conn: Result(conn.execute(*plain("sqlite", sql, params))))
+        res = await self._on(lambda conn: Result(conn.execute(*plain("sqlite", sql, params))))
         return res.lastrowid if res.lastrowid else res.rowcount
 
     async def executemany(
         self, sql: str | Query, rows: Sequence[Sequence[Any]] | Sequence[Mapping[str, Any]]
     ) -> None:
         sql, rows = plain_many("sqlite", sql, rows)
-        self.conn.here(lambda conn: conn.executemany(sql, rows))
+        await self._on(lambda conn: conn.executemany(sql, rows))
 
     async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
-        return self.conn.here(
+        return await self._on(
             lambda conn: [dict(r) for r in conn.execute(*plain("sqlite", sql, params))]
         )
 
@@ -275,19 +281,23 @@ class SQLiteStore(PortableReads):
         self._here = await _connect(self.path)
         for r in [*self._readers, self._here]:
             await r.execute("PRAGMA query_only = ON")
+        # In the loop nothing may sleep: busy (a WAL reset, rare), fetch_few asks a reader.
+        await self._here.execute("PRAGMA busy_timeout = 0")
         self._reader_cycle = itertools.cycle(self._readers)
 
     async def close(self) -> None:
-        if self._writer is not None:
-            async with self._write_lock:
-                await self._commit_open()
-        for conn in [*self._readers, *([self._writer] if self._writer else [])]:
-            await conn.close()
-        if self._here is not None:
-            await self._here.close()
-        self._readers = []
-        self._here = None
-        self._writer = None
+        # Holding the write lock to the end: a writer queued meanwhile finds the store closed
+        # (StoreError), never a connection closing under it.
+        async with self._write_lock:
+            try:
+                if self._writer is not None:
+                    await self._commit_open()
+            finally:
+                writer, self._writer = self._writer, None
+            readers, here = self._readers, self._here
+            self._readers, self._here = [], None
+            for conn in [*readers, *([here] if here else []), *([writer] if writer else [])]:
+                await conn.close()
 
     async def __aenter__(self) -> SQLiteStore:
         await self.open()
@@ -320,7 +330,7 @@ class SQLiteStore(PortableReads):
         return conn
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SQLiteTx]:
+    async def transaction(self, *, quick: bool = False) -> AsyncIterator[SQLiteTx]:
         """A write transaction. Writers that queue while one runs share its COMMIT (group
         commit: one fsync for many, which on a busy intake is most of a submission's wait):
         each joins the open transaction in a SAVEPOINT of its own, so a failing writer undoes
@@ -331,6 +341,9 @@ class SQLiteStore(PortableReads):
             await self._write_lock.acquire()
         finally:
             self._waiting -= 1
+        if self._writer is not conn:  # closed while this writer waited
+            self._write_lock.release()
+            raise StoreError("store is not open")
         batch = self._batch
         joined = batch is not None
         if batch is None:
@@ -344,7 +357,7 @@ class SQLiteStore(PortableReads):
             self._spawn(self._abandon(start, batch, joined))
             raise
         try:
-            yield SQLiteTx(conn)
+            yield SQLiteTx(conn, quick)
         except BaseException:
             await asyncio.shield(self._spawn(self._settle(batch, joined, ok=False)))
             raise
@@ -474,9 +487,14 @@ class SQLiteStore(PortableReads):
         # than the hop to a reader thread would.
         if self._here is None:
             raise StoreError("store is not open")
-        return self._here.here(
-            lambda conn: [dict(r) for r in conn.execute(*plain("sqlite", sql, params))]
-        )
+        try:
+            return self._here.here(
+                lambda conn: [dict(r) for r in conn.execute(*plain("sqlite", sql, params))]
+            )
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            return await self.fetch(sql, params)
 
     # The catalog through SQLite's pragma table functions (dialect-specific); the full-text
     # index's virtual and shadow tables are not ordinary tables.

@@ -32,7 +32,13 @@ class WatchedProvider(ModelProvider):
         self.predictions.append(threading.get_ident())
         return super().classify(title, text, authority_bureau)
 
-    __call__ = classify
+    def predict_now(
+        self, title: str, text: str, authority_bureau: str | None = None
+    ) -> Prediction | None:
+        found = super().predict_now(title, text, authority_bureau)
+        if found is not None:
+            self.predictions.append(threading.get_ident())
+        return found
 
 
 async def test_the_model_loads_in_a_thread_and_then_predicts_in_the_loop(
@@ -41,10 +47,9 @@ async def test_the_model_loads_in_a_thread_and_then_predicts_in_the_loop(
     loop_thread = threading.get_ident()
     provider = WatchedProvider(tmp_path / "models", check_every=3600)
     service = FeedbackService(store, load_config(), classify=provider)
-    assert not provider.ready()
+    assert provider.predict_now("标题", TEXT) is None  # nothing loaded yet: not in the loop
     await service.warm_up()  # as `feedback serve` does before it answers
     assert provider.loads and loop_thread not in provider.loads
-    assert provider.ready()
     first = await service.submit({"title": "执法人员未出示证件", "text": TEXT})
     second = await service.submit({"title": "执法人员未出示证件", "text": TEXT})
     assert provider.predictions[-2:] == [loop_thread, loop_thread]
@@ -57,6 +62,6 @@ async def test_a_pointer_check_that_is_due_goes_to_a_thread(store: Store, tmp_pa
     provider = WatchedProvider(tmp_path / "models", check_every=0)  # every call re-reads it
     service = FeedbackService(store, load_config(), classify=provider)
     await service.warm_up()
-    assert not provider.ready()
+    assert provider.predict_now("标题", TEXT) is None
     await service.submit({"title": "执法人员未出示证件", "text": TEXT})
     assert loop_thread not in provider.predictions
