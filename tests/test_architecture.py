@@ -67,7 +67,7 @@ RAW_SQL = re.compile(
     r"\b(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|PRAGMA\s|LOCK\s+TABLE)"
 )
 RAW_SQL_ALLOWED: dict[str, tuple[int, str]] = {
-    "feedback/store/sqlite.py": (12, "PRAGMAs (busy_timeout, foreign_keys, WAL, synchronous, query_only, a backup's journal_mode and integrity_check); the catalog (pragma_table_list, pragma_table_info, pragma_foreign_key_list, sqlite_master)"),
+    "feedback/store/sqlite.py": (13, "PRAGMAs (busy_timeout, and 0 for the loop's reader, foreign_keys, WAL, synchronous, query_only, a backup's journal_mode and integrity_check); the catalog (pragma_table_list, pragma_table_info, pragma_foreign_key_list, sqlite_master)"),
     "feedback/store/postgres.py": (13, "advisory locks, LOCK TABLE, setval of an identity, the catalog (pg_tables, information_schema, pg_constraint), reserve_report's CTE with nextval"),
     "feedback/store/migrate.py": (1, "the migration lock (pg_advisory_xact_lock) before Alembic runs"),
 }  # fmt: skip
