@@ -269,14 +269,13 @@ class InsightDesk:
         should wait for; only the very first view after a start does."""
         now = self.service.clock()
         cached = self._public_cache
-        age = now - cached[0] if cached is not None else None
-        if age is not None and timedelta(0) <= age < PUBLIC_TTL:
-            return cached[1][:top] if cached else []
-        running = self._public_refresh is not None and not self._public_refresh.done()
-        if not running and not self._closed:
+        if cached is not None and timedelta(0) <= now - cached[0] < PUBLIC_TTL:
+            return cached[1][:top]
+        idle = self._public_refresh is None or self._public_refresh.done()
+        if idle and not self._closed:
             self._public_refresh = asyncio.ensure_future(self._public_now())
             self._public_refresh.add_done_callback(_log_failure)
-        if cached is not None and age is not None and timedelta(0) <= age < PUBLIC_MAX_AGE:
+        if cached is not None and timedelta(0) <= now - cached[0] < PUBLIC_MAX_AGE:
             return cached[1][:top]
         # None yet, or too old to show (refreshes failing, the clock set back): wait for it;
         # every visitor meanwhile waits for the same one.

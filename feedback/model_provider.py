@@ -42,13 +42,20 @@ class ModelProvider:
         except OSError:
             return None
 
+    def _fresh(self) -> ReportClassifier | None:
+        """The loaded model while its CURRENT pointer was checked within `check_every`."""
+        model = self._model
+        if model is not None and time.monotonic() - self._checked < self.check_every:
+            return model
+        return None
+
     def current(self) -> ReportClassifier:
         """The model to use now; re-reads the CURRENT pointer every few seconds."""
-        now = time.monotonic()
-        if self._model is not None and now - self._checked < self.check_every:
-            return self._model
+        fresh = self._fresh()
+        if fresh is not None:
+            return fresh
         with self._lock:
-            self._checked = now
+            self._checked = time.monotonic()
             pointer = self._pointer_text()
             if self._model is not None and pointer == self._pointer:
                 return self._model
@@ -86,10 +93,10 @@ class ModelProvider:
         """The prediction if it loads nothing, reads no file and waits for no lock: the model
         is loaded and warm and the CURRENT pointer was checked within `check_every` (the service
         calls this in the event loop); else None, and the caller asks `classify` in a thread."""
-        model = self._model
-        if model is None or time.monotonic() - self._checked >= self.check_every:
-            return None
-        return model.predict(title, text, authority_bureau=authority_bureau)
+        model = self._fresh()
+        return (
+            None if model is None else model.predict(title, text, authority_bureau=authority_bureau)
+        )
 
     @property
     def source(self) -> Path | None:

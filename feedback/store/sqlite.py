@@ -95,12 +95,20 @@ class Connection:
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> Result:
         return await self.call(self._execute, sql, params)
 
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        await self.call(self._conn.executemany, sql, rows)
-
     async def close(self) -> None:
         await self.call(self._conn.close)
         self._worker.shutdown(wait=True)
+
+
+def read_rows(
+    sql: str | Query, params: Params
+) -> Callable[[sqlite3.Connection], list[dict[str, Any]]]:
+    """The rows of one query, as dicts, read on whichever thread calls the result."""
+
+    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        return [dict(r) for r in conn.execute(*plain("sqlite", sql, params))]
+
+    return read
 
 
 def run_statements(conn: sqlite3.Connection, statements: Sequence[Statement]) -> None:
@@ -193,9 +201,7 @@ class SQLiteTx(PortableWrites):
         await self._on(lambda conn: conn.executemany(sql, rows))
 
     async def fetch(self, sql: str | Query, params: Params = ()) -> list[dict[str, Any]]:
-        return await self._on(
-            lambda conn: [dict(r) for r in conn.execute(*plain("sqlite", sql, params))]
-        )
+        return await self._on(read_rows(sql, params))
 
 
 # Group commit (SQLiteStore.transaction): the statements each writer's work is framed by, run
@@ -488,9 +494,7 @@ class SQLiteStore(PortableReads):
         if self._here is None:
             raise StoreError("store is not open")
         try:
-            return self._here.here(
-                lambda conn: [dict(r) for r in conn.execute(*plain("sqlite", sql, params))]
-            )
+            return self._here.here(read_rows(sql, params))
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
