@@ -44,9 +44,9 @@ HIT = Query(sa.insert(H).values(
 PRUNE = Query(sa.delete(H).where(H.c.at < param("before")))
 RELEASE = Query(sa.delete(H).where(H.c.ticket == param("ticket")))
 _IN_WINDOW = (H.c.scope == param("scope"), H.c.subject == param("subject"), H.c.at > param("since"))
-# The newest rows of the window, at most `cap` (the rule's limit + 31: past that neither the
-# refusal nor the back-off, capped at 2^30, changes): a subject's check reads a bounded range
-# of the index, however many requests it made (with a high limit, thousands an hour).
+# The newest rows of the window, at most `cap` (`_cap`: past it neither the refusal nor the
+# wait changes): a subject's check reads a bounded range of the index, however many requests
+# it made (with a high limit, thousands an hour).
 _RECENT = (
     sa.select(H.c.at).where(*_IN_WINDOW).order_by(H.c.at.desc()).limit(param("cap")).subquery()
 )
@@ -57,6 +57,15 @@ WINDOW = Query(
     )
 )  # fmt: skip
 BACKOFF_ROWS = 31
+
+
+def _cap(rule: Rule) -> int:
+    """Rows a check reads: a plain rule frees a slot when its ``limit``-th newest request
+    leaves the window, so that one is the oldest it needs; a back-off rule counts up to 31
+    past the limit (its delay is capped at 2^30 × the base)."""
+    return rule.limit if rule.max_delay is None else rule.limit + BACKOFF_ROWS
+
+
 USED = Query(sa.select(sa.func.count().label("n")).where(*_IN_WINDOW))
 
 
@@ -218,7 +227,7 @@ class RateLimiter:
         for rule, subject in active:
             rows = await fetch(WINDOW, {
                 "scope": rule.scope, "subject": subject, "since": stamp(now - rule.window),
-                "cap": rule.limit + BACKOFF_ROWS,
+                "cap": _cap(rule),
             })  # fmt: skip
             n, first, last = int(rows[0]["n"]), rows[0]["first"], rows[0]["last"]
             # A request that read the clock after this one may have been counted first (each
@@ -232,7 +241,8 @@ class RateLimiter:
                     wait = max(wait, math.ceil((free_at - now).total_seconds()))
             elif n >= rule.limit:
                 full = True
-                # When the oldest counted request leaves the window, one slot frees up.
+                # When the limit-th newest request (the oldest read) leaves the window, the
+                # count falls below the limit.
                 free_at = first + rule.window if first else now
                 wait = max(wait, math.ceil((free_at - now).total_seconds()))
         return wait, full

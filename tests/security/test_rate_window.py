@@ -49,3 +49,18 @@ async def test_a_request_counted_before_an_earlier_one_never_makes_it_wait_past_
     with pytest.raises(TooManyRequests) as slowed:
         await limiter.check([(backoff, "a 1")], NOW)
     assert slowed.value.retry_after == 15 * 60
+
+
+async def test_past_the_limit_the_wait_lasts_until_the_count_falls_below_it(
+    store: Store,
+) -> None:
+    # Six requests were counted where three are allowed (counted without refusing, e.g. done
+    # already): a slot frees when the third newest leaves the window, not the oldest.
+    limiter = RateLimiter(store)
+    rule = Rule("export:user", 3, HOUR)
+    for minutes_ago in (50, 49, 48, 47, 46, 45):
+        await limiter.record([(rule, "sup1")], NOW - timedelta(minutes=minutes_ago))
+    with pytest.raises(TooManyRequests) as refused:
+        await limiter.check([(rule, "sup1")], NOW)
+    assert refused.value.retry_after == 13 * 60  # the one of 47 minutes ago, in 13 minutes
+    await limiter.check([(rule, "sup1")], NOW + timedelta(minutes=13, seconds=1))
