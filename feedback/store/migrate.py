@@ -21,6 +21,7 @@ record of what that runner applied.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable
 from functools import cache
@@ -42,6 +43,10 @@ LEGACY_TABLE = "schema_migrations"
 # Key of the advisory lock that lets one process at a time migrate a PostgreSQL database.
 POSTGRES_LOCK = 0x66656564  # "feed"
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# Alembic logs a line per revision at INFO (about forty on a new database); the operator reads
+# one line of ours instead, and Alembic's warnings still show.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def config(connection: sa.Connection | None = None) -> Config:
@@ -99,6 +104,15 @@ def upgrade(connection: sa.Connection) -> None:
             command.stamp(cfg, rev)
         else:
             command.upgrade(cfg, rev)
+    if pending:
+        stamped = sum(int(rev) in done for rev in pending)
+        log.info(
+            "database schema %s -> %s: %d revisions applied, %d recorded as applied before",
+            now or ("before 0.2" if done else "empty"),
+            pending[-1],
+            len(pending) - stamped,
+            stamped,
+        )
 
 
 def _sqlite_engine(path: str) -> sa.Engine:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import logging
 import shutil
 from pathlib import Path
 
@@ -113,3 +114,19 @@ async def test_reopening_an_upgraded_database_changes_nothing(
     before = await counts(old_database)  # upgrades
     again = await counts(old_database)
     assert again == before and before["reports"] == 100
+
+
+async def test_the_operator_reads_one_line_about_the_schema_not_one_per_revision(
+    old_database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await counts(old_database)  # upgrades
+    said = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [r.name for r in said] == ["feedback.store.migrate"], [r.message for r in said]
+    assert said[0].getMessage() == (
+        f"database schema before 0.2 -> {migrate.head()}: "
+        f"{len(migrate.revisions()) - len(LEGACY)} revisions applied, 7 recorded as applied before"
+    )
+    caplog.clear()
+    await counts(old_database)  # nothing left to do: nothing said
+    assert not [r for r in caplog.records if r.name.startswith(("alembic", "feedback.store"))]
