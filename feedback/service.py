@@ -181,6 +181,16 @@ class DeadlineView:
     overdue: bool
     estimated: bool = False  # the due day lies in a year with no official holiday schedule
 
+    @property
+    def left_words(self) -> str:
+        """What every page says of the time left (an overdue one is marked apart): 今天到期 on
+        the due day -- "0 个工作日" read as none left --, else 剩余 N 个工作日 (the rating window
+        runs in calendar days: 天)."""
+        if self.working_days_left <= 0:
+            return "今天到期"
+        unit = "天" if self.name == "rate_by" else "个工作日"
+        return f"剩余 {self.working_days_left} {unit}"
+
 
 @dataclass
 class CitizenView:

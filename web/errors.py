@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -46,6 +47,25 @@ def status_for(exc: FeedbackError) -> int:
         if isinstance(exc, cls):
             return status
     return 400
+
+
+# A form's own address opened with a GET -- from the history, a bookmark, a reload after the
+# tab slept, an old link -- goes to the page the form is on, not to a "不支持该请求方式" page.
+_FORM_PAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(/staff/reports/[^/]+)/[^/]+"), r"\1"),
+    (re.compile(r"/staff/.+"), "/staff"),
+    (re.compile(r"/track/(?:rate|review|claim)"), "/track"),
+    (re.compile(r"/public/support"), "/public"),
+]
+
+
+def form_page(path: str) -> str | None:
+    """The page whose form posts to ``path`` (None: not a citizen or staff form's address)."""
+    for pattern, page in _FORM_PAGES:
+        found = pattern.fullmatch(path)
+        if found:
+            return found.expand(page)
+    return None
 
 
 def wants_json(request: web.Request) -> bool:
@@ -99,6 +119,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400 or exc.empty_body:
             raise
+        page_of = form_page(request.path) if exc.status == 405 else None
+        if page_of and request.method in ("GET", "HEAD") and not wants_json(request):
+            raise web.HTTPSeeOther(page_of) from None
         message = HTTP_MESSAGES.get(exc.status, exc.reason)
         code = {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status, "http_error"
