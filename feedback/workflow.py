@@ -382,8 +382,13 @@ def public_note(
         return "承办单位认为不属于本单位职责，已重新分派"
     if a is Action.REASSIGN and after and after.get("department"):
         return f"区司法局改派，承办单位：{department_name(after['department'])}"
+    if a is Action.ANSWER and d.get("extension_withdrawn"):
+        # the request was never decided: say what became of it, or it reads as pending
+        return "承办单位已答复（此前的延期申请尚未审核，随答复撤回）"
     if a is Action.ANSWER:
         return "承办单位已答复"
+    if a is Action.REQUEST_EXTENSION and d.get("days"):
+        return f"承办单位申请延期（{d['days']} 个工作日），待区司法局审核"
     if a is Action.DECIDE_EXTENSION:
         if d.get("approved"):
             return f"延期 {d.get('days')} 个工作日。理由：{d.get('reason', '')}"

@@ -177,7 +177,7 @@ async def test_an_answer_given_while_the_extension_waits_leaves_no_undecided_app
     visitor: MakeVisitor, service: FeedbackService
 ) -> None:
     citizen = await visitor()
-    tn, _ = await submit(citizen)
+    tn, code = await submit(citizen)
     await service.assign(SUPERVISOR, tn, "zhzf")
     bureau = await visitor("zhzf1")
     await bureau.post(f"/staff/reports/{tn}/accept", {})
@@ -193,6 +193,10 @@ async def test_an_answer_given_while_the_extension_waits_leaves_no_undecided_app
     status, html = await sup.get(f"/staff/reports/{tn}")
     assert "申请延期 5 个工作日" not in html  # no pending application shown any more
     assert "延期申请（5 个工作日）尚未审核，不再审核" in html  # and the record says why
+    # The citizen's timeline says what became of the application, not only that it was made.
+    status, html = await citizen.post("/track", {"tn": tn, "code": code})
+    assert status == 200 and "承办单位申请延期（5 个工作日），待区司法局审核" in html
+    assert "承办单位已答复（此前的延期申请尚未审核，随答复撤回）" in html
 
 
 async def test_state_conflicts_are_explained_on_the_page(
