@@ -445,3 +445,19 @@ async def test_a_link_with_a_bureau_the_district_no_longer_has_says_so(
     assert tn in html
     status, html = await sup.get("/staff?queue=all&department=zhzf")
     assert status == 200 and 'id="unknown-department"' not in html
+
+
+async def test_the_suggestion_panel_says_when_a_person_decided_otherwise(
+    visitor: MakeVisitor, service: FeedbackService
+) -> None:
+    citizen = await visitor()
+    tn, _ = await submit(citizen)  # the model proposes 综合执法局
+    await service.assign(SUPERVISOR, tn, "zhzf")
+    clerk = await visitor("zhzf1")
+    status, html = await clerk.get(f"/staff/reports/{tn}")
+    assert status == 200 and "智能分办建议" in html and 'id="ai-overridden"' not in html
+    await service.reassign(SUPERVISOR, tn, "zjj", "属于物业管理范围")  # decided otherwise
+    other = await visitor("zjj1")
+    status, html = await other.get(f"/staff/reports/{tn}")
+    assert status == 200 and 'id="ai-overridden"' in html
+    assert "模型建议 区综合行政执法局，本件现由 <strong>区住房和城乡建设局</strong> 承办" in html
