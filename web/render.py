@@ -19,7 +19,7 @@ from aiohttp import web
 
 from feedback import permissions, workflow
 from feedback.accounts import ROLE_LABELS, actor_for
-from feedback.models import Role
+from feedback.models import Role, User
 from feedback.workflow import Action
 from web import csrf, sessions
 from web.errors import page_renderer_key
@@ -129,7 +129,7 @@ async def base_context(request: web.Request) -> dict[str, Any]:
         "district": config.district_name,
         "user": user,
         "actor": actor,
-        "role_label": ROLE_LABELS.get(Role(user.role), user.role) if user else "",
+        "role_label": _role_label(user, "triage" in audiences) if user else "",
         "user_department": config.department_name(user.department)
         if user and user.department
         else "",
@@ -175,3 +175,11 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         )
+
+
+def _role_label(user: User, triage: bool) -> str:
+    """The header's role: the supervising body's staff run the triage desk (分办), which
+    "承办单位工作人员" hid."""
+    if triage and Role(user.role) is Role.STAFF:
+        return "分办工作人员"
+    return ROLE_LABELS.get(Role(user.role), user.role)

@@ -461,3 +461,14 @@ async def test_the_suggestion_panel_says_when_a_person_decided_otherwise(
     status, html = await other.get(f"/staff/reports/{tn}")
     assert status == 200 and 'id="ai-overridden"' in html
     assert "模型建议 区综合行政执法局，本件现由 <strong>区住房和城乡建设局</strong> 承办" in html
+
+
+async def test_the_header_names_the_triage_desk_for_the_supervising_bodys_staff(
+    visitor: MakeVisitor,
+) -> None:
+    desk = await visitor("sfj1")
+    status, html = await desk.get("/staff")
+    assert status == 200 and "区司法局 · 分办工作人员" in html
+    bureau = await visitor("zhzf1")
+    status, html = await bureau.get("/staff")
+    assert status == 200 and "区综合行政执法局 · 承办单位工作人员" in html
