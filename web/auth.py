@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from feedback.errors import PermissionDenied, RateLimited
 from feedback.models import Actor, User
 from web import sessions
 from web.citizen import text_value
+from web.errors import REPORT_ACTION
 from web.keys import service_key
 from web.limits import client_address
 from web.render import render
@@ -39,13 +39,10 @@ async def require_staff(request: web.Request) -> tuple[User, Actor]:
     return user, accounts.actor_for(user)
 
 
-_ACTION = re.compile(r"(/staff/reports/[^/]+)/[^/]+")
-
-
 def _page_of(request: web.Request) -> str:
     """The staff page a POST came from: a report's page for its actions, else the referring
     page of this site, else the desk."""
-    found = _ACTION.fullmatch(request.path)
+    found = REPORT_ACTION.fullmatch(request.path)
     if found:
         return found.group(1)
     referer = urlsplit(request.headers.get("Referer", ""))

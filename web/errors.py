@@ -51,8 +51,10 @@ def status_for(exc: FeedbackError) -> int:
 
 # A form's own address opened with a GET -- from the history, a bookmark, a reload after the
 # tab slept, an old link -- goes to the page the form is on, not to a "不支持该请求方式" page.
+# A report's action (/staff/reports/TN/accept …): its form is on the report's page, group 1.
+REPORT_ACTION = re.compile(r"(/staff/reports/[^/]+)/[^/]+")
 _FORM_PAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"(/staff/reports/[^/]+)/[^/]+"), r"\1"),
+    (REPORT_ACTION, r"\1"),
     (re.compile(r"/staff/.+"), "/staff"),
     (re.compile(r"/track/(?:rate|review|claim)"), "/track"),
     (re.compile(r"/public/support"), "/public"),
