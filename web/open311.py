@@ -77,6 +77,8 @@ FORMATS = ("json", "xml")
 LIST_MAX = 1000
 LIST_DAYS = 90
 IDS_MAX = 100
+# The years a start_date or end_date may name.
+DATE_YEARS = (1970, 9000)
 # Open311 clients are programs first: the description leads with the standard's words.
 API_KEY_REQUIRED = (
     "api_key required：提交诉求需要 API 密钥（api_key 字段），请向区司法局系统管理员申请。"
@@ -523,6 +525,12 @@ def _date(config: Config, value: str, name: str) -> datetime:
     except ValueError:
         raise ValidationError(f"{name} 应为 ISO 8601 时间，如 2026-03-01T00:00:00+08:00。",
                               field=name) from None  # fmt: skip
+    if not DATE_YEARS[0] <= parsed.year <= DATE_YEARS[1]:
+        # 0001-01-01 or 9999-12-31 parse, but a day's arithmetic or the conversion to UTC
+        # around them overflows (a 500): no report was ever filed then.
+        raise ValidationError(
+            f"{name} 应在 {DATE_YEARS[0]} 年至 {DATE_YEARS[1]} 年之间。", field=name
+        )
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(config.timezone))
 
 
