@@ -8,6 +8,7 @@ from aiohttp import web
 
 from feedback import permissions
 from feedback.errors import PermissionDenied, ValidationError
+from web import limits
 from web.auth import require_staff
 from web.citizen import text_value
 from web.keys import NavItem, config_key, nav_key, service_key
@@ -92,7 +93,9 @@ async def delete_reply(request: web.Request) -> web.Response:
     _, actor = await require_staff(request)
     await request.post()
     service = request.app[service_key]
-    reply = await service.canned_reply(actor, int(request.match_info["id"]))
+    reply = await service.canned_reply(
+        actor, limits.row_id(request.match_info["id"], "没有这条常用答复。")
+    )
     await service.delete_canned_reply(actor, reply.id)
     await flash(request, "已删除该常用答复。")
     raise web.HTTPSeeOther(f"/staff/replies?department={reply.department}")

@@ -14,9 +14,10 @@ from urllib.parse import quote
 from aiohttp import web
 
 from feedback import permissions
-from feedback.errors import FeedbackError, NotFound
+from feedback.errors import FeedbackError
 from feedback.models import Actor
 from feedback.stats import Dashboard
+from web import limits
 from web.auth import require_staff
 from web.citizen import text_value
 from web.keys import service_key, settings_key
@@ -115,10 +116,7 @@ async def support(request: web.Request) -> web.StreamResponse:
     raw = text_value(form, "report", 20).strip()
     back = text_value(form, "back", 300)
     target = "/public" + (f"?{back}" if back and "//" not in back else "")
-    try:
-        report_id = int(raw)
-    except ValueError:
-        raise NotFound("该诉求未公开，不能附议。") from None
+    report_id = limits.row_id(raw, "该诉求未公开，不能附议。")
     voice = await visitor_voice(request)
     added = await request.app[service_key].insight.support(report_id, voice)
     await flash(

@@ -133,6 +133,23 @@ def page_number(request: web.Request, last: int) -> int:
         return 1
 
 
+# The largest row id either store holds (a 64-bit integer): a bigger number in a link or a
+# form names no row, and handed to the database it is an OverflowError, a 500.
+ID_MAX = 2**63 - 1
+
+
+def row_id(value: str, message: str) -> int:
+    """The row id a link or a form names, or NotFound(``message``) for one that cannot be
+    (not a number, or more digits than any id has)."""
+    try:
+        found = int(value.strip())
+    except (ValueError, AttributeError):
+        raise NotFound(message) from None
+    if not 0 < found <= ID_MAX:
+        raise NotFound(message)
+    return found
+
+
 def check_text(data: Mapping[str, Any], limits: InputLimits, field: str = "text") -> None:
     """The operator's cap on report text (``max_text_chars``), before any work is done."""
     text = data.get(field)

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from feedback.errors import PermissionDenied
-from web import csrf
+from web import csrf, limits
 from web.auth import require_staff
 from web.keys import NavItem, nav_key, service_key, settings_key
 from web.render import render
@@ -52,7 +52,8 @@ def _when(value: Any) -> datetime | None:
 async def retry(request: web.Request) -> web.Response:
     await request.post()
     _, actor = await require_staff(request)
-    await request.app[service_key].requeue_notice(actor, int(request.match_info["id"]))
+    outbox_id = limits.row_id(request.match_info["id"], "没有这条发送失败的通知。")
+    await request.app[service_key].requeue_notice(actor, outbox_id)
     raise web.HTTPSeeOther("/staff/notices")
 
 

@@ -598,10 +598,7 @@ async def report_action(request: web.Request) -> web.StreamResponse:
 @routes.get("/staff/attachments/{id}")
 async def attachment(request: web.Request) -> web.StreamResponse:
     _, actor = await require_staff(request)
-    try:
-        att_id = int(request.match_info["id"])
-    except ValueError:
-        raise NotFound("附件不存在。") from None
+    att_id = limits.row_id(request.match_info["id"], "附件不存在。")
     att: Attachment = await request.app[service_key].attachment(actor, att_id)
     path = attachments.path_of(request.app[settings_key].attachments_dir, att)
     if not path.exists():
