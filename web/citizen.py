@@ -287,9 +287,10 @@ async def report_submit(request: web.Request) -> web.Response:
     async def file_it() -> receipts.Receipt:
         inp = validation.submit_input(submission(values), Channel.WEB, lim)
         root = request.app[settings_key].attachments_dir
-        # On disk before the report that names them is committed.
-        stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
         async with limits.submission(request) as claim:
+            # Only once the address has a free slot (a refused one writes nothing to disk),
+            # and on disk before the report that names them is committed.
+            stored = await asyncio.to_thread(attachments.store_all, root, checked, "citizen")
             result = await service.submit(inp, attachments=stored, rate=claim)
         return receipts.issue(
             request, result.tracking_number, result.follow_up_code, print_, form_id, files
