@@ -391,7 +391,9 @@ def public_note(
         return f"承办单位申请延期（{d['days']} 个工作日），待区司法局审核"
     if a is Action.DECIDE_EXTENSION:
         if d.get("approved"):
-            return f"延期 {d.get('days')} 个工作日。理由：{d.get('reason', '')}"
+            # The bureau's reason is its own words: the citizen reads it (`owner_text`), an
+            # Open311 client or the public page does not.
+            return f"延期 {d.get('days')} 个工作日"
         return "延期申请未获批准"
     if a is Action.RATE:
         return Rating(d["rating"]).label if d.get("rating") else None
@@ -416,6 +418,7 @@ def public_note(
 # their own rating comment and review reason.
 _OWNER_TEXT: Mapping[Action, tuple[str, str]] = {
     Action.ANSWER: ("answer", "答复内容"),
+    Action.DECIDE_EXTENSION: ("reason", "延期理由"),
     Action.DECIDE_REVIEW: ("note", "复查意见"),
     Action.RATE: ("comment", "您的评价说明"),
     Action.REQUEST_REVIEW: ("reason", "您的复查理由"),
