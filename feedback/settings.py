@@ -158,6 +158,11 @@ class Settings:
         "wrong follow-up codes from one address for one tracking number in 15 minutes before "
         "each further try waits, doubling up to 15 minutes (other addresses are not slowed)",
     )
+    support_per_hour: int = _setting(
+        30,
+        "new 附议 voices counted per client address per hour (one per browser as well; a "
+        "script dropping its cookie is held to this)",
+    )
     api_key_default_per_minute: int = _setting(
         60, "requests per minute for an API key created without --rate"
     )

@@ -39,7 +39,8 @@ def test_the_open311_limits_table_gives_the_settings_defaults() -> None:
 # -- docs/operations.md's notices section, as an operator copies it ------------------------------
 
 OPERATIONS = DOCS.parent / "operations.md"
-TEST_ONLY = {"FEEDBACK_TEST_PG_URL", "FEEDBACK_FIXMYSTREET_PERLLIB"}
+# Read by the test tooling (scripts/test, tests/), not by the service.
+TEST_ONLY = {"FEEDBACK_TEST_PG_URL", "FEEDBACK_FIXMYSTREET_PERLLIB", "FEEDBACK_TEST_WORKERS"}
 
 
 def test_every_variable_the_docs_set_is_a_setting() -> None:

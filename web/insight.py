@@ -16,7 +16,6 @@ from aiohttp import web
 from feedback import permissions
 from feedback.errors import FeedbackError
 from feedback.models import Actor
-from feedback.ratelimit import Rule
 from feedback.stats import Dashboard
 from web import limits
 from web.auth import require_staff
@@ -98,13 +97,6 @@ async def rework(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(_back(form) + "#quality")
 
 
-# New 附议 voices one client address may give in an hour (an office or a phone network behind
-# one address still has room; a script that drops its cookies does not).
-SUPPORT_PER_HOUR = 30
-SUPPORT_WINDOW = timedelta(hours=1)
-SUPPORT_WAIT = "附议过于频繁，请 {wait}后再试。"
-
-
 async def visitor_voice(request: web.Request) -> str:
     """This browser's 附议 key: a random value in its session cookie, hashed with the secret."""
     s = await session(request)
@@ -126,19 +118,9 @@ async def support(request: web.Request) -> web.StreamResponse:
     target = "/public" + (f"?{back}" if back and "//" not in back else "")
     report_id = limits.row_id(raw, "该诉求未公开，不能附议。")
     voice = await visitor_voice(request)
-    # One voice per browser, and a browser is only a cookie: new voices are also counted per
-    # address, or one client dropping its cookies could add thousands to the count shown and
-    # to the hot issues' heat. A voice given before (or refused) does not count.
-    rl = limits.limiter(request)
-    rule = (Rule("support", SUPPORT_PER_HOUR, SUPPORT_WINDOW), limits.client_address(request))
-    ticket = await rl.acquire([rule], request.app[service_key].clock(), SUPPORT_WAIT)
-    try:
+    async with limits.support_vote(request) as counted:
         added = await request.app[service_key].insight.support(report_id, voice)
-    except BaseException:
-        await rl.release(ticket)
-        raise
-    if not added:
-        await rl.release(ticket)
+        counted(added)
     await flash(
         request, "感谢您的附议，已计入该问题的关注度。" if added else "您已附议过这件诉求。"
     )

@@ -20,7 +20,7 @@ Chinese message and Retry-After.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,6 +122,29 @@ async def code_attempt(request: web.Request, tracking_number: str) -> AsyncItera
         await rl.release(ticket)
         raise
     await rl.release(ticket)
+
+
+SUPPORT_WINDOW = timedelta(hours=1)
+SUPPORT_WAIT = "附议过于频繁，请 {wait}后再试。"
+
+
+@asynccontextmanager
+async def support_vote(request: web.Request) -> AsyncIterator[Callable[[bool], None]]:
+    """Count one new 附议 voice against the client address (``support_per_hour``): one voice
+    per browser is only a cookie, and a client dropping it could add thousands to the count
+    shown and to the hot issues' heat. The block reports whether the voice was new; a voice
+    given before (or an error) gives the slot back."""
+    rl = limiter(request)
+    rule = Rule("support", request.app[settings_key].support_per_hour, SUPPORT_WINDOW)
+    ticket = await rl.acquire([(rule, client_address(request))], _now(request), SUPPORT_WAIT)
+    added: list[bool] = []
+    try:
+        yield added.append
+    except BaseException:
+        await rl.release(ticket)
+        raise
+    if not any(added):
+        await rl.release(ticket)
 
 
 def page_number(request: web.Request, last: int) -> int:
