@@ -87,13 +87,15 @@ def build_application(
     attachments_dir: str | Path | None = None,
     base_url: str | None = None,
     base_file_url: str | None = None,
+    submit_per_hour: int,
     notify_interval: float = 5.0,
     max_retries: int = 1,
 ) -> BotApp:
     """The Application, ready for `initialize()`; its notifier starts with `start_bot`.
 
     ``service`` may be a function returning it: in webhook mode the service is created only when
-    the web app starts.
+    the web app starts. ``submit_per_hour``: reports one chat may file in an hour (the
+    ``submit_per_hour`` setting; 0 = no limit).
     """
     if not token:
         raise ValueError("a Telegram bot token is required")
@@ -117,6 +119,7 @@ def build_application(
     bot = ReportBot(
         get_service,
         Path(attachments_dir) if attachments_dir else Path(data_dir) / "attachments",
+        submit_per_hour=submit_per_hour,
     )
     # Group -1 first: the chat's data (its draft and step) read from the database, then the
     # handlers decide on it (bots.steps).

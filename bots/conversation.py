@@ -40,6 +40,7 @@ from bots import steps, texts
 from feedback import attachments, notifications, validation
 from feedback.errors import FeedbackError, NotFound, ValidationError
 from feedback.models import Attachment, Channel, Rating, Status
+from feedback.ratelimit import SUBMIT_WAIT, Claim, submit_rules
 from feedback.service import FeedbackService
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,10 @@ class ReportBot:
     """The handlers, bound to the service (fetched through ``service()``, since in webhook mode
     the service exists only once the web app has started)."""
 
-    def __init__(self, service: ServiceRef, attachments_dir: Path):
+    def __init__(self, service: ServiceRef, attachments_dir: Path, *, submit_per_hour: int):
         self._service = service
         self.attachments_dir = attachments_dir
+        self.submit_per_hour = submit_per_hour
 
     @property
     def service(self) -> FeedbackService:
@@ -397,7 +399,14 @@ class ReportBot:
         await _edit_quietly(query, texts.confirm(draft).rsplit("\n\n", 1)[0] + "\n\n"
                             + texts.SUBMITTING)  # fmt: skip
         try:
-            result = await self.service.submit(data, channel=Channel.TELEGRAM, attachments=files)
+            # A chat is held to the hourly limit a web address is held to (one account could
+            # otherwise file without end); the slot is taken with the report, in its commit.
+            claim = Claim(submit_rules(f"telegram:{chat.id}", self.submit_per_hour),
+                          self.service.clock())  # fmt: skip
+            await self.service.limits.check(claim.hits, claim.now, SUBMIT_WAIT)
+            result = await self.service.submit(
+                data, channel=Channel.TELEGRAM, attachments=files, rate=claim
+            )
         except FeedbackError as exc:
             # The draft stays: the citizen can cancel, or start again with /report.
             await _reply(update, f"{exc.message}\n请发送 /report 重新填写，或 /cancel 取消。")

@@ -67,6 +67,7 @@ async def _run(settings: Settings, token: str, notify_every: float) -> int:
             token,
             data_dir=settings.data_dir,
             attachments_dir=settings.attachments_dir,
+            submit_per_hour=settings.submit_per_hour,
             base_url=settings.telegram_api_url,
             base_file_url=settings.telegram_file_url,
             notify_interval=notify_every,

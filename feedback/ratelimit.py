@@ -108,6 +108,17 @@ def wait_words(seconds: int) -> str:
 # Follow-up codes (web/limits.code_attempt, the JSON API): wrong codes back off per address and
 # tracking number, and per address across numbers (one address sweeping the sequential
 # numbers); there is no limit per number alone, which would let strangers lock the citizen out.
+# Reports one client files in an hour (`submit_per_hour`): a web or API client by its address,
+# a Telegram chat by its id.
+SUBMIT_WINDOW = timedelta(hours=1)
+SUBMIT_WAIT = "提交过于频繁，请 {wait}后再试。"
+
+
+def submit_rules(subject: str, per_hour: int) -> list[tuple[Rule, str]]:
+    """The rule a report without an API key counts against (limit 0 = off)."""
+    return [(Rule("submit", per_hour, SUBMIT_WINDOW), subject)]
+
+
 CODE_WINDOW = timedelta(minutes=15)
 CODE_PAIR_MAX_DELAY = timedelta(minutes=15)
 CODE_ADDRESS_MAX_DELAY = timedelta(minutes=1)

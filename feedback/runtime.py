@@ -82,6 +82,7 @@ def mount_telegram_webhook(app: web.Application, settings: Settings) -> None:
         settings.telegram_token,
         data_dir=settings.data_dir,
         attachments_dir=settings.attachments_dir,
+        submit_per_hour=settings.submit_per_hour,
         base_url=settings.telegram_api_url,
         base_file_url=settings.telegram_file_url,
     )

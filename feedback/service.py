@@ -1799,6 +1799,12 @@ class FeedbackService:
 
     # -- staff documents ---------------------------------------------------------------------
 
+    async def may_attach(self, actor: Actor, tracking_number: str) -> None:
+        """Refuse, before any file is written, whoever may not add documents to the report
+        (another bureau: not found; an assisting bureau, which may read it: not permitted)."""
+        view = await self.staff_view(actor, tracking_number)
+        permissions.require("documents", actor, view.report, self.config)
+
     async def attach(self, actor: Actor, tracking_number: str, attachment: Any) -> Report:
         """Staff add a document (inspection record, decision) to the report's file. The file is
         already stored; this records it, in the record but not on the citizen's history."""

@@ -146,7 +146,9 @@ class Settings:
     )
     # Limits against floods and guessing (feedback.ratelimit, web/limits.py); 0 = no limit.
     submit_per_hour: int = _setting(
-        20, "reports accepted per client address per hour (web form and JSON API without a key)"
+        20,
+        "reports accepted per client address per hour (web form and JSON API without a key), "
+        "and per chat from the Telegram bot",
     )
     code_attempts_per_15min: int = _setting(
         10,

@@ -36,7 +36,6 @@ from feedback.ratelimit import Claim, RateLimiter, Rule
 from feedback.settings import InputLimits
 from web.keys import service_key, settings_key
 
-SUBMIT_WINDOW = timedelta(hours=1)
 KEY_WINDOW = timedelta(minutes=1)
 BAD_KEY = "API 密钥无效或已被吊销。"
 
@@ -81,7 +80,7 @@ def submission_rules(request: web.Request, key: ApiKey | None) -> list[tuple[Rul
     settings = request.app[settings_key]
     if key is not None:
         return [(Rule("apikey", key.per_minute, KEY_WINDOW), key.prefix)]
-    return [(Rule("submit", settings.submit_per_hour, SUBMIT_WINDOW), client_address(request))]
+    return ratelimit.submit_rules(client_address(request), settings.submit_per_hour)
 
 
 @asynccontextmanager

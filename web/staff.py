@@ -410,7 +410,7 @@ async def _note(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request)
 
 
 async def _attach(s: FeedbackService, a: Actor, tn: str, f: Form, rq: web.Request) -> str:
-    await s.staff_view(a, tn)  # refuse other bureaus before writing anything to disk
+    await s.may_attach(a, tn)  # refuse before writing anything to disk
     uploads = await read_uploads(f, s.input_limits, "documents")
     if not uploads:
         raise ValidationError("请选择要上传的文件。", field="documents")

@@ -12,6 +12,7 @@ import pytest
 from bots.app import BotApp, build_application, notifier_of, start_bot, stop_bot
 from bots.notifier import Notifier
 from feedback.service import FeedbackService
+from feedback.settings import Settings
 from tests.bot.fake_telegram import FakeTelegram
 
 
@@ -36,13 +37,16 @@ class BotUnderTest:
         await start_bot(self.application, polling=True)
 
 
-def make_application(fake: FakeTelegram, service: FeedbackService, data_dir: Path) -> BotApp:
+def make_application(
+    fake: FakeTelegram, service: FeedbackService, data_dir: Path, submit_per_hour: int | None = None
+) -> BotApp:
     return build_application(
         service,
         fake.token,
         data_dir=data_dir,
         base_url=fake.base_url,
         base_file_url=fake.base_file_url,
+        submit_per_hour=Settings().submit_per_hour if submit_per_hour is None else submit_per_hour,
         notify_interval=0.2,
     )
 

@@ -1,5 +1,5 @@
-"""A report refused for the address's hourly limit leaves nothing behind: past the limit an
-address cannot fill the data folder with attachments that no report names."""
+"""A refused upload leaves nothing behind: past the hourly limit an address cannot fill the data
+folder with attachments that no report names, nor can a bureau that may only read a report."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from aiohttp import FormData, web
 
+from feedback.service import FeedbackService
 from feedback.settings import Settings
-from tests.conftest import Clock
+from tests.conftest import SUPERVISOR, Clock, staff
 from tests.web.conftest import REPORT_FORM, MakeVisitor, Visitor, png_bytes
 from web.app import create_app
 
@@ -53,3 +54,23 @@ async def test_a_report_over_the_hourly_limit_writes_no_attachment_to_disk(
     for n in range(LIMIT, LIMIT + 5):
         assert await send_with_photo(await visitor(), n) == 429
     assert stored_files(settings) == kept
+
+
+async def test_an_assisting_bureau_may_read_the_report_but_its_refused_upload_writes_nothing(
+    visitor: MakeVisitor, service: FeedbackService, settings: Settings
+) -> None:
+    done = await service.submit({k: REPORT_FORM[k] for k in ("title", "text", "place")})
+    tn = done.tracking_number
+    # 综合执法局 handles it; 住建局 assists and may read it.
+    await service.assign(SUPERVISOR, tn, "zhzf", [], ["zjj"])
+    await service.accept(staff("zhzf"), tn)
+    helper = await visitor("zjj1")
+    status, html = await helper.get(f"/staff/reports/{tn}")
+    assert status == 200 and REPORT_FORM["title"] in html
+    form = FormData()
+    form.add_field("csrf_token", helper.token)
+    form.add_field("documents", png_bytes(), filename="协办.png", content_type="image/png")
+    status, html = await helper.post(f"/staff/reports/{tn}/attach", form)
+    assert status == 403
+    assert stored_files(settings) == []
+    assert await service.store.fetch("SELECT id FROM attachments") == []
